@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from gallery.models import Photo
+
+
+class PhotoOutput(serializers.ModelSerializer[Photo]):
+    id = serializers.UUIDField(source="uid", read_only=True)
+    duplicate_of = serializers.UUIDField(source="duplicate_of.uid", read_only=True, default=None)
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "original_filename",
+            "format",
+            "size_bytes",
+            "sha256",
+            "width",
+            "height",
+            "status",
+            "reject_reason",
+            "reject_detail",
+            "camera_make",
+            "camera_model",
+            "lens",
+            "captured_at",
+            "iso",
+            "exposure_time_s",
+            "f_number",
+            "focal_length_mm",
+            "sharpness",
+            "highlight_clip",
+            "shadow_clip",
+            "duplicate_of",
+            "vlm_score",
+            "curator_decision",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadInput(serializers.Serializer[None]):
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=True)
+
+
+class UploadError(serializers.Serializer[None]):
+    file = serializers.CharField()
+    error = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class UploadOutput(serializers.Serializer[None]):
+    created = PhotoOutput(many=True)
+    errors = UploadError(many=True)

@@ -1,0 +1,96 @@
+"""The upload API. Views parse, call one service per file, and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gallery import selectors, services
+from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
+from gallery.models import Photo
+from gallery.upload_handlers import HashingSizeLimitedUploadHandler
+from rest_framework.pagination import PageNumberPagination
+
+
+def _oversized_files(request: Request) -> list[str]:
+    return [
+        name
+        for handler in request._request.upload_handlers
+        if isinstance(handler, HashingSizeLimitedUploadHandler)
+        for name in handler.oversized
+    ]
+
+
+class PhotoListCreateApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=Photo.Status.values, required=False),
+            OpenApiParameter("page", int, required=False),
+        ],
+        responses=PhotoOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status") or None
+        if status_filter and status_filter not in Photo.Status.values:
+            return Response(
+                {"error": "invalid_status", "detail": f"status must be one of {Photo.Status.values}"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        photos = selectors.photo_list_for_owner(owner=request.user, status=status_filter)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(photos.select_related("duplicate_of"), request, view=self)
+        return paginator.get_paginated_response(PhotoOutput(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": UploadInput},
+        responses={201: UploadOutput, 207: UploadOutput, 400: UploadOutput, 413: UploadOutput},
+        description=(
+            "Upload one or many files in the multipart field `files`. Each file gets its own "
+            "result: 201 when all were stored, 207 when some were refused, 400 or 413 when none was."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        uploads = request.FILES.getlist("files")
+        oversized = _oversized_files(request)
+        created: list[Photo] = []
+        errors: list[dict[str, Any]] = [
+            {"file": name, "error": "too_large", "detail": f"{name} is larger than the limit."}
+            for name in oversized
+        ]
+        for upload in uploads:
+            try:
+                created.append(services.photo_create_from_upload(owner=request.user, upload=upload))
+            except services.UploadRejected as rejected:
+                errors.append({"file": upload.name, "error": rejected.code, "detail": rejected.message})
+        if not uploads and not oversized:
+            errors.append({"file": "", "error": "no_files", "detail": "Send files in the `files` field."})
+        body = {"created": PhotoOutput(created, many=True).data, "errors": errors}
+        return Response(body, status=_upload_status(created=len(created), errors=errors))
+
+
+def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
+    if not errors:
+        return status.HTTP_201_CREATED
+    if created:
+        return status.HTTP_207_MULTI_STATUS
+    if all(error["error"] == "too_large" for error in errors):
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    return status.HTTP_400_BAD_REQUEST
+
+
+class PhotoDetailApi(APIView):
+    @extend_schema(responses=PhotoOutput)
+    def get(self, request: Request, uid: str) -> Response:
+        photo = selectors.photo_get_for_owner(owner=request.user, uid=uid)
+        if photo is None:
+            raise Http404
+        return Response(PhotoOutput(photo).data)

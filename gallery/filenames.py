@@ -1,0 +1,25 @@
+"""Turn whatever name a browser or client sent into one that is safe to store and show."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_FILENAME_CHARS = 200
+_FALLBACK = "upload"
+
+
+def sanitize_filename(raw: str) -> str:
+    """Keep the readable part of a client-supplied name: no directories, no control or format
+    characters, NFC-normalised, at most MAX_FILENAME_CHARS with the extension preserved."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        return _FALLBACK
+    if len(name) <= MAX_FILENAME_CHARS:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if dot and 0 < len(ext) <= 10:
+        return stem[: MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
+    return name[:MAX_FILENAME_CHARS]

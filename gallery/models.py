@@ -1,0 +1,133 @@
+"""Photos and their audit trail. Status is the single source of truth for where a photo is."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Photo(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        AWAITING_SCORE = "awaiting_score", "Awaiting score"
+        SCORED = "scored", "Scored"
+        REJECTED = "rejected", "Rejected"
+        APPROVED = "approved", "Approved"
+        FAILED = "failed", "Failed"
+
+    class RejectReason(models.TextChoices):
+        UNREADABLE = "unreadable", "Unreadable"
+        DUPLICATE = "duplicate", "Duplicate"
+        BLURRY = "blurry", "Blurry"
+        OVEREXPOSED = "overexposed", "Overexposed"
+        UNDEREXPOSED = "underexposed", "Underexposed"
+        LOW_SCORE = "low_score", "Low score"
+        CURATOR = "curator", "Rejected by curator"
+        ERROR = "error", "Processing error"
+
+    class CuratorDecision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # The public id: URLs and storage keys never expose the sequential primary key.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos"
+    )
+
+    original = models.FileField(max_length=255)
+    original_filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=16, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
+    reject_detail = models.TextField(blank=True)
+
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=200, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    iso = models.PositiveIntegerField(null=True, blank=True)
+    exposure_time_s = models.FloatField(null=True, blank=True)
+    f_number = models.FloatField(null=True, blank=True)
+    focal_length_mm = models.FloatField(null=True, blank=True)
+    orientation = models.PositiveSmallIntegerField(null=True, blank=True)
+    gps_lat = models.FloatField(null=True, blank=True)
+    gps_lon = models.FloatField(null=True, blank=True)
+    gps_alt = models.FloatField(null=True, blank=True)
+
+    sharpness = models.FloatField(null=True, blank=True)
+    highlight_clip = models.FloatField(null=True, blank=True)
+    shadow_clip = models.FloatField(null=True, blank=True)
+    mean_luminance = models.FloatField(null=True, blank=True)
+    validator_metrics = models.JSONField(default=dict, blank=True)
+    validator_reasons = models.JSONField(default=list, blank=True)
+    # 64-bit perceptual hashes as signed BIGINT: see pipeline/core/hashcode.py.
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    preview = models.FileField(max_length=255, blank=True)
+    thumbnail = models.FileField(max_length=255, blank=True)
+
+    vlm_score = models.FloatField(null=True, blank=True)
+    vlm_model_id = models.CharField(max_length=200, blank=True)
+    vlm_model_revision = models.CharField(max_length=64, blank=True)
+    vlm_runtime_ms = models.FloatField(null=True, blank=True)
+    awaiting_score_since = models.DateTimeField(null=True, blank=True)
+    scoring_lease_owner = models.CharField(max_length=100, blank=True)
+    scoring_lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    curator_decision = models.CharField(max_length=10, choices=CuratorDecision.choices, blank=True)
+    curator_note = models.TextField(blank=True)
+    curator_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    curated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="curated_photos",
+    )
+    curated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "-created_at"], name="photo_owner_status_created"),
+            models.Index(fields=["owner", "-created_at"], name="photo_owner_created"),
+            models.Index(fields=["status", "reject_reason"], name="photo_status_reason"),
+            models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.status})"
+
+
+class PhotoEvent(models.Model):
+    """One row per status change: who or what moved the photo, from where, to where, and why."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    cause = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}: {self.cause}"

@@ -1,0 +1,242 @@
+"""Every write to a Photo goes through here. Each status transition is one function that writes
+the new status and a PhotoEvent with its cause in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from curation.celery import app as celery_app
+from gallery.filenames import sanitize_filename
+from gallery.models import Photo, PhotoEvent
+from gallery.upload_handlers import HashedUpload
+from pipeline.core.sniff import sniff_format
+
+logger = logging.getLogger(__name__)
+
+INGEST_TASK_NAME = "pipeline.ingest_photo"
+Status = Photo.Status
+Reason = Photo.RejectReason
+
+
+class UploadRejected(Exception):
+    """An upload refused before anything was stored; `code` is stable, `message` is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def original_storage_key(*, fmt: str) -> str:
+    """An unguessable key that leaks neither the owner nor the client's file name."""
+    token = uuid.uuid4().hex
+    return f"originals/{token[:2]}/{token}.{fmt}"
+
+
+def photo_create_from_upload(*, owner: AbstractBaseUser, upload: HashedUpload) -> Photo:
+    """Store one uploaded file and create its Photo; the ingest task is enqueued on commit."""
+    filename = sanitize_filename(upload.name or "")
+    if upload.size == 0:
+        raise UploadRejected("empty", f"{filename} is empty (0 bytes).")
+    fmt = sniff_format(upload.head, filename)
+    if fmt is None:
+        raise UploadRejected(
+            "unsupported",
+            f"{filename} is not a JPEG, PNG, TIFF, HEIC or camera RAW file "
+            "(checked by its content, not its name).",
+        )
+    key = default_storage.save(original_storage_key(fmt=fmt.value), upload)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                owner=owner,
+                original=key,
+                original_filename=filename,
+                format=fmt.value,
+                size_bytes=upload.size,
+                sha256=upload.sha256,
+            )
+            PhotoEvent.objects.create(
+                photo=photo, from_status="", to_status=Status.UPLOADED, cause="upload", actor=owner
+            )
+            transaction.on_commit(lambda: photo_enqueue_ingest(photo_id=photo.pk))
+    except BaseException:
+        # Never leave an original without its row.
+        default_storage.delete(key)
+        raise
+    return photo
+
+
+def photo_enqueue_ingest(*, photo_id: int) -> None:
+    celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+
+
+def _record_transition(
+    photo: Photo,
+    *,
+    to_status: str,
+    cause: str,
+    reason: str = "",
+    detail: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Photo:
+    """Write the new status and its audit row. The caller holds the row lock (select_for_update)
+    and has checked that the transition is allowed."""
+    from_status = photo.status
+    photo.status = to_status
+    photo.reject_reason = reason
+    photo.reject_detail = detail
+    photo.awaiting_score_since = timezone.now() if to_status == Status.AWAITING_SCORE else None
+    photo.scoring_lease_owner = ""
+    photo.scoring_lease_expires_at = None
+    photo.save()
+    PhotoEvent.objects.create(
+        photo=photo,
+        from_status=from_status,
+        to_status=to_status,
+        cause=cause,
+        detail=detail,
+        actor=actor,
+    )
+    logger.info("photo %s: %s -> %s (%s)", photo.pk, from_status, to_status, cause)
+    return photo
+
+
+def _lock(photo_id: int) -> Photo:
+    return Photo.objects.select_for_update().get(pk=photo_id)
+
+
+def _pipeline_may_move(photo: Photo, *, expected: frozenset[str]) -> bool:
+    """Pipeline stages only move photos that are where they expect them, and never override a
+    curator: that is what makes every stage idempotent and a curator's decision final."""
+    return not photo.curator_decision and photo.status in expected
+
+
+_INGESTING = frozenset({Status.UPLOADED})
+_SCORING = frozenset({Status.AWAITING_SCORE})
+_IN_PIPELINE = frozenset({Status.UPLOADED, Status.AWAITING_SCORE})
+
+
+@transaction.atomic
+def photo_queue_for_scoring(*, photo_id: int, cause: str = "validator passed") -> Photo:
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        return photo
+    return _record_transition(photo, to_status=Status.AWAITING_SCORE, cause=cause)
+
+
+@transaction.atomic
+def photo_reject(
+    *,
+    photo_id: int,
+    reason: str,
+    detail: str,
+    cause: str,
+    duplicate_of_id: int | None = None,
+) -> Photo:
+    """The pipeline's reject: validator verdicts, unreadable files, duplicates."""
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_IN_PIPELINE):
+        return photo
+    photo.duplicate_of_id = duplicate_of_id
+    return _record_transition(
+        photo, to_status=Status.REJECTED, cause=cause, reason=reason, detail=detail
+    )
+
+
+@transaction.atomic
+def photo_mark_failed(*, photo_id: int, detail: str, cause: str) -> Photo:
+    """Infrastructure gave up on this photo (retries exhausted); backfill can re-run it."""
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_IN_PIPELINE):
+        return photo
+    return _record_transition(
+        photo, to_status=Status.FAILED, cause=cause, reason=Reason.ERROR, detail=detail
+    )
+
+
+@transaction.atomic
+def photo_record_score(
+    *,
+    photo_id: int,
+    score: float,
+    model_id: str,
+    model_revision: str,
+    runtime_ms: float,
+    threshold: float,
+) -> Photo:
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_SCORING):
+        return photo
+    photo.vlm_score = score
+    photo.vlm_model_id = model_id
+    photo.vlm_model_revision = model_revision
+    photo.vlm_runtime_ms = runtime_ms
+    if score < threshold:
+        return _record_transition(
+            photo,
+            to_status=Status.REJECTED,
+            cause=f"scored by {model_id}",
+            reason=Reason.LOW_SCORE,
+            detail=f"quality score {score:.3f} is below the threshold {threshold:.2f}",
+        )
+    return _record_transition(photo, to_status=Status.SCORED, cause=f"scored by {model_id}")
+
+
+@transaction.atomic
+def photo_mark_unscorable(*, photo_id: int, detail: str) -> Photo:
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_SCORING):
+        return photo
+    return _record_transition(
+        photo,
+        to_status=Status.FAILED,
+        cause="scoring failed",
+        reason=Reason.UNREADABLE,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def photo_reset_for_reprocessing(*, photo_id: int, to_status: str, cause: str) -> Photo:
+    """Send a photo back to an earlier stage (backfill, admin re-validate / re-score). Photos a
+    curator has decided are left alone."""
+    if to_status not in (Status.UPLOADED, Status.AWAITING_SCORE):
+        raise ValueError(f"cannot reprocess into {to_status}")
+    photo = _lock(photo_id)
+    if photo.curator_decision or photo.status == to_status:
+        return photo
+    return _record_transition(photo, to_status=to_status, cause=cause)
+
+
+@transaction.atomic
+def photo_curate(
+    *,
+    photo_id: int,
+    curator: AbstractBaseUser,
+    decision: str,
+    note: str = "",
+) -> Photo:
+    """A curator's approve or reject. It is final for the pipeline; only a curator changes it."""
+    if decision not in Photo.CuratorDecision.values:
+        raise ValueError(f"unknown curator decision {decision!r}")
+    photo = _lock(photo_id)
+    photo.curator_decision = decision
+    photo.curator_note = note
+    photo.curated_by = curator  # type: ignore[assignment]
+    photo.curated_at = timezone.now()
+    if decision == Photo.CuratorDecision.APPROVED:
+        return _record_transition(photo, to_status=Status.APPROVED, cause="curator", actor=curator)
+    return _record_transition(
+        photo,
+        to_status=Status.REJECTED,
+        cause="curator",
+        reason=Reason.CURATOR,
+        detail=note,
+        actor=curator,
+    )

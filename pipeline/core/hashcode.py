@@ -1,0 +1,35 @@
+"""The one integer encoding of 64-bit perceptual hashes used everywhere.
+
+Hashes are stored as *signed* 64-bit integers (two's complement of the 64 hash bits, first hash
+bit = most significant), because that is what PostgreSQL/SQLite BIGINT and DynamoDB numbers
+hold without loss. Bit operations always go through the unsigned form.
+"""
+
+from __future__ import annotations
+
+_MASK = (1 << 64) - 1
+_SIGN = 1 << 63
+
+
+def to_signed64(unsigned: int) -> int:
+    """Map an unsigned 64-bit hash value onto the signed BIGINT range."""
+    if not 0 <= unsigned <= _MASK:
+        raise ValueError(f"not a 64-bit unsigned value: {unsigned}")
+    return unsigned - (1 << 64) if unsigned & _SIGN else unsigned
+
+
+def to_unsigned64(signed: int) -> int:
+    """Inverse of `to_signed64`."""
+    if not -_SIGN <= signed < _SIGN:
+        raise ValueError(f"not a 64-bit signed value: {signed}")
+    return signed & _MASK
+
+
+def hamming_distance(a: int, b: int) -> int:
+    """Bits that differ between two hashes, in either encoding."""
+    return ((a ^ b) & _MASK).bit_count()
+
+
+def to_hex(value: int) -> str:
+    """16 hex digits, the form imagehash prints and people compare by eye."""
+    return f"{value & _MASK:016x}"

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework.test import APIClient
+
+pytest_plugins: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("PARJANYA_SLOW") == "1":
+        return
+    skip_slow = pytest.mark.skip(reason="long-running variant; set PARJANYA_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    settings.MEDIA_ROOT = str(root)  # type: ignore[attr-defined]
+    return root
+
+
+@pytest.fixture
+def photographer(db: None) -> AbstractBaseUser:
+    return get_user_model().objects.create_user("ansel", password="pw-ansel-1234")
+
+
+@pytest.fixture
+def other_photographer(db: None) -> AbstractBaseUser:
+    return get_user_model().objects.create_user("dorothea", password="pw-dorothea-1234")
+
+
+@pytest.fixture
+def api(photographer: AbstractBaseUser) -> Iterator[APIClient]:
+    client = APIClient()
+    client.force_authenticate(photographer)
+    yield client

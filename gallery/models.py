@@ -103,7 +103,9 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "status", "-created_at"], name="photo_owner_status_created"),
+            models.Index(
+                fields=["owner", "status", "-created_at"], name="photo_owner_status_created"
+            ),
             models.Index(fields=["owner", "-created_at"], name="photo_owner_created"),
             models.Index(fields=["status", "reject_reason"], name="photo_status_reason"),
             models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),

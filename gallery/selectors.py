@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from gallery.models import Photo
 
 
-def photo_list_for_owner(*, owner: AbstractBaseUser, status: str | None = None) -> QuerySet[Photo]:
+def photo_list_for_owner(*, owner: User, status: str | None = None) -> QuerySet[Photo]:
     photos = Photo.objects.filter(owner=owner)
     if status:
         photos = photos.filter(status=status)
     return photos.order_by("-created_at", "-id")
 
 
-def photo_get_for_owner(*, owner: AbstractBaseUser, uid: str) -> Photo | None:
+def photo_get_for_owner(*, owner: User, uid: str) -> Photo | None:
     """The owner's photo, or None: someone else's photo is indistinguishable from a missing one."""
     return Photo.objects.filter(owner=owner, uid=uid).first()

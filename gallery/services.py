@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from django.contrib.auth.models import AbstractBaseUser
+
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +39,7 @@ def original_storage_key(*, fmt: str) -> str:
     return f"originals/{token[:2]}/{token}.{fmt}"
 
 
-def photo_create_from_upload(*, owner: AbstractBaseUser, upload: HashedUpload) -> Photo:
+def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
     """Store one uploaded file and create its Photo; the ingest task is enqueued on commit."""
     filename = sanitize_filename(upload.name or "")
     if upload.size == 0:
@@ -58,7 +59,7 @@ def photo_create_from_upload(*, owner: AbstractBaseUser, upload: HashedUpload) -
                 original=key,
                 original_filename=filename,
                 format=fmt.value,
-                size_bytes=upload.size,
+                size_bytes=upload.size or 0,
                 sha256=upload.sha256,
             )
             PhotoEvent.objects.create(
@@ -83,7 +84,7 @@ def _record_transition(
     cause: str,
     reason: str = "",
     detail: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Photo:
     """Write the new status and its audit row. The caller holds the row lock (select_for_update)
     and has checked that the transition is allowed."""
@@ -218,7 +219,7 @@ def photo_reset_for_reprocessing(*, photo_id: int, to_status: str, cause: str) -
 def photo_curate(
     *,
     photo_id: int,
-    curator: AbstractBaseUser,
+    curator: User,
     decision: str,
     note: str = "",
 ) -> Photo:
@@ -228,7 +229,7 @@ def photo_curate(
     photo = _lock(photo_id)
     photo.curator_decision = decision
     photo.curator_note = note
-    photo.curated_by = curator  # type: ignore[assignment]
+    photo.curated_by = curator
     photo.curated_at = timezone.now()
     if decision == Photo.CuratorDecision.APPROVED:
         return _record_transition(photo, to_status=Status.APPROVED, cause="curator", actor=curator)

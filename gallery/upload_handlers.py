@@ -36,7 +36,7 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
         self.file = HashedUpload(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            self.file_name or "", self.content_type, 0, self.charset, self.content_type_extra
         )
         self._digest = hashlib.sha256()
         self._head = b""
@@ -56,6 +56,7 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
 
     def file_complete(self, file_size: int) -> HashedUpload:
         uploaded = super().file_complete(file_size)
+        assert isinstance(uploaded, HashedUpload)
         uploaded.sha256 = self._digest.hexdigest()
         uploaded.head = self._head
         return uploaded

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from typing import IO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -31,9 +30,8 @@ def _read_original(photo: Photo) -> tuple[bytes, str]:
     """The original's bytes and sha256, streamed from storage in chunks (local or S3)."""
     digest = hashlib.sha256()
     buffer = io.BytesIO()
-    with default_storage.open(photo.original.name, "rb") as source:
-        source_io: IO[bytes] = source
-        while chunk := source_io.read(_CHUNK):
+    with photo.original.open("rb") as source:
+        while chunk := source.read(_CHUNK):
             digest.update(chunk)
             buffer.write(chunk)
     return buffer.getvalue(), digest.hexdigest()

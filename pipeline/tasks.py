@@ -28,7 +28,7 @@ TRANSIENT_ERRORS = (DatabaseError, OSError, BotoCoreError, ClientError)
     max_retries=settings.INGEST_MAX_RETRIES,
     soft_time_limit=settings.INGEST_TASK_TIME_LIMIT_S,
     time_limit=settings.INGEST_TASK_TIME_LIMIT_S + 30,
-)
+)  # type: ignore[untyped-decorator]  # celery ships no type hints
 def ingest_photo(self: Task, photo_id: int) -> None:
     try:
         services.photo_ingest(photo_id=photo_id)

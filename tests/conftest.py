@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 pytest_plugins: list[str] = []
@@ -29,17 +29,17 @@ def media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def photographer(db: None) -> AbstractBaseUser:
+def photographer(db: None) -> User:
     return get_user_model().objects.create_user("ansel", password="pw-ansel-1234")
 
 
 @pytest.fixture
-def other_photographer(db: None) -> AbstractBaseUser:
+def other_photographer(db: None) -> User:
     return get_user_model().objects.create_user("dorothea", password="pw-dorothea-1234")
 
 
 @pytest.fixture
-def api(photographer: AbstractBaseUser) -> Iterator[APIClient]:
+def api(photographer: User) -> Iterator[APIClient]:
     client = APIClient()
     client.force_authenticate(photographer)
     yield client

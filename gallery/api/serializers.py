@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from gallery.models import Photo
@@ -52,6 +53,8 @@ class UploadError(serializers.Serializer[None]):
     detail = serializers.CharField()
 
 
-class UploadOutput(serializers.Serializer[None]):
-    created = PhotoOutput(many=True)
-    errors = UploadError(many=True)
+# Documentation only: a field called `errors` would shadow Serializer.errors on a real class.
+UploadOutput = inline_serializer(
+    name="UploadOutput",
+    fields={"created": PhotoOutput(many=True), "errors": UploadError(many=True)},
+)

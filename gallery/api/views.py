@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +17,12 @@ from rest_framework.views import APIView
 from gallery import selectors, services
 from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
 from gallery.models import Photo
-from gallery.upload_handlers import HashingSizeLimitedUploadHandler
-from rest_framework.pagination import PageNumberPagination
+from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
+
+
+def _user(request: Request) -> User:
+    # IsAuthenticated (the default permission) guarantees a real user on every view here.
+    return cast(User, request.user)
 
 
 def _oversized_files(request: Request) -> list[str]:
@@ -42,12 +48,17 @@ class PhotoListCreateApi(APIView):
         status_filter = request.query_params.get("status") or None
         if status_filter and status_filter not in Photo.Status.values:
             return Response(
-                {"error": "invalid_status", "detail": f"status must be one of {Photo.Status.values}"},
+                {
+                    "error": "invalid_status",
+                    "detail": f"status must be one of {Photo.Status.values}",
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        photos = selectors.photo_list_for_owner(owner=request.user, status=status_filter)
+        photos = selectors.photo_list_for_owner(owner=_user(request), status=status_filter)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(photos.select_related("duplicate_of"), request, view=self)
+        page = paginator.paginate_queryset(
+            photos.select_related("duplicate_of"), request, view=self
+        )
         return paginator.get_paginated_response(PhotoOutput(page, many=True).data)
 
     @extend_schema(
@@ -55,7 +66,8 @@ class PhotoListCreateApi(APIView):
         responses={201: UploadOutput, 207: UploadOutput, 400: UploadOutput, 413: UploadOutput},
         description=(
             "Upload one or many files in the multipart field `files`. Each file gets its own "
-            "result: 201 when all were stored, 207 when some were refused, 400 or 413 when none was."
+            "result: 201 when all were stored, 207 when some were refused, "
+            "400 or 413 when none was."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -68,11 +80,19 @@ class PhotoListCreateApi(APIView):
         ]
         for upload in uploads:
             try:
-                created.append(services.photo_create_from_upload(owner=request.user, upload=upload))
+                created.append(
+                    services.photo_create_from_upload(
+                        owner=_user(request), upload=cast(HashedUpload, upload)
+                    )
+                )
             except services.UploadRejected as rejected:
-                errors.append({"file": upload.name, "error": rejected.code, "detail": rejected.message})
+                errors.append(
+                    {"file": upload.name, "error": rejected.code, "detail": rejected.message}
+                )
         if not uploads and not oversized:
-            errors.append({"file": "", "error": "no_files", "detail": "Send files in the `files` field."})
+            errors.append(
+                {"file": "", "error": "no_files", "detail": "Send files in the `files` field."}
+            )
         body = {"created": PhotoOutput(created, many=True).data, "errors": errors}
         return Response(body, status=_upload_status(created=len(created), errors=errors))
 
@@ -90,7 +110,7 @@ def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
 class PhotoDetailApi(APIView):
     @extend_schema(responses=PhotoOutput)
     def get(self, request: Request, uid: str) -> Response:
-        photo = selectors.photo_get_for_owner(owner=request.user, uid=uid)
+        photo = selectors.photo_get_for_owner(owner=_user(request), uid=uid)
         if photo is None:
             raise Http404
         return Response(PhotoOutput(photo).data)

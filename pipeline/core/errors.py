@@ -18,7 +18,7 @@ class UnreadableReason(StrEnum):
 
 
 class UnreadableImage(Exception):
-    """Raised for any input that cannot be decoded; `reason` is machine-readable, `detail` is for people."""
+    """Any input that cannot be decoded. `reason` is machine-readable; `detail` is for people."""
 
     def __init__(self, reason: UnreadableReason, detail: str) -> None:
         super().__init__(f"{reason.value}: {detail}")

@@ -54,7 +54,7 @@ _TIFF_RAW_EXTENSIONS = {
 
 
 def sniff_format(head: bytes, filename: str = "") -> ImageFormat | None:
-    """Return the format proven by the magic bytes in `head`, or None if it is not an image we take."""
+    """The format proven by the magic bytes in `head`, or None for anything we do not take."""
     if head.startswith(b"\xff\xd8\xff"):
         return ImageFormat.JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -26,7 +26,9 @@ def _stored_files(media_root: Path) -> list[Path]:
 
 def test_upload_stores_original_under_unguessable_key(api: APIClient, media_root: Path) -> None:
     data = (PHOTOS / "cat_brown.jpg").read_bytes()
-    response = api.post("/api/photos/", {"files": [_upload("My Cat.jpg", data)]}, format="multipart")
+    response = api.post(
+        "/api/photos/", {"files": [_upload("My Cat.jpg", data)]}, format="multipart"
+    )
 
     assert response.status_code == 201, response.json()
     created = response.json()["created"]
@@ -62,7 +64,9 @@ def test_text_file_named_jpg_is_refused_and_nothing_is_stored(
     api: APIClient, media_root: Path
 ) -> None:
     response = api.post(
-        "/api/photos/", {"files": [_upload("holiday.jpg", b"not a photo at all")]}, format="multipart"
+        "/api/photos/",
+        {"files": [_upload("holiday.jpg", b"not a photo at all")]},
+        format="multipart",
     )
     assert response.status_code == 400
     error = response.json()["errors"][0]
@@ -82,7 +86,9 @@ def test_zero_byte_file_is_refused(api: APIClient) -> None:
 def test_format_is_sniffed_from_content_not_extension(api: APIClient) -> None:
     data = (PHOTOS / "this-is-a-jpeg.png").read_bytes()
     response = api.post(
-        "/api/photos/", {"files": [_upload("this-is-a-jpeg.png", data, "image/png")]}, format="multipart"
+        "/api/photos/",
+        {"files": [_upload("this-is-a-jpeg.png", data, "image/png")]},
+        format="multipart",
     )
     assert response.status_code == 201
     assert response.json()["created"][0]["format"] == "jpeg"
@@ -91,7 +97,9 @@ def test_format_is_sniffed_from_content_not_extension(api: APIClient) -> None:
 def test_truncated_jpeg_is_kept_for_the_pipeline_to_judge(api: APIClient) -> None:
     data = (PHOTOS / "beach_sand.jpg").read_bytes()
     response = api.post(
-        "/api/photos/", {"files": [_upload("beach.jpg", data[: len(data) // 3])]}, format="multipart"
+        "/api/photos/",
+        {"files": [_upload("beach.jpg", data[: len(data) // 3])]},
+        format="multipart",
     )
     assert response.status_code == 201
     assert Photo.objects.get().status == "uploaded"
@@ -149,7 +157,9 @@ def test_token_authentication_works(photographer: object) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     data = (PHOTOS / "cat_brown.jpg").read_bytes()
-    response = client.post("/api/photos/", {"files": [_upload("cat.jpg", data)]}, format="multipart")
+    response = client.post(
+        "/api/photos/", {"files": [_upload("cat.jpg", data)]}, format="multipart"
+    )
     assert response.status_code == 201
 
 
@@ -157,9 +167,9 @@ def test_photographer_cannot_read_another_photographers_photo(
     api: APIClient, other_photographer: object
 ) -> None:
     data = (PHOTOS / "cat_brown.jpg").read_bytes()
-    uid = api.post("/api/photos/", {"files": [_upload("cat.jpg", data)]}, format="multipart").json()[
-        "created"
-    ][0]["id"]
+    uid = api.post(
+        "/api/photos/", {"files": [_upload("cat.jpg", data)]}, format="multipart"
+    ).json()["created"][0]["id"]
     intruder = APIClient()
     intruder.force_authenticate(other_photographer)
 

@@ -1,0 +1,58 @@
+"""Uploads through the API are picked up by a real Celery worker process over Redis."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from gallery.models import Photo
+from tests.support.celery_worker import celery_worker, purge_broker, wait_until
+from tests.support.paths import PHOTOS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _final(photo: Photo) -> bool:
+    photo.refresh_from_db()
+    return photo.status != Photo.Status.UPLOADED
+
+
+def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> None:
+    purge_broker(settings.CELERY_BROKER_URL)
+    sharp = (PHOTOS / "elephants.jpg").read_bytes()
+    white = (PHOTOS / "6720px_white.jpg").read_bytes()
+    truncated = (PHOTOS / "beach_sand.jpg").read_bytes()[:20_000]
+    files = [
+        SimpleUploadedFile("elephants.jpg", sharp, "image/jpeg"),
+        SimpleUploadedFile("white.jpg", white, "image/jpeg"),
+        SimpleUploadedFile("cut-short.jpg", truncated, "image/jpeg"),
+        SimpleUploadedFile("elephants-again.jpg", sharp, "image/jpeg"),
+    ]
+    with celery_worker():
+        response = api.post("/api/photos/", {"files": files}, format="multipart")
+        assert response.status_code == 201, response.json()
+        photos = {p.original_filename: p for p in Photo.objects.all()}
+        for photo in photos.values():
+            wait_until(lambda photo=photo: _final(photo), what=f"{photo} to leave 'uploaded'")
+
+    elephants = photos["elephants.jpg"]
+    assert elephants.status == Photo.Status.AWAITING_SCORE
+    assert (elephants.width, elephants.height) != (None, None)
+    assert elephants.thumbnail.name and elephants.preview.name
+
+    white_photo = photos["white.jpg"]
+    assert white_photo.status == Photo.Status.REJECTED
+    assert white_photo.reject_reason == Photo.RejectReason.OVEREXPOSED
+
+    cut = photos["cut-short.jpg"]
+    assert cut.status == Photo.Status.REJECTED
+    assert cut.reject_reason == Photo.RejectReason.UNREADABLE
+    assert cut.reject_detail.startswith("truncated")
+
+    again = photos["elephants-again.jpg"]
+    assert again.status == Photo.Status.REJECTED
+    assert again.reject_reason == Photo.RejectReason.DUPLICATE
+    assert again.duplicate_of_id == elephants.pk
+    assert [e.to_status for e in again.events.all()] == ["uploaded", "rejected"]

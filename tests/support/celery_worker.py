@@ -1,0 +1,73 @@
+"""Start a real Celery worker process against the test database and the Redis broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from tests.support.paths import REPO_ROOT
+
+
+def database_url() -> str:
+    """The URL of the database the test process is using right now (pytest-django's test_…)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def purge_broker(broker_url: str) -> None:
+    redis.Redis.from_url(broker_url).flushdb()
+
+
+@contextmanager
+def celery_worker(
+    *, extra_env: dict[str, str] | None = None, concurrency: int = 1
+) -> Iterator[None]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
+        "DATABASE_URL": database_url(),
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **(extra_env or {}),
+    }
+    log = Path(settings.MEDIA_ROOT).parent / "celery-worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "curation", "worker",
+                "--loglevel=INFO", "--pool=prefork", f"--concurrency={concurrency}",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.returncode not in (0, -15):
+                print(log.read_text(errors="replace")[-5000:])
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 90, what: str) -> None:
+    """Poll until `predicate` holds. The deadline only bounds a failing test; it asserts nothing
+    about speed."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

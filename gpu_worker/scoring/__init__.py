@@ -1,0 +1,36 @@
+"""Scorer backends. `load_scorer` picks one and loads it from the local model directory."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from .base import BatchScores, Scorer, ScorerConfig
+from .model_dir import ModelDirectoryError, check_model_dir
+
+BACKENDS = ("auto", "transformers", "vllm")
+
+__all__ = [
+    "BACKENDS",
+    "BatchScores",
+    "ModelDirectoryError",
+    "Scorer",
+    "ScorerConfig",
+    "load_scorer",
+]
+
+
+def load_scorer(config: ScorerConfig, backend: str = "auto") -> Scorer:
+    """Check the model directory first (cheap, and names what is missing), then import the
+    framework. "auto" is vLLM where it is installed, transformers otherwise."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown scorer backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    check_model_dir(config.model_path)
+    if backend == "auto":
+        backend = "vllm" if importlib.util.find_spec("vllm") is not None else "transformers"
+    if backend == "vllm":
+        from .vllm_backend import VllmScorer
+
+        return VllmScorer(config)
+    from .transformers_backend import TransformersScorer
+
+    return TransformersScorer(config)

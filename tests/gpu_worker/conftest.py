@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from skimage import data
+
+from gpu_worker.scoring import Scorer, ScorerConfig, load_scorer
+
+REPO = Path(__file__).resolve().parents[2]
+PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
+# Small enough that a CPU forward pass takes tens of milliseconds, large enough for a real grid.
+TEST_PIXEL_BUDGET = {"min_pixels": 16 * 32 * 32, "max_pixels": 64 * 32 * 32}
+
+
+def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "build_tiny_vlm.py"),
+            str(out_dir),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("vlm") / "tiny-qwen3-vl")
+
+
+@pytest.fixture(scope="session")
+def tiny_scorer(tiny_model_dir: Path) -> Scorer:
+    config = ScorerConfig(model_path=tiny_model_dir, batch_size=4, **TEST_PIXEL_BUDGET)
+    return load_scorer(config, backend="transformers")
+
+
+def real_photos() -> list[tuple[str, Image.Image]]:
+    """Real photographs at preview size (long edge <= 1600 px), as the worker sees them."""
+    images = [(path.name, Image.open(path)) for path in sorted(PHOTOS.glob("*.jpg"))]
+    images += [
+        (name, Image.fromarray(getattr(data, name)()))
+        for name in ("astronaut", "coffee", "chelsea", "camera", "rocket")
+    ]
+    for _, image in images:
+        image.thumbnail((1600, 1600))
+    return images

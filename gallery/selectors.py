@@ -2,19 +2,271 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from gallery.models import Photo
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.storage import default_storage
+from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet
+from django.db.models.functions import Cast, Floor, Least
+from PIL import Image
+
+from gallery.models import Photo, PhotoEvent
+
+Status = Photo.Status
+Reason = Photo.RejectReason
+
+# Rejections decided before a photo ever reaches the GPU queue: each one is a frame the VLM
+# never had to look at.
+PRE_GPU_REASONS = (
+    Reason.UNREADABLE,
+    Reason.DUPLICATE,
+    Reason.BLURRY,
+    Reason.OVEREXPOSED,
+    Reason.UNDEREXPOSED,
+)
+# Statuses the pipeline may still change; pages keep polling photos in these.
+IN_FLIGHT_STATUSES = (Status.UPLOADED, Status.AWAITING_SCORE)
+HISTOGRAM_METRIC = "luminance_histogram"
 
 
-def photo_list_for_owner(*, owner: User, status: str | None = None) -> QuerySet[Photo]:
+def photo_list_for_owner(
+    *,
+    owner: AbstractBaseUser,
+    status: str | None = None,
+    min_score: float | None = None,
+) -> QuerySet[Photo]:
     photos = Photo.objects.filter(owner=owner)
     if status:
         photos = photos.filter(status=status)
+    if min_score is not None:
+        photos = photos.filter(vlm_score__gte=min_score)
     return photos.order_by("-created_at", "-id")
 
 
-def photo_get_for_owner(*, owner: User, uid: str) -> Photo | None:
+def photo_get_for_owner(*, owner: AbstractBaseUser, uid: str) -> Photo | None:
     """The owner's photo, or None: someone else's photo is indistinguishable from a missing one."""
     return Photo.objects.filter(owner=owner, uid=uid).first()
+
+
+def photo_get_for_viewer(*, user: AbstractBaseUser | AnonymousUser, uid: str) -> Photo | None:
+    """The photo if this user may see it: its owner, or staff (curators). None otherwise."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return Photo.objects.filter(uid=uid).first()
+    return Photo.objects.filter(owner=user, uid=uid).first()
+
+
+def photo_events(*, photo: Photo) -> QuerySet[PhotoEvent]:
+    return photo.events.select_related("actor").order_by("created_at", "id")
+
+
+def photo_luminance_histogram(*, photo: Photo) -> list[int] | None:
+    """256-bin luminance histogram: the validator's when it recorded one, else measured on the
+    stored preview (photos ingested before the validator kept it). None without either."""
+    bins = (photo.validator_metrics or {}).get(HISTOGRAM_METRIC)
+    if isinstance(bins, list) and len(bins) == 256 and all(isinstance(b, int) for b in bins):
+        return bins
+    if not photo.preview:
+        return None
+    try:
+        with default_storage.open(photo.preview.name, "rb") as preview, Image.open(preview) as im:
+            return list(im.convert("L").histogram())
+    except (OSError, Image.DecompressionBombError):
+        return None
+
+
+def photo_exif_rows(*, photo: Photo) -> list[tuple[str, str]]:
+    """The EXIF facts worth showing, formatted for people, in a stable order; missing ones left
+    out."""
+    rows: list[tuple[str, Any]] = [
+        ("Camera", " ".join(p for p in (photo.camera_make, photo.camera_model) if p)),
+        ("Lens", photo.lens),
+        ("Captured", photo.captured_at and photo.captured_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ("ISO", photo.iso),
+        ("Exposure", photo.exposure_time_s and _exposure(photo.exposure_time_s)),
+        ("Aperture", photo.f_number and f"f/{photo.f_number:g}"),
+        ("Focal length", photo.focal_length_mm and f"{photo.focal_length_mm:g} mm"),
+        ("Dimensions", photo.width and photo.height and f"{photo.width} × {photo.height} px"),  # noqa: RUF001
+        ("Orientation", photo.orientation),
+        (
+            "GPS",
+            photo.gps_lat is not None
+            and photo.gps_lon is not None
+            and f"{photo.gps_lat:.5f}, {photo.gps_lon:.5f}",
+        ),
+    ]
+    return [(label, str(value)) for label, value in rows if value]
+
+
+def _exposure(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:g} s"
+    return f"1/{round(1 / seconds)} s"
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+def photo_status_counts() -> dict[str, int]:
+    counts = dict.fromkeys(Status.values, 0)
+    for row in Photo.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def photo_reason_counts() -> dict[str, int]:
+    """Rejected and failed photos by reason."""
+    counts = dict.fromkeys(Reason.values, 0)
+    rows = (
+        Photo.objects.exclude(reject_reason="")
+        .order_by()
+        .values("reject_reason")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["reject_reason"]] = row["n"]
+    return counts
+
+
+@dataclass(frozen=True)
+class ScoreBin:
+    low: float
+    high: float
+    count: int
+
+
+def photo_score_distribution(*, bins: int = 10) -> list[ScoreBin]:
+    """VLM scores in equal-width bins over [0, 1]; a score of exactly 1.0 falls in the last."""
+    index = Least(Cast(Floor(F("vlm_score") * bins), IntegerField()), bins - 1)
+    rows = (
+        Photo.objects.filter(vlm_score__isnull=False)
+        .order_by()
+        .annotate(bin=index)
+        .values("bin")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["bin"]: row["n"] for row in rows}
+    return [
+        ScoreBin(low=i / bins, high=(i + 1) / bins, count=counts.get(i, 0)) for i in range(bins)
+    ]
+
+
+@dataclass(frozen=True)
+class PipelineSavings:
+    frames_total: int
+    frames_stopped_before_gpu: int
+    frames_scored: int
+    # Mean GPU time per frame from the runtimes the GPU worker recorded; None until it has
+    # scored something, and then nothing can be estimated honestly.
+    gpu_seconds_per_frame: float | None
+
+    @property
+    def gpu_hours_saved(self) -> float | None:
+        if self.gpu_seconds_per_frame is None:
+            return None
+        return self.frames_stopped_before_gpu * self.gpu_seconds_per_frame / 3600
+
+    @property
+    def stopped_fraction(self) -> float:
+        return self.frames_stopped_before_gpu / self.frames_total if self.frames_total else 0.0
+
+
+def pipeline_savings(*, since: datetime | None = None) -> PipelineSavings:
+    """Frames the validator and dedup stopped before the GPU, and the GPU time that saved.
+    Shared with `manage.py cost_report`."""
+    photos = Photo.objects.all()
+    if since is not None:
+        photos = photos.filter(created_at__gte=since)
+    totals = photos.order_by().aggregate(
+        total=Count("id"),
+        stopped=Count("id", filter=Q(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)),
+        scored=Count("id", filter=Q(vlm_runtime_ms__isnull=False)),
+        runtime_ms=Avg("vlm_runtime_ms"),
+    )
+    runtime_ms = totals["runtime_ms"]
+    return PipelineSavings(
+        frames_total=totals["total"],
+        frames_stopped_before_gpu=totals["stopped"],
+        frames_scored=totals["scored"],
+        gpu_seconds_per_frame=None if runtime_ms is None else runtime_ms / 1000,
+    )
+
+
+# --- Duplicate groups ----------------------------------------------------------------------
+
+
+def duplicate_group_list() -> QuerySet[Photo]:
+    """Photos that others were marked duplicates of, with how many of those still wait for a
+    curator; groups a curator has settled drop out."""
+    return (
+        Photo.objects.annotate(
+            pending=Count("duplicates", filter=Q(duplicates__curator_decision=""))
+        )
+        .filter(pending__gt=0)
+        .select_related("owner")
+        .order_by("-created_at", "-id")
+    )
+
+
+def duplicate_group_members(*, root: Photo) -> list[Photo]:
+    """The photo the others duplicate, then its duplicates, oldest first."""
+    duplicates = Photo.objects.filter(duplicate_of=root).select_related("owner").order_by("id")
+    return [root, *duplicates]
+
+
+def _rank(values: Sequence[float | None], *, higher_is_better: bool) -> list[float]:
+    """Each value's standing in the group in [0, 1]; 1 is best, a missing value is worst."""
+    present = sorted({v for v in values if v is not None}, reverse=not higher_is_better)
+    if len(present) <= 1:
+        return [1.0 if v is not None else 0.0 for v in values]
+    position = {v: i / (len(present) - 1) for i, v in enumerate(present)}
+    return [0.0 if v is None else position[v] for v in values]
+
+
+# Sharpness and the VLM's judgement matter most; clipping costs detail that cannot come back;
+# resolution breaks near-ties. File size is deliberately absent: a bigger file is often just a
+# noisier or less compressed one.
+KEEPER_WEIGHTS = {"sharpness": 0.3, "clipping": 0.2, "vlm_score": 0.35, "resolution": 0.15}
+
+
+def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
+    """The group member of best quality; ties go to the earliest upload."""
+    if not photos:
+        raise ValueError("an empty group has no keeper")
+    clipping = [
+        None
+        if p.highlight_clip is None and p.shadow_clip is None
+        else (p.highlight_clip or 0.0) + (p.shadow_clip or 0.0)
+        for p in photos
+    ]
+    ranks = {
+        "sharpness": _rank([p.sharpness for p in photos], higher_is_better=True),
+        "clipping": _rank(clipping, higher_is_better=False),
+        "vlm_score": _rank([p.vlm_score for p in photos], higher_is_better=True),
+        "resolution": _rank(
+            [p.width * p.height if p.width and p.height else None for p in photos],
+            higher_is_better=True,
+        ),
+    }
+    scores = [
+        sum(KEEPER_WEIGHTS[name] * ranks[name][i] for name in KEEPER_WEIGHTS)
+        for i in range(len(photos))
+    ]
+    best = max(range(len(photos)), key=lambda i: (scores[i], -photos[i].pk))
+    return photos[best]
+
+
+# --- Review queue --------------------------------------------------------------------------
+
+
+def review_queue(*, status: str, limit: int = 200) -> QuerySet[Photo]:
+    """Photos in `status` that no curator has decided yet, oldest first."""
+    return (
+        Photo.objects.filter(status=status, curator_decision="")
+        .select_related("owner")
+        .order_by("created_at", "id")[:limit]
+    )

@@ -6,4 +6,7 @@ app_name = "gallery"
 
 urlpatterns = [
     path("", views.gallery_home, name="home"),
+    path("upload/", views.upload_page, name="upload"),
+    path("photos/<uuid:uid>/", views.photo_detail, name="photo-detail"),
+    path("photos/<uuid:uid>/<str:kind>", views.photo_file, name="photo-file"),
 ]

@@ -1,25 +1,114 @@
-"""Photographer-facing pages: thin views over selectors."""
+"""Photographer-facing pages and the auth-checked file views: thin views over selectors."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from gallery import selectors
 from gallery.models import Photo
 
+PAGE_SIZE = 48
+# Score filter choices offered on the gallery page (minimum VLM score).
+MIN_SCORES = ("0.4", "0.6", "0.8")
+RAW_EXTENSIONS = ".dng,.cr2,.cr3,.nef,.nrw,.arw,.srf,.sr2,.raf,.orf,.rw2,.pef,.srw,.x3f,.3fr,.iiq"
+
 
 @login_required
+@require_GET
 def gallery_home(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in Photo.Status.values:
         status = None
-    photos = selectors.photo_list_for_owner(owner=request.user, status=status)
-    page = Paginator(photos, 48).get_page(request.GET.get("page"))
+    min_score = request.GET.get("min_score") or None
+    if min_score not in MIN_SCORES:
+        min_score = None
+    photos = selectors.photo_list_for_owner(
+        owner=request.user,  # type: ignore[arg-type]
+        status=status,
+        min_score=float(min_score) if min_score else None,
+    )
+    page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = "&".join(
+        f"{key}={value}" for key, value in (("status", status), ("min_score", min_score)) if value
+    )
     return render(
         request,
         "gallery/home.html",
-        {"page": page, "statuses": Photo.Status.choices, "status": status},
+        {
+            "page": page,
+            "statuses": Photo.Status.choices,
+            "status": status,
+            "min_scores": MIN_SCORES,
+            "min_score": min_score,
+            "filters": filters,
+            "in_flight": selectors.IN_FLIGHT_STATUSES,
+        },
     )
+
+
+@login_required
+@require_GET
+def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    photo = selectors.photo_get_for_owner(owner=request.user, uid=uid)  # type: ignore[arg-type]
+    if photo is None:
+        raise Http404
+    return render(
+        request,
+        "gallery/photo_detail.html",
+        {
+            "photo": photo,
+            "exif": selectors.photo_exif_rows(photo=photo),
+            "in_flight": selectors.IN_FLIGHT_STATUSES,
+        },
+    )
+
+
+@login_required
+@require_GET
+def upload_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "gallery/upload.html", {"raw_extensions": RAW_EXTENSIONS})
+
+
+_KINDS = {"original", "preview", "thumbnail"}
+
+
+@login_required
+@require_GET
+def photo_file(request: HttpRequest, uid: str, kind: str) -> HttpResponse:
+    """The original, preview or thumbnail, for the owner or staff only. Media is never served
+    from a public URL: local files stream from here; in S3 mode this redirects to a short-lived
+    signed URL."""
+    if kind not in _KINDS:
+        raise Http404
+    photo = selectors.photo_get_for_viewer(user=request.user, uid=uid)
+    if photo is None:
+        raise Http404
+    field = getattr(photo, kind)
+    if not field:
+        raise Http404
+    name = field.name
+    try:
+        default_storage.path(name)
+    except NotImplementedError:
+        return HttpResponseRedirect(default_storage.url(name))
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    is_original = kind == "original"
+    response = FileResponse(
+        handle,
+        as_attachment=is_original,
+        filename=photo.original_filename if is_original else f"{photo.uid}-{kind}.jpg",
+        content_type=(mimetypes.guess_type(name)[0] or "application/octet-stream"),
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

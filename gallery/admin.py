@@ -1,0 +1,350 @@
+"""The curator admin: the Photo changelist and detail, with actions that each call one service,
+plus the dashboard, the keyboard review queue and duplicate groups (admin_views.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from gallery import admin_views, curation_services, selectors, services
+from gallery.admin_filters import CameraFilter, ClippingFilter, ScoreRangeFilter
+from gallery.models import Photo
+
+Status = Photo.Status
+
+
+def thumbnail_url(photo: Photo) -> str:
+    return reverse("gallery:photo-file", args=[photo.uid, "thumbnail"])
+
+
+def preview_url(photo: Photo) -> str:
+    return reverse("gallery:photo-file", args=[photo.uid, "preview"])
+
+
+class RejectForm(forms.Form):
+    REASONS = [
+        ("", "— choose —"),
+        ("Out of focus", "Out of focus"),
+        ("Badly exposed", "Badly exposed"),
+        ("Weak composition", "Weak composition"),
+        ("Duplicate of a better frame", "Duplicate of a better frame"),
+        ("Off topic", "Off topic"),
+    ]
+    reason = forms.ChoiceField(choices=REASONS, required=False, label="Reason")
+    note = forms.CharField(
+        required=False, label="Note", widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        reason = cleaned.get("reason") or ""
+        note = (cleaned.get("note") or "").strip()
+        if not reason and not note:
+            raise forms.ValidationError("Give a reason or write a note: the photographer sees it.")
+        cleaned["text"] = ": ".join(part for part in (reason, note) if part)
+        return cleaned
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "thumbnail_image",
+        "original_filename",
+        "owner",
+        "camera",
+        "status_badge",
+        "reason_badge",
+        "clipping_percent",
+        "sharpness_value",
+        "vlm_score_value",
+        "captured_at",
+    )
+    list_display_links = ("thumbnail_image", "original_filename")
+    list_filter = (
+        "status",
+        "reject_reason",
+        ScoreRangeFilter,
+        ClippingFilter,
+        CameraFilter,
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        ("captured_at", admin.DateFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("original_filename", "camera_make", "camera_model", "owner__username")
+    list_select_related = ("owner",)
+    list_per_page = 50
+    # The full count is a second COUNT over the whole table on every filtered page.
+    show_full_result_count = False
+    ordering = ("-created_at", "-id")
+    actions = ("approve", "reject_with_reason", "revalidate", "rescore", "mark_not_duplicate")
+    change_form_template = "admin/gallery/photo/change_form.html"
+    change_list_template = "admin/gallery/photo/change_list.html"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "original_filename",
+                    "owner",
+                    "status",
+                    "reject_reason",
+                    "reject_detail",
+                    "duplicate_of",
+                )
+            },
+        ),
+        (
+            "Curator",
+            {
+                "fields": (
+                    "curator_decision",
+                    "curator_rating",
+                    "curator_note",
+                    "curated_by",
+                    "curated_at",
+                )
+            },
+        ),
+        (
+            "Measurements",
+            {
+                "fields": (
+                    "sharpness",
+                    "highlight_clip",
+                    "shadow_clip",
+                    "mean_luminance",
+                    "vlm_score",
+                    "vlm_model_id",
+                    "vlm_model_revision",
+                    "vlm_runtime_ms",
+                )
+            },
+        ),
+        (
+            "File",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "uid",
+                    "format",
+                    "size_bytes",
+                    "sha256",
+                    "width",
+                    "height",
+                    "phash",
+                    "dhash",
+                    "created_at",
+                    "updated_at",
+                ),
+            },
+        ),
+    )
+
+    # Every field is read-only: curators change photos through decisions (actions and the
+    # buttons on the page), each of which is a service call that leaves an event.
+    def get_readonly_fields(self, request: HttpRequest, obj: Photo | None = None) -> list[str]:
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Deleting would orphan stored files and break duplicate links; rejection is the curator's
+    # way to drop a photo.
+    def has_delete_permission(self, request: HttpRequest, obj: Photo | None = None) -> bool:
+        return False
+
+    # --- columns -------------------------------------------------------------------------
+
+    @admin.display(description="Photo")
+    def thumbnail_image(self, photo: Photo) -> SafeString | str:
+        if not photo.thumbnail:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" loading="lazy" width="96" height="72" '
+            'style="object-fit:cover;border-radius:4px">',
+            thumbnail_url(photo),
+            photo.original_filename,
+        )
+
+    @admin.display(description="Camera", ordering="camera_model")
+    def camera(self, photo: Photo) -> str:
+        return " ".join(p for p in (photo.camera_make, photo.camera_model) if p) or "—"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, photo: Photo) -> SafeString:
+        return format_html(
+            '<span class="pj-badge pj-{}">{}</span>', photo.status, photo.get_status_display()
+        )
+
+    @admin.display(description="Reason", ordering="reject_reason")
+    def reason_badge(self, photo: Photo) -> SafeString | str:
+        if not photo.reject_reason:
+            return ""
+        return format_html(
+            '<span class="pj-badge pj-reason" title="{}">{}</span>',
+            photo.reject_detail,
+            photo.get_reject_reason_display(),
+        )
+
+    @admin.display(description="Clipped", ordering="highlight_clip")
+    def clipping_percent(self, photo: Photo) -> str:
+        if photo.highlight_clip is None and photo.shadow_clip is None:
+            return "—"
+        return f"▲{(photo.highlight_clip or 0) * 100:.1f}% ▼{(photo.shadow_clip or 0) * 100:.1f}%"
+
+    @admin.display(description="Sharpness", ordering="sharpness")
+    def sharpness_value(self, photo: Photo) -> str:
+        return "—" if photo.sharpness is None else f"{photo.sharpness:.1f}"
+
+    @admin.display(description="VLM score", ordering="vlm_score")
+    def vlm_score_value(self, photo: Photo) -> str:
+        return "—" if photo.vlm_score is None else f"{photo.vlm_score:.2f}"
+
+    # --- actions -------------------------------------------------------------------------
+
+    @admin.action(description="Approve selected photos", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        for photo_id in ids:
+            services.photo_curate(
+                photo_id=photo_id,
+                curator=request.user,  # type: ignore[arg-type]
+                decision=Photo.CuratorDecision.APPROVED,
+            )
+        self.message_user(request, f"Approved {len(ids)} photo(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject selected photos, with a reason…", permissions=["change"])
+    def reject_with_reason(
+        self, request: HttpRequest, queryset: QuerySet[Photo]
+    ) -> TemplateResponse | None:
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            ids = list(queryset.values_list("pk", flat=True))
+            for photo_id in ids:
+                services.photo_curate(
+                    photo_id=photo_id,
+                    curator=request.user,  # type: ignore[arg-type]
+                    decision=Photo.CuratorDecision.REJECTED,
+                    note=form.cleaned_data["text"],
+                )
+            self.message_user(request, f"Rejected {len(ids)} photo(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/gallery/photo/reject_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject photos",
+                "opts": self.model._meta,
+                "photos": queryset.select_related("owner"),
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Re-validate (run ingest again)", permissions=["change"])
+    def revalidate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        self._rerun(request, queryset, curation_services.photo_revalidate, "re-validation")
+
+    @admin.action(description="Re-score (send back to the GPU queue)", permissions=["change"])
+    def rescore(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        self._rerun(request, queryset, curation_services.photo_rescore, "re-scoring")
+
+    def _rerun(
+        self, request: HttpRequest, queryset: QuerySet[Photo], service: Any, what: str
+    ) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        moved = sum(bool(service(photo_id=pk, curator=request.user)) for pk in ids)
+        self.message_user(request, f"Queued {moved} photo(s) for {what}.", messages.SUCCESS)
+        if moved < len(ids):
+            self.message_user(
+                request,
+                f"{len(ids) - moved} photo(s) left alone: a curator decided them, or they are "
+                "already waiting for that stage.",
+                messages.WARNING,
+            )
+
+    @admin.action(description='Mark "not a duplicate"', permissions=["change"])
+    def mark_not_duplicate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        done = 0
+        for photo_id in queryset.values_list("pk", flat=True):
+            try:
+                curation_services.photo_mark_not_duplicate(
+                    photo_id=photo_id,
+                    curator=request.user,  # type: ignore[arg-type]
+                )
+                done += 1
+            except curation_services.CurationError as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if done:
+            self.message_user(
+                request, f"{done} photo(s) are no longer duplicates.", messages.SUCCESS
+            )
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        photo = self.get_object(request, object_id)
+        context: dict[str, Any] = dict(extra_context or {})
+        if photo is not None:
+            context.update(
+                photo=photo,
+                preview_url=preview_url(photo) if photo.preview else "",
+                histogram=selectors.photo_luminance_histogram(photo=photo),
+                exif=selectors.photo_exif_rows(photo=photo),
+                events=selectors.photo_events(photo=photo),
+                group_root=photo.duplicate_of
+                if photo.duplicate_of_id
+                else (photo if photo.duplicates.exists() else None),
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
+                show_delete=False,
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        def wrap(view: Any) -> Any:
+            return self.admin_site.admin_view(view)
+
+        info = "gallery_photo"
+        return [
+            path("dashboard/", wrap(admin_views.dashboard(self)), name=f"{info}_dashboard"),
+            path("review/", wrap(admin_views.review_queue(self)), name=f"{info}_review"),
+            path(
+                "review/<uuid:uid>/decide/",
+                wrap(admin_views.review_decide(self)),
+                name=f"{info}_decide",
+            ),
+            path(
+                "review/<uuid:uid>/rate/",
+                wrap(admin_views.review_rate(self)),
+                name=f"{info}_rate",
+            ),
+            path(
+                "duplicates/",
+                wrap(admin_views.duplicate_groups(self)),
+                name=f"{info}_duplicates",
+            ),
+            path(
+                "duplicates/<uuid:uid>/",
+                wrap(admin_views.duplicate_group(self)),
+                name=f"{info}_duplicate_group",
+            ),
+            *super().get_urls(),
+        ]

@@ -1,0 +1,222 @@
+"""Curator pages beyond the changelist, mounted by PhotoAdmin.get_urls() inside
+admin_site.admin_view (staff only). Each view takes the PhotoAdmin for its site context and
+permission checks; every write is one service call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gallery import curation_services, selectors, services
+from gallery.models import Photo
+
+if TYPE_CHECKING:
+    from gallery.admin import PhotoAdmin
+
+View = Callable[..., HttpResponse]
+Status = Photo.Status
+REVIEWABLE = (Status.SCORED, Status.AWAITING_SCORE, Status.REJECTED, Status.FAILED)
+
+
+def _context(model_admin: PhotoAdmin, request: HttpRequest, title: str) -> dict[str, Any]:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+    }
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def dashboard(model_admin: PhotoAdmin) -> View:
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        _require(model_admin.has_view_permission(request))
+        status_counts = selectors.photo_status_counts()
+        reason_counts = selectors.photo_reason_counts()
+        context = _context(model_admin, request, "Pipeline dashboard")
+        context.update(
+            statuses=[(value, label, status_counts[value]) for value, label in Status.choices],
+            reasons=[
+                (value, label, reason_counts[value]) for value, label in Photo.RejectReason.choices
+            ],
+            distribution=selectors.photo_score_distribution(),
+            savings=selectors.pipeline_savings(),
+        )
+        return TemplateResponse(request, "admin/gallery/photo/dashboard.html", context)
+
+    return view
+
+
+def _queue_item(photo: Photo) -> dict[str, Any]:
+    return {
+        "id": str(photo.uid),
+        "name": photo.original_filename,
+        "owner": photo.owner.get_username(),
+        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
+        if photo.preview
+        else "",
+        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        "status": photo.status,
+        "statusLabel": photo.get_status_display(),
+        "score": photo.vlm_score,
+        "sharpness": photo.sharpness,
+        "rating": photo.curator_rating,
+        "decision": photo.curator_decision,
+    }
+
+
+def review_queue(model_admin: PhotoAdmin) -> View:
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        _require(model_admin.has_change_permission(request))
+        status = request.GET.get("status") or Status.SCORED
+        if status not in REVIEWABLE:
+            status = Status.SCORED
+        photos = selectors.review_queue(status=status)
+        placeholder = "00000000-0000-0000-0000-000000000000"
+        context = _context(model_admin, request, "Review queue")
+        context.update(
+            queue=[_queue_item(photo) for photo in photos],
+            status=status,
+            statuses=[(s.value, s.label) for s in REVIEWABLE],
+            decide_url=reverse("admin:gallery_photo_decide", args=[placeholder]),
+            rate_url=reverse("admin:gallery_photo_rate", args=[placeholder]),
+            placeholder=placeholder,
+        )
+        return TemplateResponse(request, "admin/gallery/photo/review.html", context)
+
+    return view
+
+
+def review_decide(model_admin: PhotoAdmin) -> View:
+    """Approve or reject one photo; answers JSON for the review queue, or redirects back for a
+    plain form post (the detail page's buttons)."""
+
+    @require_POST
+    def view(request: HttpRequest, uid: str) -> HttpResponse:
+        _require(model_admin.has_change_permission(request))
+        photo = get_object_or_404(Photo, uid=uid)
+        decision = request.POST.get("decision", "")
+        if decision not in Photo.CuratorDecision.values:
+            return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
+        photo = services.photo_curate(
+            photo_id=photo.pk,
+            curator=request.user,  # type: ignore[arg-type]
+            decision=decision,
+            note=request.POST.get("note", "").strip(),
+        )
+        if request.POST.get("next") == "change":
+            messages.success(request, f"{photo.original_filename}: {photo.get_status_display()}.")
+            return redirect("admin:gallery_photo_change", photo.pk)
+        return JsonResponse(_queue_item(photo))
+
+    return view
+
+
+def review_rate(model_admin: PhotoAdmin) -> View:
+    @require_POST
+    def view(request: HttpRequest, uid: str) -> HttpResponse:
+        _require(model_admin.has_change_permission(request))
+        photo = get_object_or_404(Photo, uid=uid)
+        raw = request.POST.get("rating", "")
+        try:
+            rating = int(raw) if raw else None
+            photo = curation_services.photo_rate(
+                photo_id=photo.pk,
+                curator=request.user,  # type: ignore[arg-type]
+                rating=rating,
+            )
+        except (ValueError, curation_services.CurationError) as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        return JsonResponse(_queue_item(photo))
+
+    return view
+
+
+def duplicate_groups(model_admin: PhotoAdmin) -> View:
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        _require(model_admin.has_view_permission(request))
+        groups = selectors.duplicate_group_list().prefetch_related("duplicates")
+        page = Paginator(groups, 20).get_page(request.GET.get("page"))
+        context = _context(model_admin, request, "Duplicate groups")
+        context.update(page=page)
+        return TemplateResponse(request, "admin/gallery/photo/duplicate_groups.html", context)
+
+    return view
+
+
+def duplicate_group(model_admin: PhotoAdmin) -> View:
+    """One group side by side. POST `keep=<uid>` keeps that photo and rejects the rest;
+    POST `not_duplicate=<uid>` takes one photo out of the group."""
+
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, uid: str) -> HttpResponse:
+        _require(model_admin.has_view_permission(request))
+        root = get_object_or_404(Photo.objects.select_related("owner"), uid=uid)
+        members = selectors.duplicate_group_members(root=root)
+        if len(members) < 2:
+            raise Http404("no duplicates left in this group")
+        by_uid = {str(m.uid): m for m in members}
+        if request.method == "POST":
+            _require(model_admin.has_change_permission(request))
+            return _apply_group_decision(request, root=root, by_uid=by_uid)
+        keeper = selectors.duplicate_group_suggested_keeper(photos=members)
+        context = _context(model_admin, request, f"Duplicates of {root.original_filename}")
+        context.update(
+            root=root,
+            members=[
+                (m, reverse("gallery:photo-file", args=[m.uid, "preview"]) if m.preview else "")
+                for m in members
+            ],
+            keeper=keeper,
+        )
+        return TemplateResponse(request, "admin/gallery/photo/duplicate_group.html", context)
+
+    return view
+
+
+def _apply_group_decision(
+    request: HttpRequest, *, root: Photo, by_uid: dict[str, Photo]
+) -> HttpResponse:
+    curator = request.user
+    if keep := request.POST.get("keep"):
+        if keep not in by_uid:
+            raise Http404
+        keeper = curation_services.duplicate_group_keep(
+            keeper_id=by_uid[keep].pk,
+            member_ids=[m.pk for m in by_uid.values()],
+            curator=curator,  # type: ignore[arg-type]
+        )
+        messages.success(
+            request,
+            f"Kept {keeper.original_filename}; rejected the other {len(by_uid) - 1}.",
+        )
+        return redirect("admin:gallery_photo_duplicates")
+    if (other := request.POST.get("not_duplicate")) and other in by_uid:
+        try:
+            photo = curation_services.photo_mark_not_duplicate(
+                photo_id=by_uid[other].pk,
+                curator=curator,  # type: ignore[arg-type]
+            )
+        except curation_services.CurationError as error:
+            messages.warning(request, str(error))
+        else:
+            messages.success(request, f"{photo.original_filename} is no longer a duplicate.")
+        if len(by_uid) > 2:
+            return redirect("admin:gallery_photo_duplicate_group", root.uid)
+        return redirect("admin:gallery_photo_duplicates")
+    return JsonResponse({"error": "post keep=<id> or not_duplicate=<id>"}, status=400)

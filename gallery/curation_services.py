@@ -1,0 +1,108 @@
+"""Curator writes beyond approve/reject: ratings, re-runs, duplicate decisions. Status changes go
+through the transition functions in gallery.services, so every one leaves its PhotoEvent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from gallery import services
+from gallery.models import Photo
+
+Status = Photo.Status
+
+
+class CurationError(ValueError):
+    """A curator asked for something that cannot be done; the message is for people."""
+
+
+def photo_rate(*, photo_id: int, curator: AbstractBaseUser, rating: int | None) -> Photo:
+    """Stars 1-5 (None clears them). A rating is an opinion, not a status: nothing moves."""
+    if rating is not None and not 1 <= rating <= 5:
+        raise CurationError(f"a rating is 1 to 5 stars, not {rating}")
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        photo.curator_rating = rating
+        photo.save(update_fields=["curator_rating", "updated_at"])
+    return photo
+
+
+def photo_revalidate(*, photo_id: int, curator: AbstractBaseUser) -> bool:
+    """Run ingest (validator, dedup) again. False when nothing moved: a curator's decision is
+    final, and a photo already waiting for ingest needs nothing."""
+    with transaction.atomic():
+        moved = _reset(photo_id, to_status=Status.UPLOADED, cause="re-validate", curator=curator)
+        if moved:
+            transaction.on_commit(lambda: services.photo_enqueue_ingest(photo_id=photo_id))
+    return moved
+
+
+def photo_rescore(*, photo_id: int, curator: AbstractBaseUser) -> bool:
+    """Put the photo back in the GPU queue. False when nothing moved (see photo_revalidate)."""
+    with transaction.atomic():
+        return _reset(photo_id, to_status=Status.AWAITING_SCORE, cause="re-score", curator=curator)
+
+
+def _reset(photo_id: int, *, to_status: str, cause: str, curator: AbstractBaseUser) -> bool:
+    photo = Photo.objects.select_for_update().get(pk=photo_id)
+    if photo.curator_decision or photo.status == to_status:
+        return False
+    services.photo_reset_for_reprocessing(
+        photo_id=photo_id,
+        to_status=to_status,
+        cause=f"{cause} requested by {curator.get_username()}",
+    )
+    return True
+
+
+def photo_mark_not_duplicate(*, photo_id: int, curator: AbstractBaseUser) -> Photo:
+    """The curator says this photo is not a duplicate of the one it was matched with. The link
+    is cleared and the photo goes on through the pipeline: to the GPU queue when the validator
+    already passed it (it has a preview), otherwise back to ingest."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        if photo.duplicate_of_id is None:
+            raise CurationError(f"{photo.original_filename} is not marked as a duplicate")
+        original = photo.duplicate_of
+        photo.duplicate_of = None
+        photo.save(update_fields=["duplicate_of", "updated_at"])
+        if photo.status != Status.REJECTED or photo.reject_reason != Photo.RejectReason.DUPLICATE:
+            return photo
+        to_status = Status.AWAITING_SCORE if photo.preview else Status.UPLOADED
+        photo = services.photo_reset_for_reprocessing(
+            photo_id=photo_id,
+            to_status=to_status,
+            cause=(
+                f"{curator.get_username()}: not a duplicate of "
+                f"{original.original_filename if original else 'the matched photo'}"
+            ),
+        )
+        if to_status == Status.UPLOADED:
+            transaction.on_commit(lambda: services.photo_enqueue_ingest(photo_id=photo_id))
+    return photo
+
+
+def duplicate_group_keep(
+    *, keeper_id: int, member_ids: Sequence[int], curator: AbstractBaseUser
+) -> Photo:
+    """Approve the keeper and reject every other member of its duplicate group, in one go."""
+    if keeper_id not in member_ids:
+        raise CurationError("the photo to keep must belong to the group")
+    with transaction.atomic():
+        keeper = services.photo_curate(
+            photo_id=keeper_id,
+            curator=curator,
+            decision=Photo.CuratorDecision.APPROVED,
+            note="kept as the best of its duplicate group",
+        )
+        for member_id in member_ids:
+            if member_id != keeper_id:
+                services.photo_curate(
+                    photo_id=member_id,
+                    curator=curator,
+                    decision=Photo.CuratorDecision.REJECTED,
+                    note=f"duplicate of {keeper.original_filename}, which was kept",
+                )
+    return keeper

@@ -45,6 +45,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=REFERENCE_GLIBC,
         help="glibc used to detect releases held back by a lower ceiling (default %(default)s)",
     )
+    parser.add_argument(
+        "--only-arch",
+        help="with no files given, check only the deployed sets for this architecture",
+    )
     parser.add_argument("--index-url", default=PYPI_SIMPLE)
     parser.add_argument("--no-index", action="store_true")
     parser.add_argument("--find-links", action="append", type=Path, default=[])
@@ -73,14 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Target(args.python_version, arch, args.glibc, tuple(args.platform))
         sets = [RequirementSet(str(path), target, "") for path in args.requirements]
     else:
-        sets = list(DEPLOYED_SETS)
+        sets = [s for s in DEPLOYED_SETS if args.only_arch in (None, s.target.arch)]
 
     reports = []
     for requirement_set in sets:
         path = Path(requirement_set.path)
         if not path.is_file():
             print(f"wheelgate: {path} does not exist", file=sys.stderr)
-            return 2
+            if requirement_set.required:
+                return 2
+            continue
         try:
             reports.append(
                 check_requirements(

@@ -12,6 +12,8 @@ class RequirementSet:
     path: str
     target: Target
     description: str
+    # A set another issue has not written yet is reported as skipped rather than failing.
+    required: bool = True
 
 
 # glibc ceilings are those of the runtime images: Debian bookworm (python:3.12-slim-bookworm)
@@ -31,5 +33,6 @@ DEPLOYED_SETS = (
         "requirements/gpu.txt",
         Target(arch="x86_64", glibc=(2, 36)),
         "GPU worker on g5: the one intentional x86_64 exception",
+        required=False,
     ),
 )

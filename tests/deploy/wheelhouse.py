@@ -28,7 +28,14 @@ def write_sdist(directory: Path, name: str, version: str, files: dict[str, str])
 def build_wheelhouse(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     write_wheel(directory, name="purepkg", version="1.0")
-    write_wheel(directory, name="armpkg", version="1.0", tag=AARCH64, requires=["purepkg>=1"])
+    write_wheel(
+        directory,
+        name="armpkg",
+        version="1.0",
+        tag=AARCH64,
+        requires=["purepkg>=1"],
+        files={"armpkg/__init__.py": b"", "armpkg/tests/test_armpkg.py": b"#" * 4096},
+    )
     write_wheel(directory, name="armpkg", version="1.0", tag="cp312-cp312-manylinux2014_x86_64")
     write_wheel(directory, name="x86pkg", version="1.0", tag="cp312-cp312-manylinux_2_17_x86_64")
     write_wheel(directory, name="x86pkg", version="1.0", tag="cp312-cp312-win_amd64")

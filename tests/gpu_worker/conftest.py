@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 from skimage import data
 
+from gallery.models import Photo
 from gpu_worker.scoring import Scorer, ScorerConfig, load_scorer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,3 +59,28 @@ def real_photos() -> list[tuple[str, Image.Image]]:
     for _, image in images:
         image.thumbnail((1600, 1600))
     return images
+
+
+def make_awaiting_photo(
+    owner: AbstractBaseUser, *, preview: bytes | None, name: str = "photo.jpg", age_s: float = 0
+) -> Photo:
+    """A photo as the ingest stage leaves it: validated, with a preview, awaiting its score."""
+    photo = Photo.objects.create(
+        owner=owner,
+        original=f"originals/{name}",
+        original_filename=name,
+        status=Photo.Status.AWAITING_SCORE,
+        awaiting_score_since=timezone.now() - timedelta(seconds=age_s),
+    )
+    if preview is not None:
+        photo.preview = default_storage.save(f"previews/{photo.uid}.jpg", ContentFile(preview))
+        photo.save(update_fields=["preview"])
+    return photo
+
+
+def jpeg_bytes(image: Image.Image, *, long_edge: int = 1600) -> bytes:
+    image = image.convert("RGB")
+    image.thumbnail((long_edge, long_edge))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -1,0 +1,66 @@
+"""Set the GPU Auto Scaling group's desired capacity from the scoring backlog.
+
+manage.py scale_gpu_fleet              one tick (cron, EventBridge)
+manage.py scale_gpu_fleet --every 120  a tick every 120 s until SIGTERM
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import boto3
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gpu_worker.conf import scaling_policy, setting_str
+from gpu_worker.fleet import AutoScalingFleet
+from gpu_worker.selectors import scoring_busy_instances, scoring_queue_counts
+from gpu_worker.services import fleet_scale_tick
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Scale the GPU worker fleet on the scoring backlog (once, or every N seconds)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--every", type=float, default=0.0, help="seconds between ticks (default: one tick)"
+        )
+        parser.add_argument("--group", default="", help="Auto Scaling group name")
+        parser.add_argument("--dry-run", action="store_true", help="decide and log, change nothing")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        group = options["group"] or setting_str("GPU_FLEET_ASG_NAME")
+        if not group:
+            raise CommandError("no Auto Scaling group: set GPU_FLEET_ASG_NAME or pass --group")
+        region = setting_str("GPU_FLEET_REGION") or None
+        fleet = AutoScalingFleet(
+            client=boto3.client("autoscaling", region_name=region), group_name=group
+        )
+        policy = scaling_policy()
+        every: float = options["every"]
+        stop = threading.Event()
+        if every:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+        while True:
+            try:
+                decision = fleet_scale_tick(
+                    fleet=fleet,
+                    policy=policy,
+                    counts=scoring_queue_counts(),
+                    busy_instance_ids=scoring_busy_instances(),
+                    dry_run=options["dry_run"],
+                )
+            except Exception:
+                if not every:
+                    raise
+                # A loop that outlives one failed AWS call: the next tick retries.
+                logger.exception("scaler tick failed")
+            else:
+                self.stdout.write(f"desired={decision.desired} ({decision.reason})")
+            if not every or stop.wait(every):
+                return

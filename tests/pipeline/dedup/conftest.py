@@ -40,11 +40,10 @@ def dynamodb_table(dynalite_endpoint: str) -> Iterator[tuple[Any, str]]:
 
 @pytest.fixture(params=["memory", "sql", "dynamodb"])
 def store(request: pytest.FixtureRequest) -> DedupStore:
-    """Each store-agnostic test runs once per store."""
+    """Each store-agnostic test runs once per store (modules using it need `django_db`)."""
     if request.param == "memory":
         return MemoryStore(MultiIndex(), shard_rows=SHARD_ROWS)
     if request.param == "sql":
-        request.getfixturevalue("db")
         from pipeline.dedup.sql_store import SqlStore
 
         return SqlStore()

@@ -1,0 +1,309 @@
+"""The curator admin as a curator uses it: lists, filters, actions, pages, and who gets in."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from gallery import selectors
+from gallery.models import Photo
+from tests.gallery.factories import make_photo
+
+pytestmark = pytest.mark.django_db
+
+Status = Photo.Status
+Reason = Photo.RejectReason
+CHANGELIST = "/admin/gallery/photo/"
+
+
+@pytest.fixture
+def curator(db: None) -> AbstractBaseUser:
+    return get_user_model().objects.create_superuser("minor", password="pw-minor-1234")
+
+
+@pytest.fixture
+def staff(client: Client, curator: AbstractBaseUser) -> Client:
+    client.force_login(curator)
+    return client
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<tr[^>]*>\s*<td class="action-checkbox">.*?</tr>', html, re.S)
+
+
+def test_changelist_shows_badges_and_measurements_in_constant_queries(
+    staff: Client,
+    photographer: AbstractBaseUser,
+    other_photographer: AbstractBaseUser,
+    django_assert_num_queries: Any,
+) -> None:
+    make_photo(
+        owner=photographer,
+        status=Status.SCORED,
+        score=0.81,
+        camera_model="EOS 6D",
+        highlight_clip=0.031,
+    )
+    make_photo(owner=other_photographer, status=Status.REJECTED, reason=Reason.BLURRY)
+    with CaptureQueriesContext(connection) as few:
+        response = staff.get(CHANGELIST)
+    html = response.content.decode()
+    assert len(_rows(html)) == 2
+    assert 'class="pj-badge pj-scored"' in html and ">Blurry<" in html
+    assert "0.81" in html and "▲3.1%" in html and "EOS 6D" in html
+    assert 'loading="lazy"' in html
+
+    for i in range(10):
+        make_photo(
+            owner=[photographer, other_photographer][i % 2],
+            status=Status.SCORED,
+            camera_model=f"Model {i}",
+        )
+    with django_assert_num_queries(len(few)):
+        response = staff.get(CHANGELIST)
+    assert len(_rows(response.content.decode())) == 12
+
+
+def test_filters_narrow_the_list(staff: Client, photographer: AbstractBaseUser) -> None:
+    make_photo(owner=photographer, status=Status.SCORED, score=0.9, filename="great.jpg")
+    make_photo(owner=photographer, status=Status.SCORED, score=0.5, filename="fair.jpg")
+    make_photo(
+        owner=photographer, status=Status.REJECTED, reason=Reason.DUPLICATE, filename="dupe.jpg"
+    )
+
+    great = staff.get(CHANGELIST, {"score": "great"}).content.decode()
+    assert "great.jpg" in great and "fair.jpg" not in great
+    dupes = staff.get(CHANGELIST, {"reject_reason__exact": "duplicate"}).content.decode()
+    assert "dupe.jpg" in dupes and "great.jpg" not in dupes
+    found = staff.get(CHANGELIST, {"q": "fair"}).content.decode()
+    assert "fair.jpg" in found and "great.jpg" not in found
+
+
+def _act(client: Client, action: str, photos: list[Photo], **extra: str) -> Any:
+    return client.post(
+        CHANGELIST, {"action": action, "_selected_action": [p.pk for p in photos], **extra}
+    )
+
+
+def test_approve_action_records_a_final_curator_decision(
+    staff: Client, curator: AbstractBaseUser, photographer: AbstractBaseUser
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
+    _act(staff, "approve", [photo])
+    photo.refresh_from_db()
+    assert (photo.status, photo.curator_decision, photo.curated_by) == (
+        Status.APPROVED,
+        "approved",
+        curator,
+    )
+    assert photo.events.last().actor == curator
+
+    # The pipeline can no longer move it: re-validate leaves a curated photo alone.
+    response = _act(staff, "revalidate", [photo])
+    photo.refresh_from_db()
+    assert photo.status == Status.APPROVED
+    assert "left alone" in staff.get(response.url).content.decode()
+
+
+def test_reject_asks_for_a_reason_first(staff: Client, photographer: AbstractBaseUser) -> None:
+    photos = [make_photo(owner=photographer, status=Status.SCORED) for _ in range(2)]
+    ask = _act(staff, "reject_with_reason", photos)
+    assert ask.status_code == 200 and "Their photographers see the reason" in ask.content.decode()
+    assert Photo.objects.filter(status=Status.REJECTED).count() == 0
+
+    refused = _act(staff, "reject_with_reason", photos, apply="1")
+    assert "Give a reason" in refused.content.decode()
+
+    _act(staff, "reject_with_reason", photos, apply="1", reason="Off topic", note="a parking lot")
+    for photo in photos:
+        photo.refresh_from_db()
+        assert photo.status == Status.REJECTED
+        assert photo.reject_reason == Reason.CURATOR
+        assert photo.reject_detail == "Off topic: a parking lot"
+
+
+def test_revalidate_and_rescore_send_photos_back(
+    staff: Client, photographer: AbstractBaseUser, django_capture_on_commit_callbacks: Any
+) -> None:
+    blurry = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
+    low = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.LOW_SCORE)
+    with django_capture_on_commit_callbacks() as enqueued:
+        _act(staff, "revalidate", [blurry])
+    blurry.refresh_from_db()
+    assert blurry.status == Status.UPLOADED
+    assert len(enqueued) == 1  # the ingest task, sent once the transaction commits
+    assert "re-validate requested by minor" in blurry.events.last().cause
+
+    _act(staff, "rescore", [low])
+    low.refresh_from_db()
+    assert low.status == Status.AWAITING_SCORE and low.awaiting_score_since is not None
+
+
+def test_not_a_duplicate_puts_the_photo_back_in_the_queue(
+    staff: Client, photographer: AbstractBaseUser
+) -> None:
+    original = make_photo(owner=photographer, status=Status.SCORED)
+    copy = make_photo(
+        owner=photographer, status=Status.REJECTED, reason=Reason.DUPLICATE, duplicate_of=original
+    )
+    _act(staff, "mark_not_duplicate", [copy])
+    copy.refresh_from_db()
+    assert copy.duplicate_of is None
+    assert copy.status == Status.AWAITING_SCORE
+    assert "not a duplicate of cat_brown.jpg" in copy.events.last().cause
+
+
+def test_detail_page_shows_preview_exif_histogram_verdict_and_history(
+    staff: Client, photographer: AbstractBaseUser
+) -> None:
+    photo = make_photo(
+        owner=photographer,
+        status=Status.REJECTED,
+        reason=Reason.OVEREXPOSED,
+        source="6720px_white.jpg",
+        detail="23% of highlights clipped",
+        highlight_clip=0.23,
+        camera_make="Canon",
+        camera_model="EOS 6D",
+        iso=400,
+        f_number=2.8,
+    )
+    html = staff.get(f"{CHANGELIST}{photo.pk}/change/").content.decode()
+    assert f'src="/photos/{photo.uid}/preview"' in html
+    assert '<th scope="row">Camera</th><td>Canon EOS 6D</td>' in html
+    assert '<th scope="row">Aperture</th><td>f/2.8</td>' in html
+    assert 'class="histogram"' in html and "highlights clipped 23.0%" in html
+    assert "23% of highlights clipped" in html and "Overexposed" in html
+    assert "validator" in html and "awaiting_score" in html  # the event history
+    assert 'name="_save"' not in html  # nothing to edit by hand
+
+
+def test_histogram_comes_from_the_validator_metrics_when_recorded(
+    photographer: AbstractBaseUser,
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.AWAITING_SCORE)
+    measured = selectors.photo_luminance_histogram(photo=photo)
+    assert measured is not None and sum(measured) > 0
+    recorded = [0] * 255 + [7]
+    photo.validator_metrics = {selectors.HISTOGRAM_METRIC: recorded}
+    assert selectors.photo_luminance_histogram(photo=photo) == recorded
+
+
+def test_duplicate_group_suggests_the_best_frame_not_the_biggest_file(
+    staff: Client, curator: AbstractBaseUser, photographer: AbstractBaseUser
+) -> None:
+    root = make_photo(
+        owner=photographer, status=Status.SCORED, filename="soft.jpg", sharpness=20.0, score=0.6
+    )
+    big = make_photo(
+        owner=photographer,
+        status=Status.REJECTED,
+        reason=Reason.DUPLICATE,
+        duplicate_of=root,
+        filename="big-but-clipped.jpg",
+        source="elephants.jpg",
+        sharpness=60.0,
+        highlight_clip=0.2,
+        score=0.5,
+    )
+    best = make_photo(
+        owner=photographer,
+        status=Status.REJECTED,
+        reason=Reason.DUPLICATE,
+        duplicate_of=root,
+        filename="crisp.jpg",
+        source="skimage:camera",
+        sharpness=300.0,
+        score=0.8,
+    )
+    big.size_bytes = 50_000_000
+    big.save()
+
+    groups = staff.get("/admin/gallery/photo/duplicates/").content.decode()
+    assert "soft.jpg" in groups and "Open group of 3" in groups
+    page = staff.get(f"/admin/gallery/photo/duplicates/{root.uid}/").content.decode()
+    assert f'name="keep" value="{best.uid}" class="button default"' in page
+
+    staff.post(f"/admin/gallery/photo/duplicates/{root.uid}/", {"keep": str(best.uid)})
+    states = {p.original_filename: (p.status, p.curator_decision) for p in Photo.objects.all()}
+    assert states == {
+        "crisp.jpg": (Status.APPROVED, "approved"),
+        "soft.jpg": (Status.REJECTED, "rejected"),
+        "big-but-clipped.jpg": (Status.REJECTED, "rejected"),
+    }
+    assert "No duplicate groups" in staff.get("/admin/gallery/photo/duplicates/").content.decode()
+
+
+def test_review_queue_decides_and_rates(staff: Client, photographer: AbstractBaseUser) -> None:
+    photos = [make_photo(owner=photographer, status=Status.SCORED) for _ in range(3)]
+    page = staff.get("/admin/gallery/photo/review/").content.decode()
+    queue = json.loads(
+        re.search(r'id="review-queue" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
+    assert [item["id"] for item in queue] == [str(p.uid) for p in photos]
+    assert "next photo" in page and "<kbd>A</kbd>" in page  # visible shortcut help
+
+    decided = staff.post(
+        f"/admin/gallery/photo/review/{photos[0].uid}/decide/", {"decision": "rejected"}
+    )
+    assert decided.json()["status"] == Status.REJECTED
+    rated = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "4"})
+    assert rated.json()["rating"] == 4
+    assert (
+        staff.post(
+            f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "6"}
+        ).status_code
+        == 400
+    )
+    remaining = staff.get("/admin/gallery/photo/review/").content.decode()
+    assert str(photos[0].uid) not in remaining and str(photos[1].uid) in remaining
+
+
+def test_dashboard_counts_and_gpu_savings(staff: Client, photographer: AbstractBaseUser) -> None:
+    make_photo(owner=photographer, status=Status.SCORED, score=0.85, runtime_ms=1800.0)
+    make_photo(owner=photographer, status=Status.SCORED, score=0.65, runtime_ms=600.0)
+    for reason in (Reason.BLURRY, Reason.DUPLICATE, Reason.OVEREXPOSED):
+        make_photo(owner=photographer, status=Status.REJECTED, reason=reason)
+
+    savings = selectors.pipeline_savings()
+    assert (savings.frames_total, savings.frames_stopped_before_gpu) == (5, 3)
+    assert savings.gpu_seconds_per_frame == pytest.approx(1.2)
+    assert savings.gpu_hours_saved == pytest.approx(3 * 1.2 / 3600)
+    distribution = selectors.photo_score_distribution()
+    assert [b.count for b in distribution if b.count] == [1, 1]
+
+    html = staff.get("/admin/gallery/photo/dashboard/").content.decode()
+    assert 'class="score-chart"' in html
+    assert ">3</p>" in html and "of 5 frames" in html
+    assert "1.20 s per frame" in html
+
+
+def test_photographers_cannot_use_the_admin(client: Client, photographer: AbstractBaseUser) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    client.force_login(photographer)
+    for url in (CHANGELIST, "/admin/gallery/photo/review/", "/admin/gallery/photo/dashboard/"):
+        assert client.get(url).status_code == 302
+    response = client.post(
+        f"/admin/gallery/photo/review/{photo.uid}/decide/", {"decision": "approved"}
+    )
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    photo.refresh_from_db()
+    assert photo.status == Status.SCORED
+
+
+def test_admin_posts_need_a_csrf_token(curator: AbstractBaseUser, photographer: Any) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(curator)
+    response = client.post(
+        f"/admin/gallery/photo/review/{photo.uid}/decide/", {"decision": "approved"}
+    )
+    assert response.status_code == 403

@@ -1,0 +1,657 @@
+"""Re-run a pipeline stage over a filtered part of the library (`manage.py backfill`).
+
+- **Streaming.** Photos are read in id order, one keyset-paginated batch at a time, so memory
+  stays flat however large the library is.
+- **Resumable.** After each batch a checkpoint (the last id done and the counters) is written
+  atomically (temporary file, fsync, rename). Within a batch, each finished photo is appended to
+  a journal as it completes, so a run killed mid-batch (Ctrl-C, SIGKILL) resumes after the last
+  photo it finished and does none twice.
+- **Idempotent.** Every per-photo step is a service that no-ops when the photo is not where it
+  expects it, and nothing here overrides a curator's decision: the status transitions refuse
+  to, and photos a curator decided are skipped before anything is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+from curation.celery import app as celery_app
+from gallery import services as gallery_services
+from gallery.models import Photo
+from pipeline import services as pipeline_services
+from pipeline.core.errors import UnreadableImage
+from pipeline.core.validator import validate
+from pipeline.selectors import (
+    BackfillFilter,
+    BackfillRow,
+    photo_backfill_batch,
+    photo_backfill_breakdown,
+    photo_backfill_count,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Photo.Status
+Reason = Photo.RejectReason
+
+BACKFILL_CAUSE = "backfill"
+PREVIEWS_TASK_NAME = "pipeline.regenerate_previews"
+CHECKPOINT_VERSION = 1
+
+
+class Stage(StrEnum):
+    VALIDATE = "validate"
+    DEDUP = "dedup"
+    PREVIEWS = "previews"
+    SCORE = "score"
+    ALL = "all"
+
+
+class Mode(StrEnum):
+    ENQUEUE = "enqueue"
+    INLINE = "inline"
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+SKIP_CURATOR = "curator decision"
+SKIP_ALREADY_QUEUED = "already awaiting score"
+SKIP_NOT_VALIDATED = "not past the validator"
+SKIP_NOT_INGESTED = "not ingested yet"
+SKIP_UNREADABLE = "unreadable original"
+SKIP_DELETED = "deleted"
+
+STAGE_ACTIONS: dict[Stage, str] = {
+    Stage.VALIDATE: "reset to uploaded, then ingest (validator, previews, dedup)",
+    # Until the dedup index has its own entry point, re-ingesting is how dedup runs again.
+    Stage.DEDUP: "reset to uploaded, then ingest (dedup runs inside ingest)",
+    Stage.PREVIEWS: "regenerate the preview and thumbnail only",
+    Stage.SCORE: "reset to awaiting_score (the GPU worker claims it)",
+    Stage.ALL: "reset to uploaded, then ingest; passing photos go on to the GPU",
+}
+
+
+class BackfillError(Exception):
+    """The run cannot start or cannot go on; the message says what to do."""
+
+
+def _past_validator(row: BackfillRow) -> bool:
+    """Photos the validator passed: scored ones, low scores, and scoring failures (the
+    worker's `photo_mark_unscorable` records them as failed/unreadable)."""
+    return (
+        row.status == Status.SCORED
+        or (row.status == Status.REJECTED and row.reject_reason == Reason.LOW_SCORE)
+        or (row.status == Status.FAILED and row.reject_reason == Reason.UNREADABLE)
+    )
+
+
+def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
+    """Why a stage leaves this photo alone, or None when it runs on it. The dry run and the real
+    run both decide through here."""
+    if stage is Stage.PREVIEWS:
+        # Previews never change a status, so curator-decided photos get them too.
+        if row.status == Status.UPLOADED:
+            return SKIP_NOT_INGESTED
+        if row.reject_reason == Reason.UNREADABLE:
+            return SKIP_UNREADABLE
+        return None
+    if row.curator_decided:
+        return SKIP_CURATOR
+    if stage is Stage.SCORE:
+        if row.status == Status.AWAITING_SCORE:
+            return SKIP_ALREADY_QUEUED
+        if not _past_validator(row):
+            return SKIP_NOT_VALIDATED
+    return None
+
+
+def photo_regenerate_previews(*, photo_id: int) -> Photo:
+    """Render the preview and thumbnail again from the original; nothing else on the photo
+    changes. Raises UnreadableImage when the original cannot be decoded."""
+    photo = Photo.objects.get(pk=photo_id)
+    data, _ = pipeline_services._read_original(photo)
+    result = validate(
+        data,
+        pipeline_services.validator_thresholds(),
+        filename=photo.original_filename,
+        preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
+    )
+    photo.preview = pipeline_services._replace_file(
+        f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
+    )
+    photo.thumbnail = pipeline_services._replace_file(
+        f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
+    )
+    photo.save(update_fields=["preview", "thumbnail", "updated_at"])
+    return photo
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoint
+
+
+@dataclass
+class Checkpoint:
+    key: str
+    stage: str
+    filters: dict[str, Any]
+    limit: int | None
+    run_id: str
+    started_at: str
+    version: int = CHECKPOINT_VERSION
+    after_id: int = 0  # every photo up to this id has been considered
+    seen: int = 0
+    processed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    completed: bool = False
+
+    def count(self, outcome: Outcome, reason: str) -> None:
+        if outcome is Outcome.PROCESSED:
+            self.processed += 1
+        else:
+            tally = self.skipped if outcome is Outcome.SKIPPED else self.failed
+            tally[reason] = tally.get(reason, 0) + 1
+
+
+def run_key(*, stage: Stage, filters: BackfillFilter, limit: int | None) -> str:
+    """Identifies a run by what it selects, so `--resume` finds the checkpoint of the same
+    command line. Batch size, rate and mode may change between attempts."""
+    spec = json.dumps(
+        {"stage": stage.value, "filters": filters.as_json(), "limit": limit}, sort_keys=True
+    )
+    return hashlib.sha256(spec.encode()).hexdigest()[:20]
+
+
+_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
+
+
+class CheckpointStore:
+    """`<dir>/backfill-<stage>-<key>.json` plus its journal, `....journal`: one line per photo
+    finished since the last checkpoint ("id outcome reason")."""
+
+    def __init__(self, directory: Path, *, stage: Stage, key: str) -> None:
+        self.directory = directory
+        self.path = directory / f"backfill-{stage.value}-{key}.json"
+        self.journal_path = self.path.with_suffix(".journal")
+        self._journal: IO[str] | None = None
+
+    def load(self) -> Checkpoint | None:
+        try:
+            raw = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return None
+        if raw.get("version") != CHECKPOINT_VERSION:
+            raise BackfillError(f"{self.path} was written by another version of backfill")
+        return Checkpoint(**raw)
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        """Atomic: a reader (or the next attempt) sees the old checkpoint or the new one."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(asdict(checkpoint), handle, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def journal_entries(self, *, after_id: int) -> list[tuple[int, Outcome, str]]:
+        """Photos finished after the checkpoint. A torn last line (killed mid-write) is
+        ignored: that photo was not recorded, and its services are idempotent."""
+        try:
+            lines = self.journal_path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines:
+            parts = line.split("\t")
+            if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in _OUTCOMES:
+                continue
+            photo_id = int(parts[0])
+            if photo_id > after_id:
+                entries.append((photo_id, Outcome(parts[1]), parts[2]))
+        return entries
+
+    def journal_append(self, photo_id: int, outcome: Outcome, reason: str) -> None:
+        if self._journal is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._journal = self.journal_path.open("a")
+        # One write() per line into the page cache: it survives SIGKILL of this process.
+        self._journal.write(f"{photo_id}\t{outcome.value}\t{reason}\n")
+        self._journal.flush()
+
+    def journal_reset(self) -> None:
+        self.close()
+        self.journal_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+class ProgressSink(Protocol):
+    def start(self, *, total: int, done: int) -> None: ...
+
+    def advance(self, count: int = 1) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class RateLimiter:
+    """At most `rate` calls per second, evenly spaced (no bursts after a pause)."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        now = self._clock()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
+
+
+@dataclass(frozen=True)
+class BackfillOptions:
+    stage: Stage
+    filters: BackfillFilter
+    checkpoint_dir: Path
+    limit: int | None = None
+    mode: Mode = Mode.ENQUEUE
+    batch_size: int = 500
+    rate: float | None = None
+    queue: str | None = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class BackfillSummary:
+    stage: Stage
+    mode: Mode
+    handled: int  # photos this attempt went through; the counters below cover all attempts
+    processed: int
+    skipped: dict[str, int]
+    failed: dict[str, int]
+    elapsed_s: float
+    resumed: bool
+    already_complete: bool
+    interrupted: bool
+    checkpoint: Path
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.handled / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """One photo's result. `task` is a Celery task still to send for it, once the batch's
+    status changes are committed (a worker must not see the photo before its reset)."""
+
+    photo_id: int
+    outcome: Outcome
+    reason: str = ""
+    task: str | None = None
+
+
+class _Worker:
+    """Does one stage's database part to one photo (all of it, inline) and says how it went."""
+
+    def __init__(self, options: BackfillOptions) -> None:
+        self.stage = options.stage
+        self.inline = options.mode is Mode.INLINE
+
+    def __call__(self, photo_id: int) -> _Done:
+        try:
+            if self.stage is Stage.PREVIEWS:
+                return self._previews(photo_id)
+            if self.stage is Stage.SCORE:
+                return self._score(photo_id)
+            return self._reingest(photo_id)
+        except Photo.DoesNotExist:
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
+
+    def _reingest(self, photo_id: int) -> _Done:
+        photo = gallery_services.photo_reset_for_reprocessing(
+            photo_id=photo_id, to_status=Status.UPLOADED, cause=BACKFILL_CAUSE
+        )
+        if photo.curator_decision:  # decided since the batch was read
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
+        if not self.inline:
+            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+        try:
+            pipeline_services.photo_ingest(photo_id=photo_id)
+        except Photo.DoesNotExist:
+            raise
+        except Exception as error:
+            # Inline has no retry: record the failure on the photo, as the task does when it
+            # gives up, so it does not sit in `uploaded` and a later backfill can re-run it.
+            logger.exception("photo %s: ingest failed", photo_id)
+            pipeline_services.photo_ingest_gave_up(
+                photo_id=photo_id, detail=f"backfill: {type(error).__name__}: {error}"
+            )
+            return _Done(photo_id, Outcome.FAILED, type(error).__name__)
+        return _Done(photo_id, Outcome.PROCESSED)
+
+    def _score(self, photo_id: int) -> _Done:
+        photo = gallery_services.photo_reset_for_reprocessing(
+            photo_id=photo_id, to_status=Status.AWAITING_SCORE, cause=BACKFILL_CAUSE
+        )
+        if photo.curator_decision:
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
+        return _Done(photo_id, Outcome.PROCESSED)
+
+    def _previews(self, photo_id: int) -> _Done:
+        if not self.inline:
+            return _Done(photo_id, Outcome.PROCESSED, task=PREVIEWS_TASK_NAME)
+        try:
+            photo_regenerate_previews(photo_id=photo_id)
+        except UnreadableImage as unreadable:
+            return _Done(photo_id, Outcome.FAILED, f"unreadable ({unreadable.reason.value})")
+        except Photo.DoesNotExist:
+            raise
+        except Exception as error:
+            logger.exception("photo %s: previews failed", photo_id)
+            return _Done(photo_id, Outcome.FAILED, type(error).__name__)
+        return _Done(photo_id, Outcome.PROCESSED)
+
+
+class _Sender:
+    """Sends tasks over one broker connection for the whole run, not one per message."""
+
+    def __init__(self, producer: Any, queue: str | None) -> None:
+        self.producer = producer
+        self.queue = queue
+
+    def __call__(self, task: str, photo_id: int) -> None:
+        try:
+            celery_app.send_task(task, args=[photo_id], queue=self.queue, producer=self.producer)
+        except BrokerError as error:
+            raise BackfillError(
+                f"stopped: the Celery broker refused photo {photo_id} ({error}); "
+                "continue with the same command and --resume"
+            ) from error
+
+
+def _start(options: BackfillOptions, store: CheckpointStore, key: str) -> tuple[Checkpoint, bool]:
+    existing = store.load()
+    if options.resume:
+        if existing is None:
+            raise BackfillError(
+                f"nothing to resume: no checkpoint for this stage and these filters ({store.path})"
+            )
+        return existing, True
+    if existing is not None and not existing.completed:
+        logger.warning(
+            "an interrupted run of this backfill (checkpoint %s) is being replaced; "
+            "pass --resume to continue it instead",
+            store.path,
+        )
+    store.journal_reset()
+    checkpoint = Checkpoint(
+        key=key,
+        stage=options.stage.value,
+        filters=options.filters.as_json(),
+        limit=options.limit,
+        run_id=uuid.uuid4().hex,
+        started_at=datetime.now(UTC).isoformat(),
+    )
+    store.save(checkpoint)
+    return checkpoint, False
+
+
+@contextlib.contextmanager
+def _sender(options: BackfillOptions) -> Iterator[_Sender | None]:
+    if options.mode is not Mode.ENQUEUE:
+        yield None
+        return
+    with celery_app.producer_or_acquire() as producer:
+        yield _Sender(producer, options.queue)
+
+
+def backfill_run(
+    *,
+    options: BackfillOptions,
+    progress: ProgressSink,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> BackfillSummary:
+    """Run a stage over the selected photos (see the module docstring). Stops between two
+    photos when `should_stop()` turns true; the checkpoint and journal then say where."""
+    key = run_key(stage=options.stage, filters=options.filters, limit=options.limit)
+    store = CheckpointStore(options.checkpoint_dir, stage=options.stage, key=key)
+    checkpoint, resumed = _start(options, store, key)
+    already_complete = checkpoint.completed
+    started = time.perf_counter()
+    interrupted = False
+    # Photos the interrupted attempt finished after its last checkpoint.
+    finished: set[int] = set()
+    for photo_id, outcome, reason in store.journal_entries(after_id=checkpoint.after_id):
+        finished.add(photo_id)
+        checkpoint.count(outcome, reason)
+    handled = 0
+    if not already_complete:
+        total = photo_backfill_count(
+            filters=options.filters, after_id=checkpoint.after_id, limit=_left(checkpoint)
+        )
+        progress.start(total=total, done=len(finished))
+        limiter = RateLimiter(options.rate)
+        try:
+            with _sender(options) as send:
+                batches = _Batches(checkpoint, store, _Worker(options), send, limiter, progress)
+                interrupted = _walk(options, batches, finished, should_stop)
+                handled = batches.handled
+        finally:
+            store.close()
+            progress.finish()
+    return BackfillSummary(
+        stage=options.stage,
+        mode=options.mode,
+        handled=handled,
+        processed=checkpoint.processed,
+        skipped=dict(checkpoint.skipped),
+        failed=dict(checkpoint.failed),
+        elapsed_s=time.perf_counter() - started,
+        resumed=resumed,
+        already_complete=already_complete,
+        interrupted=interrupted,
+        checkpoint=store.path,
+    )
+
+
+def _left(checkpoint: Checkpoint) -> int | None:
+    return None if checkpoint.limit is None else max(0, checkpoint.limit - checkpoint.seen)
+
+
+class _Batches:
+    """Applies one batch: the database part, then (enqueue mode) the sends, then the record."""
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        store: CheckpointStore,
+        worker: _Worker,
+        send: _Sender | None,
+        limiter: RateLimiter,
+        progress: ProgressSink,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.store = store
+        self.worker = worker
+        self.send = send
+        self.limiter = limiter
+        self.progress = progress
+        self.handled = 0
+
+    def _record(self, done: _Done) -> None:
+        self.checkpoint.count(done.outcome, done.reason)
+        self.store.journal_append(done.photo_id, done.outcome, done.reason)
+        self.progress.advance()
+        self.handled += 1
+
+    def _one(self, stage: Stage, row: BackfillRow) -> _Done:
+        reason = skip_reason(stage, row)
+        if reason is not None:
+            return _Done(row.id, Outcome.SKIPPED, reason)
+        if self.send is None:
+            self.limiter.wait()
+        return self.worker(row.id)
+
+    def apply(self, stage: Stage, rows: list[BackfillRow], should_stop: Callable[[], bool]) -> bool:
+        """Returns True when stopped before the end of the batch."""
+        if self.send is None:
+            # Inline: each photo is its own unit of work, recorded as soon as it is done.
+            for row in rows:
+                if should_stop():
+                    return True
+                self._record(self._one(stage, row))
+            return False
+        # Enqueue: one transaction for the batch's resets (one commit instead of hundreds),
+        # then the messages. A kill before the commit undoes the batch; a kill during the
+        # sends leaves unsent photos unrecorded, and the next attempt sends them (their reset
+        # is then a no-op).
+        stopped = False
+        done: list[_Done] = []
+        with transaction.atomic():
+            for row in rows:
+                if should_stop():
+                    stopped = True
+                    break
+                done.append(self._one(stage, row))
+        for result in done:
+            if result.outcome is Outcome.PROCESSED:
+                self.limiter.wait()
+            if result.task is not None:
+                self.send(result.task, result.photo_id)
+            self._record(result)
+        return stopped
+
+
+def _walk(
+    options: BackfillOptions,
+    batches: _Batches,
+    finished: set[int],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """The batch loop. Returns True when stopped early."""
+    checkpoint, store = batches.checkpoint, batches.store
+    while True:
+        left = _left(checkpoint)
+        size = options.batch_size if left is None else min(options.batch_size, left)
+        rows = (
+            photo_backfill_batch(filters=options.filters, after_id=checkpoint.after_id, size=size)
+            if size
+            else []
+        )
+        if not rows:
+            break
+        todo = [row for row in rows if row.id not in finished]
+        if batches.apply(options.stage, todo, should_stop):
+            return True
+        checkpoint.after_id = rows[-1].id
+        checkpoint.seen += len(rows)
+        store.save(checkpoint)
+        store.journal_reset()
+        finished.clear()
+    checkpoint.completed = True
+    store.save(checkpoint)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Dry run
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    stage: Stage
+    action: str
+    # status -> ("would run" or a skip reason) -> photos
+    by_status: dict[str, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(counts.values()) for counts in self.by_status.values())
+
+    @property
+    def would_run(self) -> int:
+        return sum(counts.get(WOULD_RUN, 0) for counts in self.by_status.values())
+
+
+WOULD_RUN = "would run"
+
+
+def backfill_plan(
+    *,
+    stage: Stage,
+    filters: BackfillFilter,
+    limit: int | None = None,
+    after_id: int = 0,
+) -> BackfillPlan:
+    """What a run would do, per status, from one GROUP BY; it changes nothing."""
+    by_status: dict[str, Counter[str]] = {}
+    for row, count in photo_backfill_breakdown(filters=filters, after_id=after_id, limit=limit):
+        verdict = skip_reason(stage, row) or WOULD_RUN
+        by_status.setdefault(row.status, Counter())[verdict] += count
+    return BackfillPlan(
+        stage=stage,
+        action=STAGE_ACTIONS[stage],
+        by_status={status: dict(counts) for status, counts in sorted(by_status.items())},
+    )
+
+
+def checkpoint_cursor(
+    *, checkpoint_dir: Path, stage: Stage, filters: BackfillFilter, limit: int | None
+) -> tuple[int, int | None]:
+    """Where `--resume` would continue: (after_id, photos left within the limit)."""
+    key = run_key(stage=stage, filters=filters, limit=limit)
+    checkpoint = CheckpointStore(checkpoint_dir, stage=stage, key=key).load()
+    if checkpoint is None:
+        raise BackfillError("nothing to resume: no checkpoint for this stage and these filters")
+    return checkpoint.after_id, _left(checkpoint)

@@ -1,0 +1,436 @@
+"""`manage.py backfill` against real PostgreSQL and a real Redis broker."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+
+from gallery.models import Photo, PhotoEvent
+from pipeline.backfill import RateLimiter
+from tests.support.celery_worker import database_url, wait_until
+from tests.support.paths import PHOTOS, REPO_ROOT
+
+S = Photo.Status
+R = Photo.RejectReason
+
+
+def _photo(owner: AbstractBaseUser, status: str, reason: str = "", **fields: object) -> Photo:
+    return Photo.objects.create(
+        owner=owner,
+        original=fields.pop("original", f"originals/{uuid.uuid4().hex}.jpg"),
+        original_filename=fields.pop("original_filename", "frame.jpg"),
+        status=status,
+        reject_reason=reason,
+        **fields,
+    )
+
+
+@pytest.fixture
+def library(
+    photographer: AbstractBaseUser, other_photographer: AbstractBaseUser
+) -> dict[str, Photo]:
+    """One photo in every situation backfill distinguishes, in id order."""
+    return {
+        "uploaded": _photo(photographer, S.UPLOADED),
+        "awaiting": _photo(photographer, S.AWAITING_SCORE),
+        "scored": _photo(photographer, S.SCORED, vlm_score=0.8),
+        "low_score": _photo(photographer, S.REJECTED, R.LOW_SCORE, vlm_score=0.2),
+        "blurry": _photo(photographer, S.REJECTED, R.BLURRY),
+        "unreadable": _photo(photographer, S.REJECTED, R.UNREADABLE),
+        "failed": _photo(photographer, S.FAILED, R.ERROR),
+        "approved": _photo(photographer, S.APPROVED, curator_decision="approved"),
+        "curator_rejected": _photo(
+            photographer, S.REJECTED, R.CURATOR, curator_decision="rejected"
+        ),
+        "other_owner": _photo(other_photographer, S.SCORED, vlm_score=0.9),
+    }
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    """A queue of its own on the test broker, so nothing else consumes or sends to it."""
+    name = f"backfill-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(name, f"_kombu.binding.{name}")
+
+
+def _messages(queue: str) -> list[tuple[str, list[int]]]:
+    """(task name, args) of every message waiting on the queue, oldest first."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    found = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        found.append((message["headers"]["task"], args))
+    return found
+
+
+def _backfill(*args: str, checkpoints: Path) -> str:
+    out = StringIO()
+    call_command("backfill", *args, "--checkpoint-dir", str(checkpoints), stdout=out)
+    return out.getvalue()
+
+
+def _state(photos: dict[str, Photo]) -> dict[str, tuple[str, str, str]]:
+    return {
+        name: Photo.objects.values_list("status", "reject_reason", "curator_decision").get(
+            pk=photo.pk
+        )
+        for name, photo in photos.items()
+    }
+
+
+def _backfill_events(photo: Photo) -> int:
+    return PhotoEvent.objects.filter(photo=photo, cause="backfill").count()
+
+
+@pytest.mark.django_db
+def test_dry_run_counts_per_status_and_changes_nothing(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    before = (_state(library), PhotoEvent.objects.count())
+
+    out = _backfill("--stage", "validate", "--dry-run", "--queue", queue, checkpoints=tmp_path)
+
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:-2]}
+    assert out.splitlines()[1].split() == ["status", "curator", "decision", "would", "run"]
+    assert rows == {
+        "approved": ["1", "0"],
+        "awaiting_score": ["0", "1"],
+        "failed": ["0", "1"],
+        "rejected": ["1", "3"],
+        "scored": ["0", "2"],
+        "uploaded": ["0", "1"],
+    }
+    assert "total: 10 photos, 8 would run" in out
+    assert (_state(library), PhotoEvent.objects.count()) == before
+    assert _messages(queue) == []
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.django_db
+def test_score_dry_run_says_why_photos_are_left_alone(
+    library: dict[str, Photo], tmp_path: Path
+) -> None:
+    out = _backfill("--stage", "score", "--dry-run", checkpoints=tmp_path)
+
+    assert "total: 10 photos, 3 would run" in out
+    header = out.splitlines()[1]
+    for reason in ("already awaiting score", "curator decision", "not past the validator"):
+        assert reason in header
+
+
+@pytest.mark.django_db
+def test_validate_enqueues_ingest_for_every_photo_a_curator_has_not_decided(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    curated = {name: library[name] for name in ("approved", "curator_rejected")}
+    curated_before = _state(curated)
+    curated_events = PhotoEvent.objects.filter(photo__in=curated.values()).count()
+
+    out = _backfill(
+        "--stage", "validate", "--queue", queue, "--batch-size", "3", checkpoints=tmp_path
+    )
+
+    expected = sorted(p.pk for name, p in library.items() if name not in curated)
+    sent = _messages(queue)
+    assert {task for task, _ in sent} == {"pipeline.ingest_photo"}
+    assert sorted(args[0] for _, args in sent) == expected
+    for name, photo in library.items():
+        if name in curated:
+            continue
+        photo.refresh_from_db()
+        assert photo.status == S.UPLOADED, name
+        assert photo.reject_reason == ""
+        assert _backfill_events(photo) == (0 if name == "uploaded" else 1), name
+    assert _state(curated) == curated_before
+    assert PhotoEvent.objects.filter(photo__in=curated.values()).count() == curated_events
+    assert "processed: 8" in out
+    assert "skipped: 2 (curator decision: 2)" in out
+    assert "failed: 0" in out
+
+
+@pytest.mark.django_db
+def test_resuming_a_finished_run_does_nothing_again(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    _backfill("--stage", "validate", "--queue", queue, checkpoints=tmp_path)
+    events = PhotoEvent.objects.count()
+    messages = len(_messages(queue))
+
+    out = _backfill("--stage", "validate", "--queue", queue, "--resume", checkpoints=tmp_path)
+
+    assert "already completed" in out
+    assert PhotoEvent.objects.count() == events
+    assert len(_messages(queue)) == messages
+
+
+@pytest.mark.django_db
+def test_resume_without_a_checkpoint_is_refused(library: dict[str, Photo], tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="nothing to resume"):
+        _backfill("--stage", "validate", "--resume", checkpoints=tmp_path)
+
+
+@pytest.mark.django_db
+def test_score_sends_scored_and_low_scored_photos_back_to_the_gpu(
+    library: dict[str, Photo], tmp_path: Path
+) -> None:
+    before = _state(library)
+
+    out = _backfill("--stage", "score", checkpoints=tmp_path)
+
+    after = _state(library)
+    moved = {name for name in library if after[name] != before[name]}
+    assert moved == {"scored", "low_score", "other_owner"}
+    assert {after[name][0] for name in moved} == {S.AWAITING_SCORE}
+    assert "processed: 3" in out
+    assert "already awaiting score: 1" in out
+    assert "curator decision: 2" in out
+    assert "not past the validator: 4" in out
+
+
+@pytest.mark.django_db
+def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    old = datetime(2025, 1, 10, tzinfo=UTC)
+    Photo.objects.filter(pk=library["blurry"].pk).update(created_at=old)
+    Photo.objects.filter(pk=library["failed"].pk).update(created_at=old + timedelta(days=1))
+
+    def selected(*args: str) -> list[int]:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        client.delete(queue)
+        _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=tmp_path)
+        return sorted(a[0] for _, a in _messages(queue))
+
+    ids = {name: photo.pk for name, photo in library.items()}
+    assert selected("--owner", "dorothea") == [ids["other_owner"]]
+    assert selected("--status", "rejected", "--reason", "blurry,low_score") == sorted(
+        [ids["blurry"], ids["low_score"]]
+    )
+    assert selected("--ids", f"{ids['scored']},{ids['approved']}") == [ids["scored"]]
+    assert selected("--since", "2025-01-10", "--until", "2025-01-11") == [ids["blurry"]]
+    assert selected("--until", "2025-06-01T00:00:00+00:00") == sorted(
+        [ids["blurry"], ids["failed"]]
+    )
+    assert selected("--limit", "3") == [ids["uploaded"], ids["awaiting"], ids["scored"]]
+
+
+@pytest.mark.django_db
+def test_unknown_filter_values_are_refused(library: dict[str, Photo], tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="unknown status: finished"):
+        _backfill("--stage", "validate", "--status", "finished", checkpoints=tmp_path)
+    with pytest.raises(CommandError, match="no user named"):
+        _backfill("--stage", "validate", "--owner", "nobody", checkpoints=tmp_path)
+
+
+@pytest.mark.django_db
+def test_a_failure_is_reported_per_reason_and_exits_non_zero(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    photo = _photo(photographer, S.SCORED)  # its original was never stored
+    out = StringIO()
+
+    with pytest.raises(CommandError) as failure:
+        call_command(
+            "backfill", "--stage", "previews", "--inline",
+            "--checkpoint-dir", str(tmp_path), stdout=out,
+        )  # fmt: skip
+
+    assert failure.value.returncode == 1
+    assert "failed: 1 (FileNotFoundError: 1)" in out.getvalue()
+    photo.refresh_from_db()
+    assert photo.status == S.SCORED
+
+
+def _stored(owner: AbstractBaseUser, source: Path, status: str, reason: str = "") -> Photo:
+    key = default_storage.save(
+        f"originals/{uuid.uuid4().hex}.jpg", ContentFile(source.read_bytes())
+    )
+    return _photo(
+        owner,
+        status,
+        reason,
+        original=key,
+        original_filename=source.name,
+        size_bytes=source.stat().st_size,
+    )
+
+
+@pytest.mark.django_db
+def test_inline_validate_applies_the_validator_verdict_again(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    # As after a threshold change: a sharp photo once called blurry, an overexposed one scored.
+    sharp = _stored(photographer, PHOTOS / "elephants.jpg", S.REJECTED, R.BLURRY)
+    white = _stored(photographer, PHOTOS / "6720px_white.jpg", S.SCORED)
+    decided = _stored(photographer, PHOTOS / "cat_brown.jpg", S.APPROVED)
+    Photo.objects.filter(pk=decided.pk).update(curator_decision="approved")
+
+    out = _backfill("--stage", "validate", "--inline", checkpoints=tmp_path)
+
+    sharp.refresh_from_db()
+    white.refresh_from_db()
+    decided.refresh_from_db()
+    assert (sharp.status, sharp.reject_reason) == (S.AWAITING_SCORE, "")
+    assert sharp.preview.name and sharp.thumbnail.name
+    assert (white.status, white.reject_reason) == (S.REJECTED, R.OVEREXPOSED)
+    assert (decided.status, decided.curator_decision) == (S.APPROVED, "approved")
+    assert "processed: 2" in out
+
+
+@pytest.mark.django_db
+def test_inline_previews_regenerates_previews_and_keeps_the_status(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    photo = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
+    Photo.objects.filter(pk=photo.pk).update(curator_decision="approved", status=S.APPROVED)
+
+    _backfill("--stage", "previews", "--inline", checkpoints=tmp_path)
+
+    photo.refresh_from_db()
+    assert photo.status == S.APPROVED
+    with default_storage.open(photo.preview.name) as preview:
+        assert preview.read(3) == b"\xff\xd8\xff"
+    assert default_storage.exists(photo.thumbnail.name)
+
+
+def test_rate_limiter_spaces_calls_evenly() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(4.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        limiter.wait()
+
+    assert now[0] == pytest.approx(1.0)
+    assert slept == pytest.approx([0.25] * 4)
+
+
+# --- Real processes: interruption and resumption ------------------------------------------
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "manage.py", "backfill", *args]
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
+        "DATABASE_URL": database_url(),
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+
+
+def _checkpoint(directory: Path) -> dict[str, int] | None:
+    found = list(directory.glob("backfill-*.json"))
+    return json.loads(found[0].read_text()) if found else None
+
+
+def _mid_batch(directory: Path) -> bool:
+    """At least one batch is checkpointed and photos of the next one are journalled."""
+    checkpoint = _checkpoint(directory)
+    journal = list(directory.glob("backfill-*.journal"))
+    return bool(checkpoint and checkpoint["after_id"] > 0 and journal and journal[0].read_text())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_inline_run_resumes_without_doing_anything_twice(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    sources = [PHOTOS / n for n in ("elephants.jpg", "cat_brown.jpg", "beach_sand.jpg")]
+    photos = [_stored(photographer, sources[i % 3], S.SCORED) for i in range(24)]
+    checkpoints = tmp_path / "checkpoints"
+    args = ("--stage", "validate", "--inline", "--batch-size", "4")
+    args += ("--checkpoint-dir", str(checkpoints))
+
+    first = subprocess.Popen(
+        _command(*args, "--rate", "6"), cwd=REPO_ROOT, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        # Kill it mid-batch: after at least one checkpoint, with photos in the journal.
+        wait_until(
+            lambda: _mid_batch(checkpoints),
+            timeout_s=120,
+            what="the first checkpoint and a journalled photo",
+        )
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    done_before = sum(_backfill_events(p) for p in photos)
+    assert 0 < done_before < len(photos)
+
+    second = subprocess.run(
+        _command(*args, "--resume"), cwd=REPO_ROOT, env=_env(),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "processed: 24" in second.stdout
+    for photo in photos:
+        events = list(PhotoEvent.objects.filter(photo=photo).order_by("pk"))
+        resets = [e for e in events if e.cause == "backfill"]
+        ingested = [e for e in events if e.from_status == S.UPLOADED]
+        assert len(resets) == 1, (photo.pk, [str(e) for e in events])
+        assert len(ingested) == 1, (photo.pk, [str(e) for e in events])
+        photo.refresh_from_db()
+        assert photo.status in (S.AWAITING_SCORE, S.REJECTED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_stops_cleanly_and_resume_finishes_the_rest(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    photos = [_photo(photographer, S.SCORED) for _ in range(30)]
+    args = ("--stage", "score", "--batch-size", "5", "--checkpoint-dir", str(tmp_path))
+
+    first = subprocess.Popen(
+        _command(*args, "--rate", "15"), cwd=REPO_ROOT, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_until(lambda: _checkpoint(tmp_path) is not None, timeout_s=60, what="a checkpoint")
+    time.sleep(0.5)
+    first.send_signal(signal.SIGINT)
+    stdout, stderr = first.communicate(timeout=60)
+
+    assert first.returncode == 130, stdout + stderr
+    assert "interrupted; continue with the same command and --resume" in stderr
+    moved = Photo.objects.filter(status=S.AWAITING_SCORE).count()
+    assert 0 < moved < len(photos)
+
+    second = subprocess.run(
+        _command(*args, "--resume"), cwd=REPO_ROOT, env=_env(),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert re.search(r"processed: 30\b", second.stdout)
+    assert Photo.objects.filter(status=S.AWAITING_SCORE).count() == len(photos)
+    assert all(_backfill_events(p) == 1 for p in photos)

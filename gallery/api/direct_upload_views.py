@@ -1,0 +1,162 @@
+"""Direct-to-S3 multipart uploads (S3 mode). Views parse, call one service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gallery import direct_upload
+from gallery.api.serializers import PhotoOutput
+from gallery.direct_upload import DirectUpload, DirectUploadError
+
+
+class ErrorOutput(serializers.Serializer[None]):
+    error = serializers.CharField()
+    detail = serializers.CharField()
+    missing = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class UploadStateOutput(serializers.Serializer[None]):
+    upload = serializers.CharField(help_text="Opaque token naming this upload; keep it to resume.")
+    filename = serializers.CharField()
+    size = serializers.IntegerField()
+    part_size = serializers.IntegerField()
+    part_count = serializers.IntegerField()
+
+
+def _error_response(error: DirectUploadError) -> Response:
+    return Response(
+        {"error": error.code, "detail": error.message, **error.extra}, status=error.status
+    )
+
+
+def _state(upload: DirectUpload) -> dict[str, Any]:
+    return {
+        "upload": upload.token,
+        "filename": upload.filename,
+        "size": upload.size,
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+    }
+
+
+class DirectUploadCreateApi(APIView):
+    class Input(serializers.Serializer[None]):
+        filename = serializers.CharField(max_length=1024)
+        size = serializers.IntegerField(min_value=0)
+
+    @extend_schema(
+        request=Input,
+        responses={201: UploadStateOutput, 400: ErrorOutput, 413: ErrorOutput, 501: ErrorOutput},
+        description=(
+            "Start a direct upload of one file of exactly `size` bytes. Then request part URLs, "
+            "PUT each part to its URL with the headers given, and complete."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = self.Input(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            upload = direct_upload.direct_upload_create(owner=request.user, **body.validated_data)
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response(_state(upload), status=status.HTTP_201_CREATED)
+
+
+class DirectUploadDetailApi(APIView):
+    class PartOutput(serializers.Serializer[None]):
+        number = serializers.IntegerField()
+        size = serializers.IntegerField()
+        etag = serializers.CharField()
+
+    class Output(UploadStateOutput):
+        parts = serializers.ListField(child=serializers.DictField())
+        missing = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(
+        responses={200: Output, 404: ErrorOutput},
+        description="The parts already uploaded and those missing: how a client resumes.",
+    )
+    def get(self, request: Request, token: str) -> Response:
+        try:
+            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            parts = direct_upload.direct_upload_list_parts(upload=upload)
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response(
+            {
+                **_state(upload),
+                "parts": self.PartOutput(parts, many=True).data,
+                "missing": direct_upload.missing_parts(upload, parts),
+            }
+        )
+
+    @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput})
+    def delete(self, request: Request, token: str) -> Response:
+        try:
+            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            direct_upload.direct_upload_abort(upload=upload)
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DirectUploadPartsApi(APIView):
+    class PartInput(serializers.Serializer[None]):
+        number = serializers.IntegerField(min_value=1)
+        content_md5 = serializers.CharField(required=False, default="", allow_blank=True)
+
+    class Input(serializers.Serializer[None]):
+        parts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
+
+    class Output(serializers.Serializer[None]):
+        number = serializers.IntegerField()
+        size = serializers.IntegerField()
+        url = serializers.URLField()
+        headers = serializers.DictField(child=serializers.CharField())
+
+    @extend_schema(
+        request=Input,
+        responses={200: Output(many=True), 400: ErrorOutput, 404: ErrorOutput},
+        description=(
+            "Presigned URLs for the given parts. Each URL accepts only a PUT of exactly that "
+            "part's size, with the headers listed (Content-MD5 when you sent `content_md5`)."
+        ),
+    )
+    def post(self, request: Request, token: str) -> Response:
+        body = self.Input(data=request.data)
+        body.is_valid(raise_exception=True)
+        parts = self.PartInput(data=body.validated_data["parts"], many=True)
+        parts.is_valid(raise_exception=True)
+        try:
+            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            urls = direct_upload.direct_upload_part_urls(
+                upload=upload,
+                parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
+            )
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response({"parts": self.Output(urls, many=True).data})
+
+
+class DirectUploadCompleteApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: PhotoOutput, 400: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput},
+        description=(
+            "Assemble the uploaded parts into the original and create its photo. 409 lists the "
+            "parts still missing. Completing again returns the same photo."
+        ),
+    )
+    def post(self, request: Request, token: str) -> Response:
+        try:
+            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            photo = direct_upload.direct_upload_complete(upload=upload)
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)

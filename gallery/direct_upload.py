@@ -1,0 +1,425 @@
+"""Direct-to-S3 uploads for large files: presigned multipart uploads that bypass the web tier.
+
+The flow, for a client holding a session or token:
+1. `direct_upload_create`: the client declares the file name and exact size. We start an S3
+   multipart upload under an unguessable original key, with the content type fixed by us, and
+   hand back an opaque upload token.
+2. `direct_upload_part_urls`: presigned `UploadPart` URLs. Each URL signs the part's exact
+   `Content-Length` (and its `Content-MD5` when the client sends one), so S3 itself refuses a
+   part of any other size or content: the object can only ever be the declared size, which is
+   at most the configured limit, and it only ever has the content type we chose.
+3. `direct_upload_list_parts`: what S3 already holds, so an interrupted upload resumes by
+   sending only the missing parts.
+4. `direct_upload_complete`: assembles the parts S3 lists (never a client-supplied list),
+   checks the size, sniffs the format from the object's first bytes, and creates the `Photo`,
+   whose ingest is enqueued on commit. Completing twice returns the same photo.
+5. `direct_upload_abort`: drops the parts.
+
+The token is signed (Django's signing, so it cannot be forged or altered) and names its owner:
+another user's token is treated exactly like an unknown one. Nothing is kept in the database
+until completion; abandoned multipart uploads are removed by the bucket's lifecycle rule
+(AbortIncompleteMultipartUpload).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.files.storage import default_storage
+from django.db import transaction
+from storages.backends.s3 import S3Storage
+
+from gallery import services
+from gallery.filenames import sanitize_filename
+from gallery.models import Photo, PhotoEvent
+from pipeline.core.sniff import SNIFF_BYTES, ImageFormat, sniff_format
+
+# S3's multipart rules: every part but the last is at least 5 MiB; at most 10,000 parts.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+_SIGNING_SALT_NS = "gallery.direct_upload"
+
+_EXTENSION_FORMATS = {
+    "jpg": ImageFormat.JPEG,
+    "jpeg": ImageFormat.JPEG,
+    "png": ImageFormat.PNG,
+    "tif": ImageFormat.TIFF,
+    "tiff": ImageFormat.TIFF,
+    "heic": ImageFormat.HEIC,
+    "heif": ImageFormat.HEIC,
+    "dng": ImageFormat.DNG,
+    "cr2": ImageFormat.CR2,
+    "cr3": ImageFormat.CR3,
+    "nef": ImageFormat.NEF,
+    "nrw": ImageFormat.NEF,
+    "arw": ImageFormat.ARW,
+    "sr2": ImageFormat.ARW,
+    "raf": ImageFormat.RAF,
+    "orf": ImageFormat.ORF,
+    "rw2": ImageFormat.RW2,
+    "x3f": ImageFormat.X3F,
+}
+
+CONTENT_TYPES = {
+    ImageFormat.JPEG: "image/jpeg",
+    ImageFormat.PNG: "image/png",
+    ImageFormat.TIFF: "image/tiff",
+    ImageFormat.HEIC: "image/heic",
+    ImageFormat.DNG: "image/x-adobe-dng",
+    ImageFormat.CR2: "image/x-canon-cr2",
+    ImageFormat.CR3: "image/x-canon-cr3",
+    ImageFormat.NEF: "image/x-nikon-nef",
+    ImageFormat.ARW: "image/x-sony-arw",
+    ImageFormat.RAF: "image/x-fuji-raf",
+    ImageFormat.ORF: "image/x-olympus-orf",
+    ImageFormat.RW2: "image/x-panasonic-rw2",
+    ImageFormat.X3F: "image/x-sigma-x3f",
+}
+
+
+class DirectUploadError(Exception):
+    """A refused request; `code` is stable, `message` is for people, `status` is the HTTP one."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+class DirectUploadUnavailable(DirectUploadError):
+    status = 501
+
+
+class DirectUploadNotFound(DirectUploadError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("not_found", "No such upload in progress for this account.")
+
+
+class DirectUploadTooLarge(DirectUploadError):
+    status = 413
+
+
+class DirectUploadConflict(DirectUploadError):
+    status = 409
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """One multipart upload in progress, as carried by its signed token."""
+
+    owner_id: int
+    key: str
+    upload_id: str
+    filename: str
+    fmt: ImageFormat
+    size: int
+    part_size: int
+
+    @property
+    def part_count(self) -> int:
+        return math.ceil(self.size / self.part_size)
+
+    def part_bytes(self, number: int) -> int:
+        """The exact size of part `number` (1-based): every part is full except the last."""
+        if number < self.part_count:
+            return self.part_size
+        return self.size - self.part_size * (self.part_count - 1)
+
+    @property
+    def token(self) -> str:
+        return signing.dumps(asdict(self), salt=_SIGNING_SALT_NS, compress=True)
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    number: int
+    content_md5: str = ""
+
+
+@dataclass(frozen=True)
+class PartUrl:
+    number: int
+    size: int
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    size: int
+    etag: str
+
+
+def _s3() -> tuple[Any, str]:
+    """The boto3 client and bucket of Django's default storage: one configuration for both."""
+    if not isinstance(default_storage, S3Storage):
+        raise DirectUploadUnavailable(
+            "unavailable", "Direct uploads need S3 storage (set AWS_STORAGE_BUCKET_NAME)."
+        )
+    return default_storage.connection.meta.client, default_storage.bucket_name
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _part_size_for(size: int) -> int:
+    """The configured part size, raised when needed to stay within S3's 10,000 parts."""
+    configured = max(settings.DIRECT_UPLOAD_PART_BYTES, MIN_PART_BYTES)
+    return max(configured, math.ceil(size / MAX_PARTS))
+
+
+def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -> DirectUpload:
+    """Start a multipart upload for a file of exactly `size` bytes."""
+    client, bucket = _s3()
+    name = sanitize_filename(filename)
+    if size <= 0:
+        raise DirectUploadError("empty", f"{name} is empty (0 bytes).")
+    if size > settings.DIRECT_UPLOAD_MAX_BYTES:
+        raise DirectUploadTooLarge(
+            "too_large",
+            f"{name} is {size} bytes; the limit is {settings.DIRECT_UPLOAD_MAX_BYTES} bytes.",
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    fmt = _EXTENSION_FORMATS.get(extension)
+    if fmt is None:
+        raise DirectUploadError(
+            "unsupported",
+            f"{name} is not named as a JPEG, PNG, TIFF, HEIC or camera RAW file.",
+        )
+    key = services.original_storage_key(fmt=fmt.value)
+    created = client.create_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        ContentType=CONTENT_TYPES[fmt],
+        # Read by the validator Lambda: the dedup scope and the client's file name (its stem
+        # pairs RAW and JPEG files of one frame). Metadata must be ASCII, hence the quoting.
+        Metadata={"owner": str(owner.pk), "filename": quote(name)},
+    )
+    return DirectUpload(
+        owner_id=owner.pk,
+        key=key,
+        upload_id=created["UploadId"],
+        filename=name,
+        fmt=fmt,
+        size=size,
+        part_size=_part_size_for(size),
+    )
+
+
+def direct_upload_from_token(*, owner: AbstractBaseUser, token: str) -> DirectUpload:
+    """The caller's upload named by `token`; anything else (forged, expired, someone else's)
+    is not found."""
+    try:
+        fields = signing.loads(
+            token, salt=_SIGNING_SALT_NS, max_age=settings.DIRECT_UPLOAD_MAX_AGE_S
+        )
+        upload = DirectUpload(**{**fields, "fmt": ImageFormat(fields["fmt"])})
+    except (signing.BadSignature, TypeError, KeyError, ValueError) as invalid:
+        raise DirectUploadNotFound from invalid
+    if upload.owner_id != owner.pk:
+        raise DirectUploadNotFound
+    return upload
+
+
+def _content_md5(value: str, number: int) -> str:
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        digest = b""
+    if len(digest) != 16:
+        raise DirectUploadError(
+            "invalid_md5", f"content_md5 of part {number} is not a base64 MD5 digest."
+        )
+    return value
+
+
+def direct_upload_part_urls(*, upload: DirectUpload, parts: Sequence[PartRequest]) -> list[PartUrl]:
+    """Presigned URLs for the requested parts; each is valid only for the part's exact size."""
+    client, bucket = _s3()
+    numbers = [part.number for part in parts]
+    if len(set(numbers)) != len(numbers):
+        raise DirectUploadError("invalid_parts", "A part number was requested twice.")
+    urls = []
+    for part in parts:
+        if not 1 <= part.number <= upload.part_count:
+            raise DirectUploadError(
+                "invalid_parts",
+                f"Part {part.number} does not exist: this upload has parts 1 to "
+                f"{upload.part_count}.",
+            )
+        size = upload.part_bytes(part.number)
+        params: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": upload.key,
+            "UploadId": upload.upload_id,
+            "PartNumber": part.number,
+            "ContentLength": size,
+        }
+        headers = {"Content-Length": str(size)}
+        if part.content_md5:
+            params["ContentMD5"] = headers["Content-MD5"] = _content_md5(
+                part.content_md5, part.number
+            )
+        url = client.generate_presigned_url(
+            "upload_part", Params=params, ExpiresIn=settings.DIRECT_UPLOAD_URL_EXPIRE_S
+        )
+        urls.append(PartUrl(number=part.number, size=size, url=url, headers=headers))
+    return urls
+
+
+def _listed_parts(client: Any, bucket: str, upload: DirectUpload) -> list[UploadedPart]:
+    pages = client.get_paginator("list_parts").paginate(
+        Bucket=bucket, Key=upload.key, UploadId=upload.upload_id
+    )
+    return [
+        UploadedPart(number=part["PartNumber"], size=part["Size"], etag=part["ETag"])
+        for page in pages
+        for part in page.get("Parts", [])
+    ]
+
+
+def _photo_for(upload: DirectUpload) -> Photo | None:
+    return Photo.objects.filter(owner_id=upload.owner_id, original=upload.key).first()
+
+
+def direct_upload_list_parts(*, upload: DirectUpload) -> list[UploadedPart]:
+    """The parts S3 holds for this upload, in order (what a resuming client need not resend)."""
+    client, bucket = _s3()
+    try:
+        return _listed_parts(client, bucket, upload)
+    except ClientError as error:
+        if _error_code(error) == "NoSuchUpload":
+            raise DirectUploadNotFound from error
+        raise
+
+
+def missing_parts(upload: DirectUpload, uploaded: Sequence[UploadedPart]) -> list[int]:
+    """Part numbers still to send: absent, or present with a size other than expected."""
+    complete = {part.number for part in uploaded if part.size == upload.part_bytes(part.number)}
+    return [number for number in range(1, upload.part_count + 1) if number not in complete]
+
+
+def _discard(client: Any, bucket: str, key: str) -> None:
+    client.delete_object(Bucket=bucket, Key=key)
+
+
+def direct_upload_complete(*, upload: DirectUpload) -> Photo:
+    """Assemble the parts, check the object, and create its Photo (ingest enqueued on commit).
+
+    Idempotent: completing an upload that already became a photo returns that photo.
+    """
+    client, bucket = _s3()
+    try:
+        uploaded = _listed_parts(client, bucket, upload)
+    except ClientError as error:
+        if _error_code(error) != "NoSuchUpload":
+            raise
+        photo = _photo_for(upload)
+        if photo is None:
+            raise DirectUploadNotFound from error
+        return photo
+    missing = missing_parts(upload, uploaded)
+    if missing:
+        raise DirectUploadConflict(
+            "incomplete",
+            f"{len(missing)} of {upload.part_count} parts are still missing.",
+            missing=missing,
+        )
+    client.complete_multipart_upload(
+        Bucket=bucket,
+        Key=upload.key,
+        UploadId=upload.upload_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": part.number, "ETag": part.etag} for part in uploaded]
+        },
+    )
+    try:
+        return _photo_from_completed_object(client, bucket, upload)
+    except BaseException:
+        # Never leave an original without its row.
+        _discard(client, bucket, upload.key)
+        raise
+
+
+def _photo_from_completed_object(client: Any, bucket: str, upload: DirectUpload) -> Photo:
+    size = client.head_object(Bucket=bucket, Key=upload.key)["ContentLength"]
+    if size != upload.size:
+        raise DirectUploadError(
+            "size_mismatch", f"{upload.filename} is {size} bytes, not the {upload.size} declared."
+        )
+    head = client.get_object(Bucket=bucket, Key=upload.key, Range=f"bytes=0-{SNIFF_BYTES - 1}")
+    fmt = sniff_format(head["Body"].read(), upload.filename)
+    if fmt is None:
+        raise DirectUploadError(
+            "unsupported",
+            f"{upload.filename} is not a JPEG, PNG, TIFF, HEIC or camera RAW file "
+            "(checked by its content, not its name).",
+        )
+    if fmt is not upload.fmt:
+        raise DirectUploadError(
+            "content_mismatch",
+            f"{upload.filename} is named as {upload.fmt.value.upper()} but its content is "
+            f"{fmt.value.upper()}; upload it under its real extension.",
+        )
+    return photo_create_from_object(
+        owner_id=upload.owner_id,
+        key=upload.key,
+        filename=upload.filename,
+        fmt=fmt,
+        size_bytes=size,
+    )
+
+
+def photo_create_from_object(
+    *, owner_id: int, key: str, filename: str, fmt: ImageFormat, size_bytes: int
+) -> Photo:
+    """The Photo for an original that is already in storage under `key`. The sha256 is left for
+    the ingest task, which streams the object anyway."""
+    with transaction.atomic():
+        photo = Photo.objects.create(
+            owner_id=owner_id,
+            original=key,
+            original_filename=filename,
+            format=fmt.value,
+            size_bytes=size_bytes,
+        )
+        PhotoEvent.objects.create(
+            photo=photo,
+            from_status="",
+            to_status=Photo.Status.UPLOADED,
+            cause="direct upload",
+            actor_id=owner_id,
+        )
+        transaction.on_commit(lambda: services.photo_enqueue_ingest(photo_id=photo.pk))
+    return photo
+
+
+def direct_upload_abort(*, upload: DirectUpload) -> None:
+    """Drop the upload's parts. Aborting twice is fine; aborting a completed upload is not."""
+    client, bucket = _s3()
+    if _photo_for(upload) is not None:
+        raise DirectUploadConflict(
+            "completed", "This upload is complete; delete the photo instead."
+        )
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=upload.upload_id)
+    except ClientError as error:
+        if _error_code(error) != "NoSuchUpload":
+            raise

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -84,3 +85,21 @@ def jpeg_bytes(image: Image.Image, *, long_edge: int = 1600) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def golden_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("golden")
+    for name, image in real_photos():
+        (directory / f"{Path(name).stem}.jpg").write_bytes(jpeg_bytes(image))
+    return directory
+
+
+@pytest.fixture
+def tiny_model_settings(settings: Any, tiny_model_dir: Path) -> Any:
+    settings.VLM_MODEL_PATH = str(tiny_model_dir)
+    settings.VLM_BACKEND = "transformers"
+    settings.VLM_MIN_PIXELS = TEST_PIXEL_BUDGET["min_pixels"]
+    settings.VLM_MAX_PIXELS = TEST_PIXEL_BUDGET["max_pixels"]
+    settings.VLM_BATCH_SIZE = 4
+    return settings

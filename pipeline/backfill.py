@@ -45,6 +45,7 @@ from pipeline.selectors import (
     photo_backfill_batch,
     photo_backfill_breakdown,
     photo_backfill_count,
+    photo_backfill_lock,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ SKIP_NOT_VALIDATED = "not past the validator"
 SKIP_NOT_INGESTED = "not ingested yet"
 SKIP_UNREADABLE = "unreadable original"
 SKIP_DELETED = "deleted"
+
+_REINGEST = frozenset({Stage.VALIDATE, Stage.DEDUP, Stage.ALL})
 
 STAGE_ACTIONS: dict[Stage, str] = {
     Stage.VALIDATE: "reset to uploaded, then ingest (validator, previews, dedup)",
@@ -543,6 +546,13 @@ class _Batches:
             self.limiter.wait()
         return self.worker(row.id)
 
+    def _one_locked(self, stage: Stage, photo_id: int, now: BackfillRow | None) -> _Done:
+        if now is None:
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
+        if stage in _REINGEST and now.status == Status.UPLOADED and not now.curator_decided:
+            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+        return self._one(stage, now)
+
     def apply(self, stage: Stage, rows: list[BackfillRow], should_stop: Callable[[], bool]) -> bool:
         """Returns True when stopped before the end of the batch."""
         if self.send is None:
@@ -559,11 +569,15 @@ class _Batches:
         stopped = False
         done: list[_Done] = []
         with transaction.atomic():
+            # Lock the batch's rows and read them as they are now: a photo already where the
+            # stage sends it needs no status change, only its message (after an outage, that
+            # is every photo), and none can move before the commit.
+            current = photo_backfill_lock(ids=[row.id for row in rows])
             for row in rows:
                 if should_stop():
                     stopped = True
                     break
-                done.append(self._one(stage, row))
+                done.append(self._one_locked(stage, row.id, current.get(row.id)))
         for result in done:
             if result.outcome is Outcome.PROCESSED:
                 self.limiter.wait()

@@ -107,6 +107,18 @@ def photo_backfill_batch(*, filters: BackfillFilter, after_id: int, size: int) -
     ]
 
 
+def photo_backfill_lock(*, ids: list[int]) -> dict[int, BackfillRow]:
+    """Lock these photos' rows until the transaction ends (in id order, as every locker here
+    does) and read them as they are now. Photos deleted meanwhile are missing."""
+    rows = (
+        Photo.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "status", "reject_reason", "curator_decision")
+    )
+    return {row[0]: BackfillRow(*row[:3], bool(row[3])) for row in rows}
+
+
 def photo_backfill_count(*, filters: BackfillFilter, after_id: int, limit: int | None) -> int:
     count = _filtered(filters).filter(pk__gt=after_id).count()
     return count if limit is None else min(count, limit)

@@ -60,7 +60,8 @@ def setting_float(name: str) -> float:
 
 def scorer_config() -> ScorerConfig:
     return ScorerConfig(
-        model_path=Path(setting_str("VLM_MODEL_PATH")),
+        # An unset path must not silently mean the working directory.
+        model_path=Path(setting_str("VLM_MODEL_PATH") or "VLM_MODEL_PATH-is-not-set"),
         model_id=setting_str("VLM_MODEL_ID"),
         min_pixels=setting_int("VLM_MIN_PIXELS"),
         max_pixels=setting_int("VLM_MAX_PIXELS"),

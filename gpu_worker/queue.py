@@ -28,3 +28,7 @@ def claimable() -> QuerySet[Photo]:
 class QueueCounts:
     backlog: int
     in_flight: int
+
+    @property
+    def empty(self) -> bool:
+        return self.backlog == 0 and self.in_flight == 0

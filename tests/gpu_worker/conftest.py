@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import sys
@@ -50,8 +51,10 @@ def tiny_scorer(tiny_model_dir: Path) -> Scorer:
     return load_scorer(config, backend="transformers")
 
 
+@functools.cache
 def real_photos() -> list[tuple[str, Image.Image]]:
-    """Real photographs at preview size (long edge <= 1600 px), as the worker sees them."""
+    """Real photographs at preview size (long edge <= 1600 px), as the worker sees them.
+    Decoded once per session (one is 30 MP); callers must not modify the images."""
     images = [(path.name, Image.open(path)) for path in sorted(PHOTOS.glob("*.jpg"))]
     images += [
         (name, Image.fromarray(getattr(data, name)()))

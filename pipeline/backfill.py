@@ -117,7 +117,7 @@ def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
         # Previews never change a status, so curator-decided photos get them too.
         if row.status == Status.UPLOADED:
             return SKIP_NOT_INGESTED
-        if row.reject_reason == Reason.UNREADABLE:
+        if row.status == Status.REJECTED and row.reject_reason == Reason.UNREADABLE:
             return SKIP_UNREADABLE
         return None
     if row.curator_decided:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -33,7 +34,7 @@ S = Photo.Status
 R = Photo.RejectReason
 
 
-def _photo(owner: AbstractBaseUser, status: str, reason: str = "", **fields: object) -> Photo:
+def _photo(owner: Any, status: str, reason: str = "", **fields: Any) -> Photo:
     return Photo.objects.create(
         owner=owner,
         original=fields.pop("original", f"originals/{uuid.uuid4().hex}.jpg"),
@@ -168,6 +169,23 @@ def test_validate_enqueues_ingest_for_every_photo_a_curator_has_not_decided(
     assert "processed: 8" in out
     assert "skipped: 2 (curator decision: 2)" in out
     assert "failed: 0" in out
+
+
+@pytest.mark.django_db
+def test_previews_enqueues_for_ingested_photos_and_changes_no_status(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    before = (_state(library), PhotoEvent.objects.count())
+
+    out = _backfill("--stage", "previews", "--queue", queue, checkpoints=tmp_path)
+
+    left_alone = {"uploaded", "unreadable"}
+    expected = sorted(p.pk for name, p in library.items() if name not in left_alone)
+    sent = _messages(queue)
+    assert {task for task, _ in sent} == {"pipeline.regenerate_previews"}
+    assert sorted(args[0] for _, args in sent) == expected
+    assert (_state(library), PhotoEvent.objects.count()) == before
+    assert "skipped: 2 (not ingested yet: 1, unreadable original: 1)" in out
 
 
 @pytest.mark.django_db
@@ -310,6 +328,7 @@ def test_inline_previews_regenerates_previews_and_keeps_the_status(
 
     photo.refresh_from_db()
     assert photo.status == S.APPROVED
+    assert photo.preview.name and photo.thumbnail.name
     with default_storage.open(photo.preview.name) as preview:
         assert preview.read(3) == b"\xff\xd8\xff"
     assert default_storage.exists(photo.thumbnail.name)
@@ -366,7 +385,7 @@ def test_a_killed_inline_run_resumes_without_doing_anything_twice(
     sources = [PHOTOS / n for n in ("elephants.jpg", "cat_brown.jpg", "beach_sand.jpg")]
     photos = [_stored(photographer, sources[i % 3], S.SCORED) for i in range(24)]
     checkpoints = tmp_path / "checkpoints"
-    args = ("--stage", "validate", "--inline", "--batch-size", "4")
+    args: tuple[str, ...] = ("--stage", "validate", "--inline", "--batch-size", "4")
     args += ("--checkpoint-dir", str(checkpoints))
 
     first = subprocess.Popen(

@@ -74,7 +74,9 @@ class Command(BaseCommand):
             "settings override them) and deployment sizes:"
         )
         for _, name, value, unit in _price_rows(report):
-            shown = f"{value:.10f}".rstrip("0").rstrip(".") if isinstance(value, float) else value
+            shown = (
+                f"{value:.10f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+            )
             self.stdout.write(f"  {name.ljust(width)}  {shown!s:>16} {unit}")
         self.stdout.write("\nAssumptions:")
         for note in report.assumptions:

@@ -181,7 +181,7 @@ def _error_code(error: ClientError) -> str:
 
 def _part_size_for(size: int) -> int:
     """The configured part size, raised when needed to stay within S3's 10,000 parts."""
-    configured = max(settings.DIRECT_UPLOAD_PART_BYTES, MIN_PART_BYTES)
+    configured: int = max(settings.DIRECT_UPLOAD_PART_BYTES, MIN_PART_BYTES)
     return max(configured, math.ceil(size / MAX_PARTS))
 
 

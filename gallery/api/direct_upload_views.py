@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -12,7 +13,8 @@ from rest_framework.views import APIView
 
 from gallery import direct_upload
 from gallery.api.serializers import PhotoOutput
-from gallery.direct_upload import DirectUpload, DirectUploadError
+from gallery.api.views import _user
+from gallery.direct_upload import DirectUpload, DirectUploadError, PartUrl, UploadedPart
 
 
 class ErrorOutput(serializers.Serializer[None]):
@@ -27,6 +29,19 @@ class UploadStateOutput(serializers.Serializer[None]):
     size = serializers.IntegerField()
     part_size = serializers.IntegerField()
     part_count = serializers.IntegerField()
+
+
+class PartOutput(serializers.Serializer[UploadedPart]):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    etag = serializers.CharField()
+
+
+class PartUrlOutput(serializers.Serializer[PartUrl]):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    url = serializers.URLField()
+    headers = serializers.DictField(child=serializers.CharField())
 
 
 def _error_response(error: DirectUploadError) -> Response:
@@ -62,20 +77,15 @@ class DirectUploadCreateApi(APIView):
         body = self.Input(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            upload = direct_upload.direct_upload_create(owner=request.user, **body.validated_data)
+            upload = direct_upload.direct_upload_create(owner=_user(request), **body.validated_data)
         except DirectUploadError as error:
             return _error_response(error)
         return Response(_state(upload), status=status.HTTP_201_CREATED)
 
 
 class DirectUploadDetailApi(APIView):
-    class PartOutput(serializers.Serializer[None]):
-        number = serializers.IntegerField()
-        size = serializers.IntegerField()
-        etag = serializers.CharField()
-
     class Output(UploadStateOutput):
-        parts = serializers.ListField(child=serializers.DictField())
+        parts = serializers.ListField(child=PartOutput())
         missing = serializers.ListField(child=serializers.IntegerField())
 
     @extend_schema(
@@ -84,14 +94,14 @@ class DirectUploadDetailApi(APIView):
     )
     def get(self, request: Request, token: str) -> Response:
         try:
-            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
             parts = direct_upload.direct_upload_list_parts(upload=upload)
         except DirectUploadError as error:
             return _error_response(error)
         return Response(
             {
                 **_state(upload),
-                "parts": self.PartOutput(parts, many=True).data,
+                "parts": [asdict(part) for part in parts],
                 "missing": direct_upload.missing_parts(upload, parts),
             }
         )
@@ -99,7 +109,7 @@ class DirectUploadDetailApi(APIView):
     @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput})
     def delete(self, request: Request, token: str) -> Response:
         try:
-            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
             direct_upload.direct_upload_abort(upload=upload)
         except DirectUploadError as error:
             return _error_response(error)
@@ -115,14 +125,11 @@ class DirectUploadPartsApi(APIView):
         parts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
 
     class Output(serializers.Serializer[None]):
-        number = serializers.IntegerField()
-        size = serializers.IntegerField()
-        url = serializers.URLField()
-        headers = serializers.DictField(child=serializers.CharField())
+        parts = serializers.ListField(child=PartUrlOutput())
 
     @extend_schema(
         request=Input,
-        responses={200: Output(many=True), 400: ErrorOutput, 404: ErrorOutput},
+        responses={200: Output, 400: ErrorOutput, 404: ErrorOutput},
         description=(
             "Presigned URLs for the given parts. Each URL accepts only a PUT of exactly that "
             "part's size, with the headers listed (Content-MD5 when you sent `content_md5`)."
@@ -134,14 +141,14 @@ class DirectUploadPartsApi(APIView):
         parts = self.PartInput(data=body.validated_data["parts"], many=True)
         parts.is_valid(raise_exception=True)
         try:
-            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
             urls = direct_upload.direct_upload_part_urls(
                 upload=upload,
                 parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
             )
         except DirectUploadError as error:
             return _error_response(error)
-        return Response({"parts": self.Output(urls, many=True).data})
+        return Response({"parts": [asdict(url) for url in urls]})
 
 
 class DirectUploadCompleteApi(APIView):
@@ -155,7 +162,7 @@ class DirectUploadCompleteApi(APIView):
     )
     def post(self, request: Request, token: str) -> Response:
         try:
-            upload = direct_upload.direct_upload_from_token(owner=request.user, token=token)
+            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
             photo = direct_upload.direct_upload_complete(upload=upload)
         except DirectUploadError as error:
             return _error_response(error)

@@ -312,7 +312,8 @@ def test_inline_validate_applies_the_validator_verdict_again(
     decided.refresh_from_db()
     assert (sharp.status, sharp.reject_reason) == (S.AWAITING_SCORE, "")
     assert sharp.preview.name and sharp.thumbnail.name
-    assert (white.status, white.reject_reason) == (S.REJECTED, R.OVEREXPOSED)
+    assert white.status == S.REJECTED
+    assert R.OVEREXPOSED in white.validator_reasons
     assert (decided.status, decided.curator_decision) == (S.APPROVED, "approved")
     assert "processed: 2" in out
 

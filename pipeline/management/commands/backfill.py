@@ -9,10 +9,12 @@ See `pipeline.backfill` for how it streams, checkpoints and stays idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -162,9 +164,16 @@ class _StopFlag:
         self.requested = True
         logger.warning("stopping after the current photo; Ctrl-C again to stop at once")
 
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self._handle)
-        signal.signal(signal.SIGTERM, self._handle)
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {
+            sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class Command(BaseCommand):
@@ -219,24 +228,29 @@ class Command(BaseCommand):
                 self._dry_run(stage, filters, limit, checkpoint_dir, resume=options["resume"])
                 return
             stop = _StopFlag()
-            stop.install()
-            summary = backfill_run(
-                options=BackfillOptions(
-                    stage=stage,
-                    filters=filters,
-                    checkpoint_dir=checkpoint_dir,
-                    limit=limit,
-                    mode=Mode.INLINE if options["inline"] else Mode.ENQUEUE,
-                    batch_size=options["batch_size"],
-                    rate=options["rate"],
-                    queue=options["queue"],
-                    resume=options["resume"],
-                ),
-                progress=_RichProgress(stage) if sys.stderr.isatty() else _LogProgress(stage),
-                should_stop=stop,
-            )
+            with stop.installed():
+                summary = backfill_run(
+                    options=BackfillOptions(
+                        stage=stage,
+                        filters=filters,
+                        checkpoint_dir=checkpoint_dir,
+                        limit=limit,
+                        mode=Mode.INLINE if options["inline"] else Mode.ENQUEUE,
+                        batch_size=options["batch_size"],
+                        rate=options["rate"],
+                        queue=options["queue"],
+                        resume=options["resume"],
+                    ),
+                    progress=_RichProgress(stage) if sys.stderr.isatty() else _LogProgress(stage),
+                    should_stop=stop,
+                )
         except BackfillError as error:
             raise CommandError(str(error)) from error
+        except KeyboardInterrupt:
+            raise CommandError(
+                "interrupted at once; continue with the same command and --resume",
+                returncode=EXIT_INTERRUPTED,
+            ) from None
         self._report(summary)
 
     def _filters(self, options: dict[str, Any]) -> BackfillFilter:

@@ -2,8 +2,8 @@
 
 It never imports Django: it is packaged alone with requirements/lambda.txt (core + boto3).
 
-Events arrive either straight from S3 (`eventSource` "aws:s3") or, as deployed, through an SQS
-queue (`eventSource` "aws:sqs", the S3 event JSON in `body`) with ReportBatchItemFailures on.
+Events arrive straight from S3 (`eventSource` "aws:s3") or through an SQS queue (`eventSource`
+"aws:sqs", the S3 event JSON in `body`, with ReportBatchItemFailures on).
 Each record gets its own outcome:
 - decoded and judged, unreadable (empty, not an image, corrupt), or missing (deleted or
   replaced since the event): written to the results table under (object key, ETag);
@@ -119,9 +119,23 @@ def _runtime() -> Runtime:
     return Runtime(Settings.from_env())
 
 
+class RetryableRecordsError(RuntimeError):
+    """Raised for a direct S3 invocation with records to retry (see `handler`)."""
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """The Lambda entry point."""
-    return handle_event(event, _runtime())
+    """The Lambda entry point.
+
+    Through SQS, the `batchItemFailures` answer makes Lambda return just those messages to the
+    queue. S3 invokes asynchronously and ignores the answer, so there a failed record raises
+    instead: Lambda retries the event (records already done return their stored result) and
+    finally hands it to the dead-letter queue. Either way no result is lost.
+    """
+    response = handle_event(event, _runtime())
+    failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+    if failed and not any(r.get("eventSource") == "aws:sqs" for r in event.get("Records", [])):
+        raise RetryableRecordsError(f"{len(failed)} record(s) to retry: {', '.join(failed)}")
+    return response
 
 
 def handle_event(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import quote, unquote_plus
 
+import pytest
+
+from pipeline import lambda_handler
 from pipeline.core.validator import validate
 from pipeline.dedup.dynamodb_store import DynamoDbStore
 from pipeline.lambda_handler import Runtime, Settings, handle_event
@@ -174,3 +177,26 @@ def test_records_outside_the_originals_prefix_and_test_events_are_ignored(
 
     assert handle_event(event, lambda_world.runtime) == {"batchItemFailures": []}
     assert _outcome(lambda_world, preview) is None
+
+
+def test_a_direct_s3_invocation_with_a_failed_record_raises_so_lambda_retries_it(
+    lambda_world: LambdaWorld, tmp_path, monkeypatch, request
+) -> None:
+    request.addfinalizer(lambda_handler._runtime.cache_clear)
+    record = lambda_world.put("originals/hh/cat.jpg", CAT)
+    process, stopped = start_dynalite(tmp_path / "stopped")
+    stop_dynalite(process)
+    env = {**lambda_world.env, **lambda_world.seaweedfs.env(), "DYNAMODB_MAX_ATTEMPTS": "1"}
+    for name, value in {**env, "AWS_ENDPOINT_URL_DYNAMODB": stopped}.items():
+        monkeypatch.setenv(name, value)
+    lambda_handler._runtime.cache_clear()
+
+    with pytest.raises(lambda_handler.RetryableRecordsError, match=re.escape("hh/cat.jpg")):
+        lambda_handler.handler(s3_event(record))
+    assert _outcome(lambda_world, record) is None
+
+    # Lambda's retry, once DynamoDB answers again.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", lambda_world.dynalite_endpoint)
+    lambda_handler._runtime.cache_clear()
+    assert lambda_handler.handler(s3_event(record)) == {"batchItemFailures": []}
+    assert (_outcome(lambda_world, record) or Outcome(Status.IGNORED)).status is Status.VALIDATED

@@ -44,7 +44,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -62,6 +63,7 @@ from pipeline.dedup.rules import DedupOutcome, FrameKey, IndexedPhoto, OutcomeKi
 from pipeline.dedup.search import BucketKey, MultiIndex, within
 
 Item = dict[str, Any]
+T = TypeVar("T")
 
 
 class LeaseLostError(RuntimeError):
@@ -204,8 +206,9 @@ class DynamoDbStore:
                 _backoff(attempt)
                 attempt += 1
 
-    def _parallel(self, calls: Iterable[Callable[[], object]]) -> None:
-        list(self._pool.map(lambda call: call(), calls))
+    def _each(self, function: Callable[[T], object], args: Iterable[T]) -> None:
+        """Call `function` on every arg in parallel: one round trip for independent writes."""
+        list(self._pool.map(function, args))
 
     # -- critical section -------------------------------------------------------------------
 
@@ -325,15 +328,16 @@ class DynamoDbStore:
 
     def save_decision(self, scope: str, a: int, b: int) -> None:
         self._check_lease(scope)
-        self._parallel(
-            lambda this=this, that=that: self.client.update_item(
+
+        def remember(pair: tuple[int, int]) -> None:
+            self.client.update_item(
                 TableName=self.table,
-                Key=_key(self._decision_pk(scope, this)),
+                Key=_key(self._decision_pk(scope, pair[0])),
                 UpdateExpression="ADD ids :ids",
-                ExpressionAttributeValues={":ids": {"NS": [str(that)]}},
+                ExpressionAttributeValues={":ids": {"NS": [str(pair[1])]}},
             )
-            for this, that in ((a, b), (b, a))
-        )
+
+        self._each(remember, [(a, b), (b, a)])
 
     # -- lookup -----------------------------------------------------------------------------
 
@@ -387,10 +391,7 @@ class DynamoDbStore:
         if previous is not None and previous.outcome.is_indexed:
             self._unfile(scope, previous)
         if photo.outcome.is_indexed:
-            self._parallel(
-                lambda key=key: self._file_row(scope, key, photo)
-                for key in self.index.bucket_keys(photo.phash)
-            )
+            self._each(partial(self._file_row, scope, photo), self.index.bucket_keys(photo.phash))
         self._check_lease(scope)
         self.client.put_item(TableName=self.table, Item=self._photo_item(scope, photo))
 
@@ -418,7 +419,7 @@ class DynamoDbStore:
         )
         return int(response.get("Item", {}).get("n", {}).get("N", "1"))
 
-    def _file_row(self, scope: str, key: BucketKey, photo: IndexedPhoto) -> None:
+    def _file_row(self, scope: str, photo: IndexedPhoto, key: BucketKey) -> None:
         pk = self._bucket_pk(scope, key)
         row = pack_row(photo.photo_id, photo.phash)
         if self._add_row(pk, 0, row):
@@ -455,9 +456,7 @@ class DynamoDbStore:
                     ExpressionAttributeValues={":row": {"BS": [row]}},
                 )
 
-        self._parallel(
-            lambda key=key: unfile_bucket(key) for key in self.index.bucket_keys(photo.phash)
-        )
+        self._each(unfile_bucket, self.index.bucket_keys(photo.phash))
 
     def delete_photo(self, scope: str, photo: IndexedPhoto) -> None:
         self._check_lease(scope)

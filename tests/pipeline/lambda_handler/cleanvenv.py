@@ -68,7 +68,7 @@ def lambda_venv() -> Path:
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
     """A process environment with the repository (and nothing else) on the import path."""
     keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    return {**keep, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", **extra}
+    return {**keep, "PYTHONPATH": str(REPO), **extra}
 
 
 def invoke_in_clean_venv(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:

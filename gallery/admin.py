@@ -16,7 +16,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from gallery import admin_views, curation_services, selectors, services
-from gallery.admin_filters import CameraFilter, ClippingFilter, ScoreRangeFilter
+from gallery.admin_filters import (
+    CameraFilter,
+    ClippingFilter,
+    PhotographerFilter,
+    ScoreRangeFilter,
+)
 from gallery.models import Photo
 
 Status = Photo.Status
@@ -57,25 +62,23 @@ class RejectForm(forms.Form):
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
-        "thumbnail_image",
-        "original_filename",
+        "photo",
         "owner",
         "camera",
-        "status_badge",
-        "reason_badge",
+        "verdict",
         "clipping_percent",
         "sharpness_value",
         "vlm_score_value",
         "captured_at",
     )
-    list_display_links = ("thumbnail_image", "original_filename")
+    list_display_links = ("photo",)
     list_filter = (
         "status",
         "reject_reason",
         ScoreRangeFilter,
         ClippingFilter,
         CameraFilter,
-        ("owner", admin.RelatedOnlyFieldListFilter),
+        PhotographerFilter,
         ("captured_at", admin.DateFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
     )
@@ -164,14 +167,26 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # --- columns -------------------------------------------------------------------------
 
-    @admin.display(description="Photo")
-    def thumbnail_image(self, photo: Photo) -> SafeString | str:
-        if not photo.thumbnail:
-            return "—"
+    # Django renders this checkbox through the form widget templates, once per row: a third of
+    # the changelist's time at 50 rows. The same markup, written directly.
+    def action_checkbox(self, photo: Photo) -> SafeString:
         return format_html(
-            '<img src="{}" alt="{}" loading="lazy" width="96" height="72" '
-            'style="object-fit:cover;border-radius:4px">',
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            photo.pk,
+            str(photo),
+        )
+
+    @admin.display(description="Photo", ordering="original_filename")
+    def photo(self, photo: Photo) -> SafeString:
+        if not photo.thumbnail:
+            return format_html('<span class="pj-file">{}</span>', photo.original_filename)
+        return format_html(
+            '<img src="{}" alt="{}" loading="lazy" width="96" height="72" class="pj-thumb">'
+            '<span class="pj-file">{}</span>',
             thumbnail_url(photo),
+            photo.original_filename,
             photo.original_filename,
         )
 
@@ -179,18 +194,16 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def camera(self, photo: Photo) -> str:
         return " ".join(p for p in (photo.camera_make, photo.camera_model) if p) or "—"
 
-    @admin.display(description="Status", ordering="status")
-    def status_badge(self, photo: Photo) -> SafeString:
-        return format_html(
+    @admin.display(description="Status and reason", ordering="status")
+    def verdict(self, photo: Photo) -> SafeString:
+        status = format_html(
             '<span class="pj-badge pj-{}">{}</span>', photo.status, photo.get_status_display()
         )
-
-    @admin.display(description="Reason", ordering="reject_reason")
-    def reason_badge(self, photo: Photo) -> SafeString | str:
         if not photo.reject_reason:
-            return ""
+            return status
         return format_html(
-            '<span class="pj-badge pj-reason" title="{}">{}</span>',
+            '{} <span class="pj-badge pj-reason" title="{}">{}</span>',
+            status,
             photo.reject_detail,
             photo.get_reject_reason_display(),
         )

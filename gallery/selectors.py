@@ -46,6 +46,39 @@ def photo_list_for_owner(
     return photos.order_by("-created_at", "-id")
 
 
+@dataclass(frozen=True)
+class PhotoPage:
+    """One page of photos, without a total: counting a large library on every page view (and
+    every status poll) costs more than the rest of the page put together."""
+
+    photos: list[Photo]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+
+def photo_page(*, photos: QuerySet[Photo], number: int, size: int) -> PhotoPage:
+    number = max(number, 1)
+    offset = (number - 1) * size
+    rows = list(photos[offset : offset + size + 1])
+    return PhotoPage(photos=rows[:size], number=number, has_next=len(rows) > size)
+
+
 def photo_get_for_owner(*, owner: AbstractBaseUser, uid: str) -> Photo | None:
     """The owner's photo, or None: someone else's photo is indistinguishable from a missing one."""
     return Photo.objects.filter(owner=owner, uid=uid).first()

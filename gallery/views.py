@@ -6,7 +6,6 @@ import mimetypes
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -34,7 +33,9 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
         status=status,
         min_score=float(min_score) if min_score else None,
     )
-    page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.photo_page(
+        photos=photos, number=_page_number(request.GET.get("page")), size=PAGE_SIZE
+    )
     filters = "&".join(
         f"{key}={value}" for key, value in (("status", status), ("min_score", min_score)) if value
     )
@@ -51,6 +52,10 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
             "in_flight": selectors.IN_FLIGHT_STATUSES,
         },
     )
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() else 1
 
 
 @login_required

@@ -48,7 +48,7 @@ def luminance_histogram_svg(
     highlight = _percent(highlight_clip)
     label = f"Luminance histogram; shadows clipped {shadow}, highlights clipped {highlight}"
     return format_html(
-        '<svg class="histogram" viewBox="0 0 {w} {h2}" width="{w}" height="{h2}" role="img" '
+        '<svg class="histogram" viewBox="0 0 {w} {h2}" role="img" '
         'aria-label="{label}"><title>{label}</title>'
         '<rect x="0" y="0" width="{edge}" height="{h}" fill="{c}" fill-opacity="0.12"/>'
         '<rect x="{right}" y="0" width="{edge}" height="{h}" fill="{c}" fill-opacity="0.12"/>'
@@ -95,7 +95,7 @@ def score_distribution_svg(distribution: Sequence[ScoreBin]) -> SafeString:
         )
     summary = ", ".join(f"{b.low:.1f} to {b.high:.1f}: {b.count}" for b in distribution)
     return format_html(
-        '<svg class="score-chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        '<svg class="score-chart" viewBox="0 0 {w} {h}" role="img" '
         'aria-label="VLM score distribution. {summary}"><title>VLM score distribution</title>'
         "{parts}</svg>",
         w=width,

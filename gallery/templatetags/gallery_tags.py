@@ -19,3 +19,9 @@ def photo_labels_json() -> SafeString:
         {"status": dict(Photo.Status.choices), "reason": dict(Photo.RejectReason.choices)},
         "photo-labels",
     )
+
+
+@register.filter
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """0.0123 -> "1.2%"; a missing measurement shows as a dash."""
+    return "—" if fraction is None else f"{fraction * 100:.{digits}f}%"

@@ -77,6 +77,7 @@
   function fail(job, message) {
     job.state.textContent = "Not uploaded";
     job.state.className = "badge failed";
+    job.bar.hidden = true;
     job.reason.textContent = message;
     job.reason.setAttribute("role", "alert");
   }

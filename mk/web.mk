@@ -1,0 +1,4 @@
+# Web pages: gallery and curator changelist timed over a seeded 100k-photo library.
+.PHONY: bench-web
+bench-web: $(VENV)/.installed services
+	$(PY) scripts/bench_web.py

@@ -37,6 +37,7 @@ VALIDATOR_MODULES = (
     "pipeline/dedup/index.py",
     "pipeline/dedup/layout.py",
     "pipeline/dedup/rules.py",
+    "pipeline/lambda_results.py",
 )
 FORBIDDEN_PACKAGES = ("django", "rest_framework", "celery")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

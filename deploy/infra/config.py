@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str = "S"  # DynamoDB scalar type: S, N or B
 
 
 @dataclass(frozen=True)
 class TableKeys:
-    """A DynamoDB key schema: attribute names, both strings (``S``)."""
+    partition: KeyAttribute
+    sort: KeyAttribute | None = None
 
-    partition: str = "pk"
-    sort: str | None = "sk"
+
+# pipeline.dedup.dynamodb_store: items keyed by bucket ("pk", S) and shard/photo ("sk", N).
+DEDUP_KEYS = TableKeys(KeyAttribute("pk"), KeyAttribute("sk", "N"))
+# pipeline.lambda_results: one result per (object key, ETag).
+RESULTS_KEYS = TableKeys(KeyAttribute("object_key"), KeyAttribute("etag"))
 
 
 @dataclass(frozen=True)
@@ -18,10 +28,11 @@ class DeployConfig:
     nat_gateways: int = 1
     max_azs: int = 2
     image_tag: str = "latest"
-    upload_prefix: str = "uploads/"
-    # Key schemas match pipeline.dedup.dynamodb_store and the Lambda's result items.
-    dedup_keys: TableKeys = field(default_factory=TableKeys)
-    results_keys: TableKeys = field(default_factory=TableKeys)
+    # The validator Lambda reads originals and writes previews (pipeline.lambda_handler).
+    originals_prefix: str = "originals/"
+    previews_prefix: str = "previews/lambda/"
+    dedup_keys: TableKeys = DEDUP_KEYS
+    results_keys: TableKeys = RESULTS_KEYS
     web_cpu: int = 512
     web_memory_mib: int = 1024
     web_count: int = 2

@@ -26,24 +26,33 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from deploy.infra.config import DeployConfig, TableKeys
+from deploy.infra.config import DeployConfig, KeyAttribute, TableKeys
 
 SCALER_CODE = Path(__file__).resolve().parents[1] / "lambdas" / "scaler"
 VALIDATOR_HANDLER = "pipeline.lambda_handler.handler"
 # Read by the ECS tasks from the app secret; RDS and the Redis broker are provisioned apart.
 APP_SECRET_KEYS = ("DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL")
-# Item-level access is all the code needs: no scans, no table administration.
+# The item calls pipeline.dedup.dynamodb_store and pipeline.lambda_results make, and no more:
+# no scans, no queries, no table administration. A new call needs a line here.
 TABLE_READ_WRITE = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:Query",
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
 )
-TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def _attribute(key: KeyAttribute) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
 
 
 class ParjanyaStack(Stack):
@@ -130,14 +139,8 @@ class ParjanyaStack(Stack):
         return dynamodb.Table(
             self,
             construct_id,
-            partition_key=dynamodb.Attribute(
-                name=keys.partition, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=(
-                dynamodb.Attribute(name=keys.sort, type=dynamodb.AttributeType.STRING)
-                if keys.sort
-                else None
-            ),
+            partition_key=_attribute(keys.partition),
+            sort_key=_attribute(keys.sort) if keys.sort else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -145,25 +148,30 @@ class ParjanyaStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def _grant_objects(self, role: iam.IGrantable, *, write: bool) -> None:
-        actions = ["s3:GetObject"]
-        if write:
-            actions += [
-                "s3:PutObject",
-                "s3:DeleteObject",
-                "s3:AbortMultipartUpload",
-                "s3:ListMultipartUploadParts",
-            ]
+    def _grant_objects(self, role: iam.IGrantable, *, read: str, write: str | None) -> None:
+        """Object access under key prefixes ("" for the whole bucket)."""
         role.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=actions, resources=[f"{self.bucket_arn}/*"])
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{self.bucket_arn}/{read}*"])
         )
-        if write:
-            role.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                    resources=[self.bucket_arn],
-                )
+        if write is None:
+            return
+        role.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                resources=[f"{self.bucket_arn}/{write}*"],
             )
+        )
+        role.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[self.bucket_arn],
+            )
+        )
 
     def _grant_tables(self, role: iam.IGrantable, actions: tuple[str, ...]) -> None:
         for table in (self.dedup_table, self.results_table):
@@ -232,8 +240,7 @@ class ParjanyaStack(Stack):
         health = self._entrypoint_health()
         container = self._add_app_container(task, role="web", health_check=health)
         container.add_port_mappings(ecs.PortMapping(container_port=8000))
-        self._grant_objects(task.task_role, write=True)
-        self._grant_tables(task.task_role, TABLE_READ)
+        self._grant_objects(task.task_role, read="", write="")
         web = ecs_patterns.ApplicationLoadBalancedFargateService(
             self,
             "Web",
@@ -254,7 +261,7 @@ class ParjanyaStack(Stack):
             "WorkerTask", cpu=self.config.worker_cpu, memory_mib=self.config.worker_memory_mib
         )
         self._add_app_container(task, role="worker", health_check=self._entrypoint_health())
-        self._grant_objects(task.task_role, write=True)
+        self._grant_objects(task.task_role, read="", write="")
         self._grant_tables(task.task_role, TABLE_READ_WRITE)
         return ecs.FargateService(
             self,
@@ -299,10 +306,13 @@ class ParjanyaStack(Stack):
             environment={
                 "DEDUP_TABLE": self.dedup_table.table_name,
                 "RESULTS_TABLE": self.results_table.table_name,
+                "ORIGINALS_PREFIX": self.config.originals_prefix,
+                "PREVIEWS_PREFIX": self.config.previews_prefix,
             },
             dead_letter_queue=failures,
         )
-        self._grant_objects(function, write=False)
+        config = self.config
+        self._grant_objects(function, read=config.originals_prefix, write=config.previews_prefix)
         self._grant_tables(function, TABLE_READ_WRITE)
 
         # S3 invokes the function directly with the ObjectCreated batch the handler expects.
@@ -328,7 +338,7 @@ class ParjanyaStack(Stack):
                         s3_key=s3.CfnBucket.S3KeyFilterProperty(
                             rules=[
                                 s3.CfnBucket.FilterRuleProperty(
-                                    name="prefix", value=self.config.upload_prefix
+                                    name="prefix", value=self.config.originals_prefix
                                 )
                             ]
                         )
@@ -480,7 +490,7 @@ class ParjanyaStack(Stack):
             # The worker finishes its leased batch on SIGTERM; ECS waits this long.
             stop_timeout=Duration.seconds(120),
         )
-        self._grant_objects(task.task_role, write=False)
+        self._grant_objects(task.task_role, read="", write=None)
         self.gpu_group_policy(task.task_role)
         ecs.Ec2Service(self, "GpuWorker", cluster=self.cluster, task_definition=task, daemon=True)
         return group

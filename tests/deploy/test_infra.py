@@ -205,8 +205,12 @@ def test_tables_are_on_demand_with_the_keys_the_code_uses(raw: dict[str, Any]) -
     schemas = []
     for table in tables:
         types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-        keys = table["KeySchema"]
-        schemas.append([(k["AttributeName"], k["KeyType"], types[k["AttributeName"]]) for k in keys])
+        schemas.append(
+            [
+                (k["AttributeName"], k["KeyType"], types[k["AttributeName"]])
+                for k in table["KeySchema"]
+            ]
+        )
     schemas.sort()
     assert schemas == [
         [("object_key", "HASH", "S"), ("etag", "RANGE", "S")],  # pipeline.lambda_results

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 
 from pipeline.dedup.index import StoreStats
@@ -141,7 +141,11 @@ class SqlStore:
         DedupPhoto.objects.using(self.using).filter(scope=scope, photo_id=photo.photo_id).delete()
 
     def bulk_load(self, scope: str, photos: Sequence[IndexedPhoto]) -> None:
-        """Seed a scope fast (backfill, benchmark)."""
+        """Seed a scope fast (backfill, benchmark), then refresh the planner's statistics.
+
+        Without fresh statistics PostgreSQL probes (scope, key) by scope alone and filters
+        every row of the scope: 20 ms instead of well under 1 ms at 10k photos.
+        """
         with transaction.atomic(using=self.using):
             for start in range(0, len(photos), _BULK):
                 rows = DedupPhoto.objects.using(self.using).bulk_create(
@@ -155,4 +159,9 @@ class SqlStore:
                         for bucket in self._buckets(scope, row)
                     ],
                     batch_size=_BULK,
+                )
+        with connections[self.using].cursor() as cursor:
+            for model in (DedupPhoto, DedupBucket):
+                cursor.execute(
+                    f"ANALYZE {connections[self.using].ops.quote_name(model._meta.db_table)}"
                 )

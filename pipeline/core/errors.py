@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.core.exif import Exif
 
 
 class UnreadableReason(StrEnum):
@@ -18,9 +22,14 @@ class UnreadableReason(StrEnum):
 
 
 class UnreadableImage(Exception):
-    """Any input that cannot be decoded. `reason` is machine-readable; `detail` is for people."""
+    """Any input that cannot be decoded. `reason` is machine-readable; `detail` is for people.
 
-    def __init__(self, reason: UnreadableReason, detail: str) -> None:
+    `exif` carries the metadata that could still be read when the pixels could not (a RAW file
+    whose sensor data was stripped keeps its camera, lens and date), or None if none could be.
+    """
+
+    def __init__(self, reason: UnreadableReason, detail: str, *, exif: Exif | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.exif = exif

@@ -1,0 +1,305 @@
+"""Turn upload bytes into one RGB image at the analysis scale, plus metadata.
+
+One decode serves every measure. For large frames the analysis scale is half the original
+resolution: blur of one pixel at full resolution is still visible there, while JPEG's DCT
+scaling makes that decode cost little more than the 1/8 thumbnail decode. Exposure, hashes and
+previews are derived from this same image, never from a second decode.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from dataclasses import dataclass, replace
+from typing import Final
+
+import numpy as np
+import pillow_heif
+import rawpy
+from PIL import Image
+
+from pipeline.core.errors import UnreadableImage, UnreadableReason
+from pipeline.core.exif import (
+    EMPTY_EXIF,
+    Exif,
+    exif_from_cr3,
+    exif_from_pillow,
+    exif_from_raw_container,
+    iter_boxes,
+)
+from pipeline.core.sniff import RAW_FORMATS, SNIFF_BYTES, ImageFormat, sniff_format
+
+pillow_heif.register_heif_opener()
+
+# Frames whose long edge is at least this are analysed at half resolution; smaller ones at full.
+HALF_SCALE_MIN_LONG_EDGE: Final = 2048
+
+# A RAW container whose size allows less than a quarter of a bit per sensor pixel cannot hold
+# the sensor data, however it is compressed: its pixels were stripped.
+_MIN_RAW_BITS_PER_PIXEL: Final = 0.25
+# Below this size a RAW container LibRaw cannot even open is a metadata-only stub.
+_RAW_STUB_BYTES: Final = 1 << 20
+
+_PILLOW_FORMATS: Final = {
+    ImageFormat.JPEG: "JPEG",
+    ImageFormat.PNG: "PNG",
+    ImageFormat.TIFF: "TIFF",
+    ImageFormat.HEIC: "HEIF",
+}
+
+# LibRaw's `flip` to the Exif orientation that displays the image right side up.
+_LIBRAW_FLIP_TO_ORIENTATION: Final = {0: 1, 3: 3, 5: 8, 6: 6}
+
+_TRANSPOSE_FOR_ORIENTATION: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    max_pixels: int
+    min_preview_long_edge: int
+
+
+@dataclass(frozen=True)
+class Decoded:
+    format: ImageFormat
+    width: int  # full-resolution size as displayed (orientation applied)
+    height: int
+    exif: Exif
+    image: Image.Image  # RGB at the analysis scale, in stored (not yet oriented) layout
+    orientation: int  # Exif orientation still to apply to `image` for display
+    timings_ms: dict[str, float]
+
+
+def orient(image: Image.Image, orientation: int) -> Image.Image:
+    """Apply an Exif orientation so the image displays right side up."""
+    method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
+def _displayed_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
+    if width <= 0 or height <= 0:
+        raise UnreadableImage(UnreadableReason.CORRUPT, f"image claims {width}x{height} pixels")
+    if width * height > limits.max_pixels:
+        raise UnreadableImage(
+            UnreadableReason.TOO_LARGE,
+            f"{width}x{height} is over the {limits.max_pixels} pixel limit",
+        )
+
+
+def _analysis_factor(width: int, height: int) -> int:
+    return 2 if max(width, height) >= HALF_SCALE_MIN_LONG_EDGE else 1
+
+
+def _as_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: keep the top 8 bits rather than clipping at 255.
+        array = np.asarray(image, dtype=np.uint32) >> 8
+        return Image.fromarray(array.astype(np.uint8)).convert("RGB")
+    return image.convert("RGB")
+
+
+def _failure(error: Exception) -> UnreadableImage:
+    if isinstance(error, UnreadableImage):
+        return error
+    if isinstance(error, Image.DecompressionBombError):
+        return UnreadableImage(UnreadableReason.TOO_LARGE, str(error))
+    if isinstance(error, MemoryError):
+        return UnreadableImage(UnreadableReason.TOO_LARGE, "not enough memory to decode")
+    message = str(error) or type(error).__name__
+    if isinstance(error, EOFError) or "truncated" in message or "end of file" in message.lower():
+        return UnreadableImage(UnreadableReason.TRUNCATED, message)
+    return UnreadableImage(UnreadableReason.CORRUPT, message)
+
+
+def _open_pillow(data: bytes, fmt: ImageFormat) -> Image.Image:
+    with warnings.catch_warnings():
+        # Our own pixel limit decides; Pillow's lower warning threshold would only add noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+
+
+def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
+    started = time.perf_counter()
+    image = _open_pillow(data, fmt)
+    width, height = image.size
+    _check_pixels(width, height, limits)
+    exif = exif_from_pillow(image.getexif())
+    opened = time.perf_counter()
+    factor = _analysis_factor(width, height)
+    if fmt is ImageFormat.JPEG and factor > 1:
+        # libjpeg scales in the DCT domain while decoding: half the size for a fraction of the work.
+        image.draft("RGB", (-(-width // factor), -(-height // factor)))
+    try:
+        image.load()
+    except Exception as error:
+        failure = _failure(error)
+        failure.exif = exif
+        raise failure from error
+    orientation = exif.orientation or 1
+    if fmt is ImageFormat.HEIC:
+        # pillow-heif resets the Exif tag to 1, trusting libheif to have applied the container's
+        # irot/imir transforms. A file with no such transform still needs its Exif orientation.
+        original = image.info.get("original_orientation")
+        orientation = original if isinstance(original, int) and 1 <= original <= 8 else 1
+        exif = replace(exif, orientation=orientation)
+        if _heif_has_transform(data):
+            orientation = 1
+    analysis = _as_rgb(image)
+    if analysis.size == (width, height) and factor > 1:
+        analysis = analysis.reduce(factor)
+    done = time.perf_counter()
+    display_w, display_h = _displayed_size(width, height, orientation)
+    return Decoded(
+        format=fmt,
+        width=display_w,
+        height=display_h,
+        exif=exif,
+        image=analysis,
+        orientation=orientation,
+        timings_ms={"open": (opened - started) * 1e3, "decode": (done - opened) * 1e3},
+    )
+
+
+def _heif_has_transform(data: bytes) -> bool:
+    """Whether the HEIF item properties hold a rotation or mirror (irot / imir)."""
+    for kind, start, end in iter_boxes(data, 0, len(data)):
+        if kind != b"meta":
+            continue
+        # `meta` is a full box: four bytes of version and flags precede its children.
+        for child, child_start, child_end in iter_boxes(data, start + 4, end):
+            if child != b"iprp":
+                continue
+            for group, group_start, group_end in iter_boxes(data, child_start, child_end):
+                if group == b"ipco":
+                    kinds = {k for k, _, _ in iter_boxes(data, group_start, group_end)}
+                    return bool(kinds & {b"irot", b"imir"})
+    return False
+
+
+def _raw_exif(data: bytes, fmt: ImageFormat) -> Exif:
+    if fmt is ImageFormat.CR3:
+        return exif_from_cr3(data)
+    if fmt is ImageFormat.X3F:
+        return EMPTY_EXIF  # neither exifread nor Pillow reads Sigma's container
+    return exif_from_raw_container(data)
+
+
+def _decode_raw(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
+    started = time.perf_counter()
+    exif = _raw_exif(data, fmt)
+    try:
+        return _decode_raw_pixels(data, fmt, limits, exif, started)
+    except Exception as error:
+        failure = _failure(error)
+        if failure.exif is None:
+            failure.exif = exif
+        raise failure from error
+
+
+def _decode_raw_pixels(
+    data: bytes, fmt: ImageFormat, limits: DecodeLimits, exif: Exif, started: float
+) -> Decoded:
+    raw = rawpy.RawPy()
+    try:
+        try:
+            raw.open_buffer(io.BytesIO(data))
+        except rawpy.LibRawError as error:
+            if len(data) < _RAW_STUB_BYTES:
+                raise UnreadableImage(
+                    UnreadableReason.NO_SENSOR_DATA,
+                    f"{fmt.value} container of {len(data)} bytes holds no image LibRaw can open",
+                ) from error
+            raise UnreadableImage(UnreadableReason.UNSUPPORTED, str(error)) from error
+        sizes = raw.sizes
+        sensor_pixels = int(sizes.raw_width) * int(sizes.raw_height)
+        _check_pixels(int(sizes.raw_width), int(sizes.raw_height), limits)
+        if len(data) * 8 < sensor_pixels * _MIN_RAW_BITS_PER_PIXEL:
+            raise UnreadableImage(
+                UnreadableReason.NO_SENSOR_DATA,
+                f"{len(data)} bytes cannot hold a {sizes.raw_width}x{sizes.raw_height} sensor",
+            )
+        orientation = _LIBRAW_FLIP_TO_ORIENTATION.get(int(sizes.flip), 1)
+        width, height = _displayed_size(int(sizes.width), int(sizes.height), orientation)
+        exif = replace(exif, orientation=exif.orientation or orientation)
+        opened = time.perf_counter()
+        preview = _embedded_preview(raw, limits)
+        if preview is not None:
+            image = preview
+            source = "decode_preview"
+        else:
+            # No usable preview: demosaic at half size, which LibRaw does cheaply by taking
+            # each 2x2 Bayer block as one pixel. LibRaw has already applied the flip.
+            raw.unpack()
+            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            if int(pixels.max()) == int(pixels.min()):
+                raise UnreadableImage(
+                    UnreadableReason.NO_SENSOR_DATA, "the sensor data is one flat value"
+                )
+            image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
+            orientation = 1
+            source = "demosaic_half"
+    finally:
+        raw.close()
+    done = time.perf_counter()
+    return Decoded(
+        format=fmt,
+        width=width,
+        height=height,
+        exif=exif,
+        image=image,
+        orientation=orientation,
+        timings_ms={"open": (opened - started) * 1e3, source: (done - opened) * 1e3},
+    )
+
+
+def _embedded_preview(raw: rawpy.RawPy, limits: DecodeLimits) -> Image.Image | None:
+    """The embedded JPEG preview at the analysis scale, if it is large enough to judge."""
+    try:
+        thumb = raw.extract_thumb()
+    except rawpy.LibRawError:
+        return None
+    if thumb.format != rawpy.ThumbFormat.JPEG or not isinstance(thumb.data, bytes):
+        return None
+    try:
+        image = _open_pillow(thumb.data, ImageFormat.JPEG)
+        width, height = image.size
+        if max(width, height) < limits.min_preview_long_edge:
+            return None
+        _check_pixels(width, height, limits)
+        factor = _analysis_factor(width, height)
+        if factor > 1:
+            image.draft("RGB", (-(-width // factor), -(-height // factor)))
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return None  # a broken preview is not the photo: fall back to the sensor data
+    return _as_rgb(image)
+
+
+def decode(data: bytes, *, filename: str, limits: DecodeLimits) -> Decoded:
+    """Decode `data` for analysis. Raises UnreadableImage, and nothing else."""
+    if not data:
+        raise UnreadableImage(UnreadableReason.EMPTY, "the upload is empty")
+    fmt = sniff_format(data[:SNIFF_BYTES], filename)
+    if fmt is None:
+        raise UnreadableImage(UnreadableReason.UNSUPPORTED, "not a JPEG, PNG, TIFF, HEIC or RAW")
+    if fmt in RAW_FORMATS:
+        return _decode_raw(data, fmt, limits)
+    try:
+        return _decode_pillow(data, fmt, limits)
+    except Exception as error:
+        raise _failure(error) from error

@@ -1,0 +1,57 @@
+"""Exposure: clipped highlights and shadows per channel, and the luminance distribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from PIL import Image
+
+# 8-bit levels at or beyond which a pixel counts as clipped. JPEG ringing and sensor noise spread
+# a blown-out area over the top few levels, so "clipped" is not only 255.
+HIGHLIGHT_LEVEL: Final = 250
+SHADOW_LEVEL: Final = 5
+# The brightest parts of a frame: the luminance below which this fraction of pixels lie.
+BRIGHT_PERCENTILE: Final = 0.99
+
+
+@dataclass(frozen=True)
+class ExposureMetrics:
+    highlight_clipped: float  # fraction of pixels whose luminance is >= HIGHLIGHT_LEVEL
+    shadow_clipped: float  # fraction of pixels whose luminance is <= SHADOW_LEVEL
+    highlight_clipped_rgb: tuple[float, float, float]  # the same per channel, R, G, B
+    shadow_clipped_rgb: tuple[float, float, float]
+    mean_luminance: float  # 0 (black) .. 1 (white)
+    # Luminance at the 99th percentile, 0..1. A normal exposure puts something near the top;
+    # an underexposed frame has nothing bright, even when little of it is clipped to black.
+    bright_level: float
+    luminance_histogram: tuple[int, ...]  # 256 bins of 8-bit luminance (ITU-R BT.601)
+
+
+def _fractions(bins: list[int]) -> tuple[float, float]:
+    total = sum(bins) or 1
+    return sum(bins[HIGHLIGHT_LEVEL:]) / total, sum(bins[: SHADOW_LEVEL + 1]) / total
+
+
+def measure_exposure(image: Image.Image) -> ExposureMetrics:
+    """Measure an RGB image; a downscaled copy is as good as the original for area fractions."""
+    channels = image.histogram()
+    red, green, blue = (_fractions(channels[i * 256 : (i + 1) * 256]) for i in range(3))
+    luminance = image.convert("L").histogram()
+    total = sum(luminance) or 1
+    highlight, shadow = _fractions(luminance)
+    cumulative, bright = 0, 255
+    for level, count in enumerate(luminance):
+        cumulative += count
+        if cumulative >= BRIGHT_PERCENTILE * total:
+            bright = level
+            break
+    return ExposureMetrics(
+        highlight_clipped=highlight,
+        shadow_clipped=shadow,
+        highlight_clipped_rgb=(red[0], green[0], blue[0]),
+        shadow_clipped_rgb=(red[1], green[1], blue[1]),
+        mean_luminance=sum(level * count for level, count in enumerate(luminance)) / total / 255.0,
+        bright_level=bright / 255.0,
+        luminance_histogram=tuple(luminance),
+    )

@@ -155,7 +155,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # Every field is read-only: curators change photos through decisions (actions and the
     # buttons on the page), each of which is a service call that leaves an event.
     def get_readonly_fields(self, request: HttpRequest, obj: Photo | None = None) -> list[str]:
-        return [name for _, options in self.fieldsets for name in options["fields"]]
+        return [str(name) for _, options in self.fieldsets for name in options["fields"]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -216,7 +216,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Sharpness", ordering="sharpness")
     def sharpness_value(self, photo: Photo) -> str:
-        return "—" if photo.sharpness is None else f"{photo.sharpness:.1f}"
+        return "—" if photo.sharpness is None else f"{photo.sharpness:.2f}"
 
     @admin.display(description="VLM score", ordering="vlm_score")
     def vlm_score_value(self, photo: Photo) -> str:

@@ -68,7 +68,8 @@ class CameraFilter(admin.SimpleListFilter):
     CACHE_SECONDS = 120
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        models: list[str] = cache.get_or_set(self.CACHE_KEY, _camera_models, self.CACHE_SECONDS)
+        cached = cache.get_or_set(self.CACHE_KEY, _camera_models, self.CACHE_SECONDS)
+        models: list[str] = cached or []
         # A camera newer than the cached list is still a valid choice: keep it, or the admin
         # would drop the filter altogether.
         chosen = self.value()
@@ -96,4 +97,4 @@ class PhotographerFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> QuerySet[Photo]:
         value = self.value()
-        return queryset.filter(owner_id=value) if value and value.isdigit() else queryset
+        return queryset.filter(owner_id=int(value)) if value and value.isdigit() else queryset

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from gallery import services
@@ -18,7 +18,7 @@ class CurationError(ValueError):
     """A curator asked for something that cannot be done; the message is for people."""
 
 
-def photo_rate(*, photo_id: int, curator: AbstractBaseUser, rating: int | None) -> Photo:
+def photo_rate(*, photo_id: int, curator: User, rating: int | None) -> Photo:
     """Stars 1-5 (None clears them). A rating is an opinion, not a status: nothing moves."""
     if rating is not None and not 1 <= rating <= 5:
         raise CurationError(f"a rating is 1 to 5 stars, not {rating}")
@@ -29,7 +29,7 @@ def photo_rate(*, photo_id: int, curator: AbstractBaseUser, rating: int | None) 
     return photo
 
 
-def photo_revalidate(*, photo_id: int, curator: AbstractBaseUser) -> bool:
+def photo_revalidate(*, photo_id: int, curator: User) -> bool:
     """Run ingest (validator, dedup) again. False when nothing moved: a curator's decision is
     final, and a photo already waiting for ingest needs nothing."""
     with transaction.atomic():
@@ -39,13 +39,13 @@ def photo_revalidate(*, photo_id: int, curator: AbstractBaseUser) -> bool:
     return moved
 
 
-def photo_rescore(*, photo_id: int, curator: AbstractBaseUser) -> bool:
+def photo_rescore(*, photo_id: int, curator: User) -> bool:
     """Put the photo back in the GPU queue. False when nothing moved (see photo_revalidate)."""
     with transaction.atomic():
         return _reset(photo_id, to_status=Status.AWAITING_SCORE, cause="re-score", curator=curator)
 
 
-def _reset(photo_id: int, *, to_status: str, cause: str, curator: AbstractBaseUser) -> bool:
+def _reset(photo_id: int, *, to_status: str, cause: str, curator: User) -> bool:
     photo = Photo.objects.select_for_update().get(pk=photo_id)
     if photo.curator_decision or photo.status == to_status:
         return False
@@ -57,7 +57,7 @@ def _reset(photo_id: int, *, to_status: str, cause: str, curator: AbstractBaseUs
     return True
 
 
-def photo_mark_not_duplicate(*, photo_id: int, curator: AbstractBaseUser) -> Photo:
+def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
     """The curator says this photo is not a duplicate of the one it was matched with. The link
     is cleared and the photo goes on through the pipeline: to the GPU queue when the validator
     already passed it (it has a preview), otherwise back to ingest."""
@@ -84,9 +84,7 @@ def photo_mark_not_duplicate(*, photo_id: int, curator: AbstractBaseUser) -> Pho
     return photo
 
 
-def duplicate_group_keep(
-    *, keeper_id: int, member_ids: Sequence[int], curator: AbstractBaseUser
-) -> Photo:
+def duplicate_group_keep(*, keeper_id: int, member_ids: Sequence[int], curator: User) -> Photo:
     """Approve the keeper and reject every other member of its duplicate group, in one go."""
     if keeper_id not in member_ids:
         raise CurationError("the photo to keep must belong to the group")

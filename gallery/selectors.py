@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, Floor, Least
@@ -34,7 +34,7 @@ HISTOGRAM_METRIC = "luminance_histogram"
 
 def photo_list_for_owner(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     status: str | None = None,
     min_score: float | None = None,
 ) -> QuerySet[Photo]:
@@ -79,12 +79,12 @@ def photo_page(*, photos: QuerySet[Photo], number: int, size: int) -> PhotoPage:
     return PhotoPage(photos=rows[:size], number=number, has_next=len(rows) > size)
 
 
-def photo_get_for_owner(*, owner: AbstractBaseUser, uid: str) -> Photo | None:
+def photo_get_for_owner(*, owner: User, uid: str) -> Photo | None:
     """The owner's photo, or None: someone else's photo is indistinguishable from a missing one."""
     return Photo.objects.filter(owner=owner, uid=uid).first()
 
 
-def photo_get_for_viewer(*, user: AbstractBaseUser | AnonymousUser, uid: str) -> Photo | None:
+def photo_get_for_viewer(*, user: User | AnonymousUser, uid: str) -> Photo | None:
     """The photo if this user may see it: its owner, or staff (curators). None otherwise."""
     if not user.is_authenticated:
         return None
@@ -106,8 +106,9 @@ def photo_luminance_histogram(*, photo: Photo) -> list[int] | None:
     if not photo.preview:
         return None
     try:
-        with default_storage.open(photo.preview.name, "rb") as preview, Image.open(preview) as im:
-            return list(im.convert("L").histogram())
+        name = str(photo.preview.name)
+        with default_storage.open(name, "rb") as preview, Image.open(preview) as image:
+            return list(image.convert("L").histogram())
     except (OSError, Image.DecompressionBombError):
         return None
 

@@ -6,7 +6,14 @@ import mimetypes
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -86,7 +93,7 @@ _KINDS = {"original", "preview", "thumbnail"}
 
 @login_required
 @require_GET
-def photo_file(request: HttpRequest, uid: str, kind: str) -> HttpResponse:
+def photo_file(request: HttpRequest, uid: str, kind: str) -> HttpResponseBase:
     """The original, preview or thumbnail, for the owner or staff only. Media is never served
     from a public URL: local files stream from here; in S3 mode this redirects to a short-lived
     signed URL."""

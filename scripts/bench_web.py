@@ -24,6 +24,7 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -55,7 +56,7 @@ PRE_GPU = [
 ]
 
 
-def seed(total: int, rng: random.Random) -> tuple[object, object]:
+def seed(total: int, rng: random.Random) -> tuple[User, User]:
     users = get_user_model().objects
     curator = users.create_superuser("bench-curator", password="x")
     photographers = [users.create_user(f"bench-{i}", password="x") for i in range(10)]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from curation.celery import app as celery_app
@@ -69,7 +69,7 @@ def screenshot() -> Any:
     return take
 
 
-def make_user(username: str, *, staff: bool = False) -> AbstractBaseUser:
+def make_user(username: str, *, staff: bool = False) -> User:
     return get_user_model().objects.create_user(
         username, password=PASSWORD, is_staff=staff, is_superuser=staff
     )

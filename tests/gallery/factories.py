@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -42,7 +42,7 @@ def _resized_jpeg(image: Image.Image, long_edge: int) -> bytes:
 
 
 def photo_uploaded(
-    *, owner: AbstractBaseUser, source: str = "cat_brown.jpg", filename: str | None = None
+    *, owner: User, source: str = "cat_brown.jpg", filename: str | None = None
 ) -> Photo:
     """A photo just uploaded: original stored, status `uploaded`, nothing measured yet."""
     content = source_bytes(source)
@@ -64,7 +64,7 @@ def photo_ingest(photo: Photo, **measurements: Any) -> Photo:
     """What the ingest stage leaves behind: a preview and a thumbnail, dimensions and metrics.
     A file Pillow cannot read is rejected as unreadable; otherwise the photo is queued for
     scoring. `measurements` override the Photo fields (sharpness, clipping, camera...)."""
-    with default_storage.open(photo.original.name, "rb") as handle:
+    with default_storage.open(str(photo.original.name), "rb") as handle:
         content = handle.read()
     try:
         image = Image.open(io.BytesIO(content))
@@ -92,7 +92,7 @@ def photo_ingest(photo: Photo, **measurements: Any) -> Photo:
 
 def make_photo(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     source: str = "cat_brown.jpg",
     status: str = Status.AWAITING_SCORE,
     filename: str | None = None,

@@ -42,7 +42,7 @@
     $("review-status").className = "pj-badge pj-" + item.status;
     $("review-decision").textContent = item.decision ? "decided: " + item.decision : "";
     $("review-score").textContent = item.score == null ? "—" : item.score.toFixed(2);
-    $("review-sharpness").textContent = item.sharpness == null ? "—" : item.sharpness.toFixed(1);
+    $("review-sharpness").textContent = item.sharpness == null ? "—" : item.sharpness.toFixed(2);
     const stars = item.rating || 0;
     $("review-stars").textContent = "★".repeat(stars) + "☆".repeat(5 - stars);
     $("review-stars").setAttribute("aria-label", stars + " of 5 stars");

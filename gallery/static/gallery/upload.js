@@ -77,7 +77,7 @@
   function fail(job, message) {
     job.state.textContent = "Not uploaded";
     job.state.className = "badge failed";
-    job.bar.hidden = true;
+    job.bar.style.visibility = "hidden";
     job.reason.textContent = message;
     job.reason.setAttribute("role", "alert");
   }

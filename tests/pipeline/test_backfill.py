@@ -296,26 +296,32 @@ def _stored(owner: AbstractBaseUser, source: Path, status: str, reason: str = ""
 
 
 @pytest.mark.django_db
-def test_inline_validate_applies_the_validator_verdict_again(
-    photographer: AbstractBaseUser, tmp_path: Path
+def test_inline_validate_applies_changed_thresholds(
+    photographer: AbstractBaseUser, settings: Any, tmp_path: Path
 ) -> None:
-    # As after a threshold change: a sharp photo once called blurry, an overexposed one scored.
-    sharp = _stored(photographer, PHOTOS / "elephants.jpg", S.REJECTED, R.BLURRY)
-    white = _stored(photographer, PHOTOS / "6720px_white.jpg", S.SCORED)
+    photo = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
     decided = _stored(photographer, PHOTOS / "cat_brown.jpg", S.APPROVED)
     Photo.objects.filter(pk=decided.pk).update(curator_decision="approved")
 
+    # A threshold no photo meets, then one every photo meets (elephants.jpg is well exposed).
+    settings.VALIDATOR_THRESHOLDS = {"min_sharpness": 1e9}
     out = _backfill("--stage", "validate", "--inline", checkpoints=tmp_path)
 
-    sharp.refresh_from_db()
-    white.refresh_from_db()
+    photo.refresh_from_db()
+    assert (photo.status, photo.reject_reason) == (S.REJECTED, R.BLURRY)
+    assert photo.preview.name and photo.thumbnail.name
+    assert "processed: 1" in out
+    assert "skipped: 1 (curator decision: 1)" in out
+
+    settings.VALIDATOR_THRESHOLDS = {"min_sharpness": 0.0}
+    _backfill("--stage", "validate", "--inline", checkpoints=tmp_path)
+
+    photo.refresh_from_db()
     decided.refresh_from_db()
-    assert (sharp.status, sharp.reject_reason) == (S.AWAITING_SCORE, "")
-    assert sharp.preview.name and sharp.thumbnail.name
-    assert white.status == S.REJECTED
-    assert R.OVEREXPOSED in white.validator_reasons
+    assert (photo.status, photo.reject_reason) == (S.AWAITING_SCORE, "")
     assert (decided.status, decided.curator_decision) == (S.APPROVED, "approved")
-    assert "processed: 2" in out
+    assert _backfill_events(photo) == 2
+    assert _backfill_events(decided) == 0
 
 
 @pytest.mark.django_db

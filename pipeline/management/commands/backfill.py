@@ -134,7 +134,7 @@ class _LogProgress:
 
     def _log(self, now: float) -> None:
         rate = self._done / (now - self._started) if now > self._started else 0.0
-        eta = (self._total - self._done) / rate if rate else float("nan")
+        eta = (self._total - self._done) / rate if rate else 0.0
         logger.info(
             "backfill %s: %d/%d photos, %.0f photos/s, ETA %.0f s",
             self._stage.value,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import replace
 from typing import Any
@@ -10,9 +11,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from gallery.direct_upload import photo_create_from_object
+from pipeline.core.sniff import ImageFormat
 from pipeline.core.validator import Thresholds, validate
-from pipeline.lambda_handler import handle_event
+from pipeline.lambda_handler import Runtime, Settings, handle_event
 from pipeline.lambda_mode import LambdaResultTimeout, lambda_validation
+from pipeline.services import photo_ingest
 from tests.pipeline.lambda_handler.conftest import LambdaWorld
 from tests.pipeline.lambda_handler.events import s3_event, s3_record
 from tests.support.paths import PHOTOS
@@ -94,3 +98,67 @@ def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: Any) -
 
     assert "has not reported" in str(timeout.value)
     assert "originals/78/never.jpg" in str(timeout.value)
+
+
+_NEEDS_WIRING = pytest.mark.xfail(
+    strict=True,
+    reason="pipeline.services.photo_ingest must call pipeline.lambda_mode (issue 5 report)",
+)
+
+
+@_NEEDS_WIRING
+@pytest.mark.django_db
+def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
+    lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
+) -> None:
+    data = (PHOTOS / "beach_sand.jpg").read_bytes()
+    record = _store(lambda_mode, "originals/9a/beach.jpg", data)
+    photo = photo_create_from_object(
+        owner_id=photographer.pk,
+        key="originals/9a/beach.jpg",
+        filename="beach.jpg",
+        fmt=ImageFormat.JPEG,
+        size_bytes=len(data),
+    )
+    # The Lambda judges with a sharpness bar no photo clears; Django keeps the defaults. A
+    # "blurry" rejection can only come from the Lambda's verdict.
+    strict = {**lambda_world.env, "VALIDATOR_THRESHOLDS": '{"min_sharpness": 1000.0}'}
+    runtime = Runtime(
+        Settings.from_env(strict), s3=lambda_world.s3, dynamodb=lambda_world.runtime.dynamodb
+    )
+    handle_event(s3_event(record), runtime)
+
+    photo_ingest(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    in_process = validate(data, Thresholds(), filename="beach.jpg")
+    assert "blurry" not in in_process.reasons
+    assert photo.status == "rejected"
+    assert photo.reject_reason == "blurry"
+    assert (photo.width, photo.height) == (in_process.width, in_process.height)
+    assert photo.phash == in_process.phash
+    assert photo.sha256 == hashlib.sha256(data).hexdigest()
+    assert photo.thumbnail.name
+
+
+@_NEEDS_WIRING
+@pytest.mark.django_db
+def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
+    lambda_mode: str, settings: Any, photographer: Any
+) -> None:
+    settings.PIPELINE_LAMBDA_WAIT_S = 0.3
+    data = (PHOTOS / "elephants.jpg").read_bytes()
+    _store(lambda_mode, "originals/9b/elephants.jpg", data)
+    photo = photo_create_from_object(
+        owner_id=photographer.pk,
+        key="originals/9b/elephants.jpg",
+        filename="elephants.jpg",
+        fmt=ImageFormat.JPEG,
+        size_bytes=len(data),
+    )
+
+    photo_ingest(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert photo.status == "failed"
+    assert "has not reported" in photo.reject_detail

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from datetime import UTC
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from gallery import services as gallery_services
 from gallery.models import Photo
@@ -51,7 +53,12 @@ def _apply_exif(photo: Photo, exif: Exif) -> None:
     photo.camera_make = exif.make or ""
     photo.camera_model = exif.model or ""
     photo.lens = exif.lens or ""
-    photo.captured_at = exif.captured_at
+    # Cameras without an offset tag record local time of unknown zone; stored as UTC, so the
+    # wall-clock reading is preserved and orders correctly within one shoot.
+    captured = exif.captured_at
+    if captured is not None and timezone.is_naive(captured):
+        captured = captured.replace(tzinfo=UTC)
+    photo.captured_at = captured
     photo.iso = exif.iso
     photo.exposure_time_s = exif.exposure_time
     photo.f_number = exif.f_number
@@ -86,6 +93,19 @@ def _apply_result(photo: Photo, result: ValidationResult) -> None:
     photo.thumbnail = _replace_file(
         f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
     )
+
+
+# A clipped frame has no texture left to judge, so it also reads as soft: the exposure reason is
+# the one that tells the photographer what went wrong.
+_REASON_PRIORITY = (
+    Photo.RejectReason.OVEREXPOSED,
+    Photo.RejectReason.UNDEREXPOSED,
+    Photo.RejectReason.BLURRY,
+)
+
+
+def _primary_reason(reasons: tuple[str, ...]) -> str:
+    return next((r for r in _REASON_PRIORITY if r in reasons), reasons[0])
 
 
 def photo_ingest(*, photo_id: int) -> None:
@@ -135,7 +155,7 @@ def photo_ingest(*, photo_id: int) -> None:
         else:
             gallery_services.photo_reject(
                 photo_id=photo.pk,
-                reason=result.reasons[0],
+                reason=_primary_reason(result.reasons),
                 detail=result.describe(),
                 cause="validator verdict",
             )

@@ -1,0 +1,134 @@
+"""The ingest stage on real files: what a photographer sees after the worker ran."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from gallery.models import Photo
+from pipeline.services import photo_ingest
+from tests.support.paths import CAMERA_METADATA, PHOTOS
+
+pytestmark = pytest.mark.django_db
+
+
+def _uploaded(owner: User, path: Path, *, data: bytes | None = None) -> Photo:
+    content = path.read_bytes() if data is None else data
+    key = default_storage.save(f"originals/{path.name}", ContentFile(content))
+    # As the upload API does: the sha256 is known from the moment the row exists.
+    return Photo.objects.create(
+        owner=owner,
+        original=key,
+        original_filename=path.name,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _image_size(field_file: object) -> tuple[int, int]:
+    with default_storage.open(field_file.name, "rb") as f:  # type: ignore[attr-defined]
+        with Image.open(f) as image:
+            return image.size
+
+
+def test_a_good_jpeg_gets_metadata_previews_and_waits_for_scoring(photographer: User) -> None:
+    photo = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
+    photo_ingest(photo_id=photo.pk)
+    photo.refresh_from_db()
+
+    assert photo.status == Photo.Status.AWAITING_SCORE, photo.reject_detail
+    assert photo.camera_make == "Apple"
+    assert photo.captured_at is not None
+    assert len(photo.sha256) == 64
+    assert photo.phash is not None and photo.dhash is not None
+    assert max(_image_size(photo.preview)) == 1600
+    assert max(_image_size(photo.thumbnail)) == 400
+    assert photo.awaiting_score_since is not None
+
+
+def test_running_ingest_twice_changes_nothing_the_second_time(photographer: User) -> None:
+    photo = _uploaded(photographer, PHOTOS / "elephants.jpg")
+    photo_ingest(photo_id=photo.pk)
+    first = Photo.objects.get(pk=photo.pk)
+    photo_ingest(photo_id=photo.pk)
+    second = Photo.objects.get(pk=photo.pk)
+
+    assert second.updated_at == first.updated_at
+    assert [e.to_status for e in second.events.all()] == ["awaiting_score"]
+    assert sorted(p.name for p in Path(default_storage.location, "previews").iterdir()) == [
+        f"{photo.uid.hex}.jpg"
+    ]
+
+
+def test_raw_without_sensor_data_keeps_its_exif_and_says_why(photographer: User) -> None:
+    photo = _uploaded(photographer, CAMERA_METADATA / "Nikon.nef")
+    photo_ingest(photo_id=photo.pk)
+    photo.refresh_from_db()
+
+    assert photo.status == Photo.Status.REJECTED
+    assert photo.reject_reason == Photo.RejectReason.UNREADABLE
+    assert photo.reject_detail.startswith("no_sensor_data")
+    assert photo.camera_make.upper().startswith("NIKON")
+    assert default_storage.exists(photo.original.name)
+
+
+def test_dng_is_judged_from_its_embedded_preview(photographer: User) -> None:
+    photo = _uploaded(photographer, PHOTOS / "canon_eos_6d.dng")
+    photo_ingest(photo_id=photo.pk)
+    photo.refresh_from_db()
+
+    assert photo.status in (Photo.Status.AWAITING_SCORE, Photo.Status.REJECTED)
+    assert photo.reject_reason != Photo.RejectReason.UNREADABLE, photo.reject_detail
+    assert photo.camera_model == "Canon EOS 6D"
+    assert photo.thumbnail.name
+
+
+def test_heic_from_an_iphone_is_read(photographer: User) -> None:
+    photo = _uploaded(photographer, PHOTOS / "iphone_7.heic")
+    photo_ingest(photo_id=photo.pk)
+    photo.refresh_from_db()
+
+    assert photo.reject_reason != Photo.RejectReason.UNREADABLE, photo.reject_detail
+    assert photo.camera_model == "iPhone 7"
+    assert (photo.width, photo.height) in ((4032, 3024), (3024, 4032))
+
+
+def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -> None:
+    data = (PHOTOS / "beach_sand.jpg").read_bytes()
+    photo = _uploaded(photographer, PHOTOS / "beach_sand.jpg", data=data[: len(data) // 4])
+    photo_ingest(photo_id=photo.pk)
+    photo.refresh_from_db()
+
+    assert photo.status == Photo.Status.REJECTED
+    assert photo.reject_reason == Photo.RejectReason.UNREADABLE
+    assert photo.reject_detail.startswith("truncated")
+    assert default_storage.exists(photo.original.name)
+
+
+def test_exact_duplicate_points_at_the_earlier_upload(photographer: User) -> None:
+    first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    photo_ingest(photo_id=second.pk)
+    photo_ingest(photo_id=first.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    assert first.status == Photo.Status.AWAITING_SCORE
+    assert second.reject_reason == Photo.RejectReason.DUPLICATE
+    assert second.duplicate_of == first
+
+
+def test_same_file_in_another_library_is_not_a_duplicate(
+    photographer: User, other_photographer: User
+) -> None:
+    mine = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    theirs = _uploaded(other_photographer, PHOTOS / "cat_brown.jpg")
+    photo_ingest(photo_id=mine.pk)
+    photo_ingest(photo_id=theirs.pk)
+    theirs.refresh_from_db()
+    assert theirs.status == Photo.Status.AWAITING_SCORE

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 from PIL import Image
 
 from gallery.models import Photo
@@ -30,10 +31,9 @@ def _uploaded(owner: User, path: Path, *, data: bytes | None = None) -> Photo:
     )
 
 
-def _image_size(field_file: object) -> tuple[int, int]:
-    with default_storage.open(field_file.name, "rb") as f:  # type: ignore[attr-defined]
-        with Image.open(f) as image:
-            return image.size
+def _image_size(field_file: FieldFile) -> tuple[int, int]:
+    with field_file.open("rb") as f, Image.open(f) as image:
+        return image.size
 
 
 def test_a_good_jpeg_gets_metadata_previews_and_waits_for_scoring(photographer: User) -> None:

@@ -342,14 +342,22 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
             f"{len(missing)} of {upload.part_count} parts are still missing.",
             missing=missing,
         )
-    client.complete_multipart_upload(
-        Bucket=bucket,
-        Key=upload.key,
-        UploadId=upload.upload_id,
-        MultipartUpload={
-            "Parts": [{"PartNumber": part.number, "ETag": part.etag} for part in uploaded]
-        },
-    )
+    try:
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key=upload.key,
+            UploadId=upload.upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": part.number, "ETag": part.etag} for part in uploaded]
+            },
+        )
+    except ClientError as error:
+        # A concurrent completion of the same upload got there first.
+        if _error_code(error) != "NoSuchUpload":
+            raise
+        raise DirectUploadConflict(
+            "completing", "This upload is being completed by another request; retry."
+        ) from error
     try:
         return _photo_from_completed_object(client, bucket, upload)
     except BaseException:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -146,6 +147,8 @@ def main() -> None:
         "dng": in_process_ms(dng, "bench.dng", args.runs),
     }
     median = statistics.median
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)")
     print(
         f"cold import of pipeline.lambda_handler, {args.runs} fresh processes (s): "
         + ", ".join(f"{t:.3f}" for t in cold)

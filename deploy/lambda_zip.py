@@ -78,6 +78,8 @@ def build_package(
         raise LambdaPackageError(
             f"cannot package the Lambda: {', '.join(missing)} does not exist under {root}"
         )
+    # Before the download: a handler that needs Django fails in a second, not after 80 MB.
+    _check_imports(root, modules)
     staging = out_zip.with_suffix("")
     if staging.exists():
         shutil.rmtree(staging)
@@ -94,7 +96,6 @@ def build_package(
             shutil.copy2(source, staging / module)
 
     _check_no_forbidden_distributions(staging)
-    _check_imports(staging, root, [staging / m for m in modules])
     files = sorted(p for p in staging.rglob("*") if p.is_file())
     unzipped = sum(p.stat().st_size for p in files)
     if unzipped > limit_bytes:
@@ -170,25 +171,29 @@ def _imports(path: Path, package: str) -> Iterable[str]:
             yield from (f"{module}.{alias.name}" for alias in node.names)
 
 
-def _check_imports(staging: Path, root: Path, packaged: Sequence[Path]) -> None:
+def _python_files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(path.rglob("*.py"))
+
+
+def _check_imports(root: Path, modules: Sequence[str]) -> None:
     """Every project module the packaged code imports must be inside, and none may be Django's."""
-    files = [p for entry in packaged for p in ([entry] if entry.is_file() else entry.rglob("*.py"))]
+    packaged = {p.relative_to(root) for m in modules for p in _python_files(root / m)}
     problems = []
-    for path in files:
-        relative = path.relative_to(staging).with_suffix("")
-        for name in _imports(path, ".".join(relative.parts[:-1])):
-            where = path.relative_to(staging)
-            if name.split(".")[0] in FORBIDDEN_PACKAGES:
-                problems.append(f"{where} imports {name}")
-            elif _is_module(root, name) and not _is_module(staging, name):
-                problems.append(f"{where} imports {name}, which is not packaged")
+    for relative in sorted(packaged):
+        package = ".".join(relative.with_suffix("").parts[:-1])
+        for name in _imports(root / relative, package):
+            parts = name.split(".")
+            as_module, as_package = Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")
+            if parts[0] in FORBIDDEN_PACKAGES:
+                problems.append(f"{relative} imports {name}")
+            elif _exists_in(root, as_module, as_package) and not packaged & {as_module, as_package}:
+                problems.append(f"{relative} imports {name}, which is not packaged")
     if problems:
         raise LambdaPackageError("the Lambda code is not self-contained: " + "; ".join(problems))
 
 
-def _is_module(base: Path, dotted: str) -> bool:
-    path = base.joinpath(*dotted.split("."))
-    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+def _exists_in(root: Path, *candidates: Path) -> bool:
+    return any((root / candidate).is_file() for candidate in candidates)
 
 
 def _write_zip(out_zip: Path, staging: Path, files: Sequence[Path]) -> None:

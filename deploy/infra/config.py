@@ -47,3 +47,9 @@ class DeployConfig:
     gpu_drain_minutes: int = 15
     scaler_rate_minutes: int = 2
     health_check_path: str = "/healthz/"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nat_gateways <= self.max_azs:
+            # Private tasks reach ECR, Secrets Manager and CloudWatch through NAT; with none they
+            # would need interface endpoints, which this stack does not define.
+            raise ValueError(f"nat_gateways must be 1..{self.max_azs}, got {self.nat_gateways}")

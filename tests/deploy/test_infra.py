@@ -256,3 +256,9 @@ def test_template_passes_cfn_lint(assembly_dir: Path) -> None:
     assert rules <= {"W3005"}, result.stdout
     assert result.stdout.count(":W3005:") == len(result.stdout.splitlines())
     assert result.returncode in (0, 4), result.stderr  # 4: warnings only
+
+
+@pytest.mark.parametrize("count", [0, 3])
+def test_nat_gateway_parameter_outside_one_per_az_is_refused(count: int) -> None:
+    with pytest.raises(ValueError, match="nat_gateways must be 1..2"):
+        DeployConfig(nat_gateways=count)

@@ -56,7 +56,7 @@ CROPS_PER_FACE = 40
 PAIR_BASES = 300
 RADIUS = DEFAULT_RADIUS
 LATENCY_QUERIES = 600
-INSERTS = 200
+INSERTS = 100
 ORIGINAL = DedupOutcome(OutcomeKind.ORIGINAL)
 NO_FRAME = FrameKey()
 # Old scheme item: id, pHash and four chunk attributes, as DynamoDB sizes them.

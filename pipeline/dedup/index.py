@@ -13,6 +13,7 @@ first one's rows, so of two near-identical uploads exactly one is the original.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -79,6 +80,10 @@ class DedupStore(Protocol):
     def delete_photo(self, scope: str, photo: IndexedPhoto) -> None: ...
 
     def save_decision(self, scope: str, a: int, b: int) -> None: ...
+
+    def bulk_load(self, scope: str, photos: Sequence[IndexedPhoto]) -> None:
+        """Seed an empty scope in bulk (backfill, benchmark); no critical section."""
+        ...
 
 
 def _evaluate(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from pipeline.dedup.index import StoreStats
@@ -89,7 +89,7 @@ class MemoryStore:
                 self._buckets[(scope, key)][photo.photo_id] = photo.phash
         self._photos[(scope, photo.photo_id)] = photo
 
-    def bulk_load(self, scope: str, photos: Iterable[IndexedPhoto]) -> None:
+    def bulk_load(self, scope: str, photos: Sequence[IndexedPhoto]) -> None:
         for photo in photos:
             self.save_photo(scope, photo, None)
 

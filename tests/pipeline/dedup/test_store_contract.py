@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.core.hashcode import hamming_distance, to_signed64
 from pipeline.dedup.index import DedupStore, dedup_mark_not_duplicate, index_photo, remove_photo
-from pipeline.dedup.rules import FrameKey, OutcomeKind
+from pipeline.dedup.rules import DedupOutcome, FrameKey, IndexedPhoto, OutcomeKind
 from pipeline.dedup.search import brute_force, flip_bits
 from tests.pipeline.dedup.realphotos import NEAR_DUPLICATE_EDITS, hashes, sources
 
@@ -151,3 +151,16 @@ def test_lookup_is_exact_against_brute_force_with_hot_buckets(store: DedupStore)
         found = {p.photo_id for p in store.lookup("owner-1", query, 8)}
         assert found == brute_force(query, kept)
         assert all(hamming_distance(query, p) <= 8 for pid, p in kept if pid in found)
+
+
+def test_a_bulk_loaded_library_is_searched_like_an_indexed_one(store: DedupStore) -> None:
+    names = ["astronaut", "coffee", "moon", "rocket", "camera"]
+    store.bulk_load(
+        "owner-1",
+        [
+            IndexedPhoto(pid, *real(name), FrameKey(), DedupOutcome(OutcomeKind.ORIGINAL))
+            for pid, name in enumerate(names, start=1)
+        ],
+    )
+    assert _index(store, 10, real("moon", "watermark")).duplicate_of == 3
+    assert [p.photo_id for p in store.lookup("owner-1", real("camera")[0], 8)] == [5]

@@ -260,5 +260,5 @@ def test_template_passes_cfn_lint(assembly_dir: Path) -> None:
 
 @pytest.mark.parametrize("count", [0, 3])
 def test_nat_gateway_parameter_outside_one_per_az_is_refused(count: int) -> None:
-    with pytest.raises(ValueError, match="nat_gateways must be 1..2"):
+    with pytest.raises(ValueError, match=r"nat_gateways must be 1\.\.2"):
         DeployConfig(nat_gateways=count)

@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import pillow_heif
 import rawpy
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import (
@@ -40,6 +40,8 @@ HALF_SCALE_MIN_LONG_EDGE: Final = 2048
 _MIN_RAW_BITS_PER_PIXEL: Final = 0.25
 # Below this size a RAW container LibRaw cannot even open is a metadata-only stub.
 _RAW_STUB_BYTES: Final = 1 << 20
+
+_DNG_VERSION_TAG: Final = 50706
 
 _PILLOW_FORMATS: Final = {
     ImageFormat.JPEG: "JPEG",
@@ -136,6 +138,9 @@ def _open_pillow(data: bytes, fmt: ImageFormat) -> Image.Image:
 def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
     started = time.perf_counter()
     image = _open_pillow(data, fmt)
+    if isinstance(image, TiffImagePlugin.TiffImageFile) and _DNG_VERSION_TAG in image.tag_v2:
+        # A DNG under a name that does not say so: its IFD0 is only the thumbnail.
+        return _decode_raw(data, ImageFormat.DNG, limits)
     width, height = image.size
     _check_pixels(width, height, limits)
     exif = exif_from_pillow(image.getexif())
@@ -151,6 +156,13 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
         failure.exif = exif
         raise failure from error
     orientation = exif.orientation or 1
+    if (
+        isinstance(image, TiffImagePlugin.TiffImageFile)
+        and ExifTags.Base.Orientation not in image.tag_v2
+    ):
+        # Pillow's TIFF plugin turns the pixels upright while loading (and reports the upright
+        # size from the start), then drops the tag.
+        orientation = 1
     if fmt is ImageFormat.HEIC:
         # pillow-heif resets the Exif tag to 1, trusting libheif to have applied the container's
         # irot/imir transforms. A file with no such transform still needs its Exif orientation.

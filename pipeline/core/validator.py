@@ -31,9 +31,9 @@ REASON_BLURRY: Final = "blurry"
 REASON_OVEREXPOSED: Final = "overexposed"
 REASON_UNDEREXPOSED: Final = "underexposed"
 
-# The measuring copy for exposure and hashes has about this long edge: enough pixels for area
+# The measuring copy for exposure and hashes has at least this long edge: enough pixels for area
 # fractions and for the 32x32 pHash input, and cheap to take from the analysis image.
-_SMALL_LONG_EDGE: Final = 512
+_SMALL_LONG_EDGE: Final = 256
 _PREVIEW_QUALITY: Final = 85
 
 

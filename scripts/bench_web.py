@@ -124,14 +124,16 @@ def measure(client: Client, urls: Sequence[str], rounds: int) -> tuple[list[floa
         client.get(urls[0])
     # Read now: the next request resets the connection's query log the capture points into.
     queries = len(captured)
-    timings = []
+    per_url: dict[str, list[float]] = {url: [] for url in urls}
     for _ in range(rounds):
         for url in urls:
             start = time.perf_counter()
             response = client.get(url)
-            timings.append((time.perf_counter() - start) * 1000)
+            per_url[url].append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, url
-    return timings, queries
+    for url, samples in per_url.items():
+        print(f"  {url}: median {statistics.median(samples):.1f} ms")
+    return [t for samples in per_url.values() for t in samples], queries
 
 
 def summary(name: str, timings: list[float], queries: int) -> tuple[float, float]:

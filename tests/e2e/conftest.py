@@ -4,16 +4,13 @@ with a real Celery worker (in a thread of this process) running the ingest tasks
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from curation.celery import app as celery_app
 from tests.support.paths import REPO_ROOT
@@ -24,7 +21,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
-PASSWORD = "pw-browser-1234"
 
 
 @pytest.fixture(scope="session")
@@ -67,17 +63,3 @@ def screenshot() -> Any:
         return path
 
     return take
-
-
-def make_user(username: str, *, staff: bool = False) -> User:
-    return get_user_model().objects.create_user(
-        username, password=PASSWORD, is_staff=staff, is_superuser=staff
-    )
-
-
-def log_in(page: Page, live_server: Any, username: str, *, admin: bool = False) -> None:
-    page.goto(f"{live_server.url}{'/admin/login/' if admin else '/accounts/login/'}")
-    page.get_by_label("Username" if admin else "User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from gallery.models import Photo
-from tests.e2e.conftest import log_in, make_user
+from tests.e2e.helpers import log_in, make_user
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

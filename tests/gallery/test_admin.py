@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from gallery import selectors
+from gallery import curation_services, selectors, services
 from gallery.models import Photo
-from tests.gallery.factories import make_photo
+from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +321,28 @@ def test_admin_posts_need_a_csrf_token(curator: AbstractBaseUser, photographer: 
         f"/admin/gallery/photo/review/{photo.uid}/decide/", {"decision": "approved"}
     )
     assert response.status_code == 403
+
+
+def test_not_a_duplicate_without_a_preview_goes_back_to_ingest(
+    curator: AbstractBaseUser,
+    photographer: AbstractBaseUser,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    original = make_photo(owner=photographer, status=Status.SCORED)
+    # An exact copy is stopped before the validator runs, so it has no preview yet.
+    copy = photo_uploaded(owner=photographer)
+    services.photo_reject(
+        photo_id=copy.pk,
+        reason=Reason.DUPLICATE,
+        detail="same bytes",
+        cause="exact duplicate (sha256)",
+        duplicate_of_id=original.pk,
+    )
+    with django_capture_on_commit_callbacks() as enqueued:
+        curation_services.photo_mark_not_duplicate(photo_id=copy.pk, curator=curator)
+    copy.refresh_from_db()
+    assert (copy.status, copy.duplicate_of) == (Status.UPLOADED, None)
+    assert len(enqueued) == 1
+
+    with pytest.raises(curation_services.CurationError, match="not marked as a duplicate"):
+        curation_services.photo_mark_not_duplicate(photo_id=original.pk, curator=curator)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import time
-import warnings
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -129,10 +128,7 @@ def _failure(error: Exception) -> UnreadableImage:
 
 
 def _open_pillow(data: bytes, fmt: ImageFormat) -> Image.Image:
-    with warnings.catch_warnings():
-        # Our own pixel limit decides; Pillow's lower warning threshold would only add noise.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+    return Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
 
 
 def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
@@ -152,6 +148,8 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
     try:
         image.load()
     except Exception as error:
+        # Decoders raise many types for bad input (OSError, SyntaxError, ValueError, ...): every
+        # one of them means the same to the caller, an unreadable upload.
         failure = _failure(error)
         failure.exif = exif
         raise failure from error
@@ -217,6 +215,7 @@ def _decode_raw(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
     try:
         return _decode_raw_pixels(data, fmt, limits, exif, started)
     except Exception as error:
+        # LibRaw and Pillow (for the preview) fail in many ways; all mean "unreadable".
         failure = _failure(error)
         if failure.exif is None:
             failure.exif = exif
@@ -314,4 +313,5 @@ def decode(data: bytes, *, filename: str, limits: DecodeLimits) -> Decoded:
     try:
         return _decode_pillow(data, fmt, limits)
     except Exception as error:
+        # The contract: UnreadableImage, whatever the decoder raised.
         raise _failure(error) from error

@@ -169,6 +169,7 @@ def exif_from_pillow(tags: Image.Exif) -> Exif:
             dict(tags.get_ifd(ExifTags.IFD.GPSInfo)),
         )
     except Exception:
+        # Broken metadata must never cost the photo.
         return EMPTY_EXIF
 
 
@@ -211,6 +212,7 @@ def exif_from_cr3(data: bytes) -> Exif:
                         tables[item] = _tiff_table(data[item_start:item_end])
         return normalise(tables.get(b"CMT1", {}), tables.get(b"CMT2", {}), tables.get(b"CMT4", {}))
     except Exception:
+        # Broken metadata must never cost the photo.
         return EMPTY_EXIF
 
 
@@ -219,6 +221,7 @@ def exif_from_raw_container(data: bytes) -> Exif:
     try:
         tags = exifread.process_file(io.BytesIO(data), details=False)
     except Exception:
+        # Broken metadata must never cost the photo.
         return EMPTY_EXIF
     tables: dict[str, dict[int, object]] = {"Image": {}, "EXIF": {}, "GPS": {}}
     for key, tag in tags.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,8 +33,8 @@ REASON_OVEREXPOSED: Final = "overexposed"
 REASON_UNDEREXPOSED: Final = "underexposed"
 
 # The measuring copy for exposure and hashes has at least this long edge: enough pixels for area
-# fractions and for the 32x32 pHash input, and cheap to take from the analysis image.
-_SMALL_LONG_EDGE: Final = 256
+# fractions, and close enough to the full-resolution image that the hashes agree with it.
+_SMALL_LONG_EDGE: Final = 512
 _PREVIEW_QUALITY: Final = 85
 
 
@@ -120,15 +121,12 @@ class ValidationResult:
 
 
 def _small_copy(image: Image.Image) -> Image.Image:
-    """A power-of-two reduction by sampling: area statistics and hashes need no filtering here,
-    because imagehash low-pass filters to 32x32 / 9x8 itself."""
+    """A power-of-two box reduction. Box averaging is what JPEG's DCT scaling does too, so the
+    hashes of this copy match those of the full-resolution image; point sampling would alias."""
     factor = 1
     while max(image.size) // (factor * 2) >= _SMALL_LONG_EDGE:
         factor *= 2
-    if factor == 1:
-        return image
-    size = (image.size[0] // factor, image.size[1] // factor)
-    return image.resize(size, Image.Resampling.NEAREST)
+    return image.reduce(factor) if factor > 1 else image
 
 
 def _verdict(
@@ -187,6 +185,21 @@ def validate(
         raise ValueError(f"preview edges must be positive, got {preview_edges}")
     started = time.perf_counter()
     payload = _read(data)
+    with warnings.catch_warnings():
+        # Pillow warns about every odd tag in a damaged file. The outcome is decided by whether
+        # the pixels decode, not by the process's warning filters (under -W error a warning
+        # would turn a readable photo into an exception).
+        warnings.simplefilter("ignore")
+        return _validate(payload, thresholds, filename, preview_edges, started)
+
+
+def _validate(
+    payload: bytes,
+    thresholds: Thresholds,
+    filename: str,
+    preview_edges: tuple[int, ...],
+    started: float,
+) -> ValidationResult:
     limits = DecodeLimits(
         max_pixels=thresholds.max_pixels, min_preview_long_edge=thresholds.min_preview_long_edge
     )
@@ -208,8 +221,9 @@ def validate(
         previews = _previews(decoded, preview_edges)
         if previews:
             timings["previews"] = (time.perf_counter() - mark) * 1e3
-    except (OSError, ValueError, MemoryError) as error:
-        # Pillow decodes some formats lazily; a fault it finds only now is still the file's.
+    except Exception as error:
+        # The contract is UnreadableImage and nothing else. Pillow decodes some formats lazily,
+        # so a fault it finds only now is still the file's.
         raise UnreadableImage(UnreadableReason.CORRUPT, str(error), exif=decoded.exif) from error
     timings["total"] = (time.perf_counter() - started) * 1e3
     reasons = _verdict(sharpness, exposure, thresholds)

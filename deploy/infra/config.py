@@ -45,6 +45,8 @@ class DeployConfig:
     gpu_max_instances: int = 4
     # How long a terminating GPU instance may finish its leased batch before it goes.
     gpu_drain_minutes: int = 15
+    # Directory under the instance's /opt/parjanya/models holding the VLM weights.
+    gpu_model_dir: str = "qwen3-vl"
     scaler_rate_minutes: int = 2
     health_check_path: str = "/healthz/"
 

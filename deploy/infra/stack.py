@@ -208,7 +208,12 @@ class ParjanyaStack(Stack):
         )
 
     def _add_app_container(
-        self, task: ecs.TaskDefinition, *, role: str, health_check: ecs.HealthCheck | None = None
+        self,
+        task: ecs.TaskDefinition,
+        *,
+        role: str,
+        health_check: ecs.HealthCheck | None = None,
+        environment: dict[str, str] | None = None,
     ) -> ecs.ContainerDefinition:
         return task.add_container(
             "app",
@@ -216,7 +221,7 @@ class ParjanyaStack(Stack):
                 self.web_repository, self.config.image_tag
             ),
             command=[role],
-            environment={**self._app_environment(), "PARJANYA_ROLE": role},
+            environment={**self._app_environment(), "PARJANYA_ROLE": role, **(environment or {})},
             secrets=self._app_secrets(),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix=role, log_retention=logs.RetentionDays.ONE_MONTH
@@ -351,7 +356,7 @@ class ParjanyaStack(Stack):
 
     def _scaler(self) -> lambda_.Function:
         task = self._arm64_task("ScalerTask", cpu=256, memory_mib=512)
-        self._add_app_container(task, role="scale")
+        self._add_app_container(task, role="scale", environment=self._fleet_environment())
         self.gpu_group_policy(task.task_role)
         security_group = ec2.SecurityGroup(
             self, "ScalerTaskSecurity", vpc=self.vpc, allow_all_outbound=True
@@ -392,6 +397,15 @@ class ParjanyaStack(Stack):
 
     # The GPU fleet: g5 on x86_64, the one exception --------------------------------------------
 
+    def _fleet_environment(self) -> dict[str, str]:
+        """gpu_worker.conf settings shared by the scaler decision and the worker."""
+        return {
+            "GPU_FLEET_ASG_NAME": self.gpu_group.auto_scaling_group_name,
+            "GPU_FLEET_REGION": Aws.REGION,
+            "GPU_FLEET_MAX_INSTANCES": str(self.config.gpu_max_instances),
+            "GPU_FLEET_TICK_SECONDS": str(self.config.scaler_rate_minutes * 60),
+        }
+
     def gpu_group_policy(self, role: iam.IGrantable) -> None:
         """What the scaler decision and the draining worker may do to the g5 group."""
         role.grant_principal.add_to_principal_policy(
@@ -430,6 +444,9 @@ class ParjanyaStack(Stack):
             security_group=security_group,
             user_data=ec2.UserData.for_linux(),
             require_imdsv2=True,
+            # Two hops: the worker container (bridge network) reads its instance id from IMDSv2
+            # to set scale-in protection on itself.
+            http_put_response_hop_limit=2,
             block_devices=[
                 ec2.BlockDevice(
                     device_name="/dev/xvda",
@@ -474,7 +491,7 @@ class ParjanyaStack(Stack):
         # EC2 task definitions take no runtime platform: the task is x86_64 because the only
         # EC2 capacity in the cluster is this g5 group.
         task = ecs.Ec2TaskDefinition(self, "GpuWorkerTask")
-        task.add_container(
+        container = task.add_container(
             "gpu-worker",
             image=ecs.ContainerImage.from_ecr_repository(
                 self.gpu_repository, self.config.image_tag
@@ -482,13 +499,23 @@ class ParjanyaStack(Stack):
             command=["gpu-worker"],
             memory_reservation_mib=12 * 1024,
             gpu_count=1,
-            environment={**self._app_environment(), "PARJANYA_ROLE": "gpu-worker"},
+            environment={
+                **self._app_environment(),
+                **self._fleet_environment(),
+                "PARJANYA_ROLE": "gpu-worker",
+                "VLM_MODEL_PATH": f"/models/{self.config.gpu_model_dir}",
+            },
             secrets=self._app_secrets(),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix="gpu-worker", log_retention=logs.RetentionDays.ONE_MONTH
             ),
             # The worker finishes its leased batch on SIGTERM; ECS waits this long.
             stop_timeout=Duration.seconds(120),
+        )
+        # Model weights are baked into the instance volume (AMI or user data), not the image.
+        task.add_volume(name="models", host=ecs.Host(source_path="/opt/parjanya/models"))
+        container.add_mount_points(
+            ecs.MountPoint(container_path="/models", source_volume="models", read_only=True)
         )
         self._grant_objects(task.task_role, read="", write=None)
         self.gpu_group_policy(task.task_role)

@@ -262,3 +262,16 @@ def test_template_passes_cfn_lint(assembly_dir: Path) -> None:
 def test_nat_gateway_parameter_outside_one_per_az_is_refused(count: int) -> None:
     with pytest.raises(ValueError, match=r"nat_gateways must be 1\.\.2"):
         DeployConfig(nat_gateways=count)
+
+
+def test_scaler_decision_and_gpu_worker_are_pointed_at_the_g5_group(raw: dict[str, Any]) -> None:
+    [group] = _of_type(raw, "AWS::AutoScaling::AutoScalingGroup")
+    commands = {}
+    for props in _of_type(raw, "AWS::ECS::TaskDefinition").values():
+        [container] = props["ContainerDefinitions"]
+        env = {e["Name"]: e["Value"] for e in container["Environment"]}
+        commands[container["Command"][0]] = env
+    for role in ("scale", "gpu-worker"):
+        assert commands[role]["GPU_FLEET_ASG_NAME"] == {"Ref": group}
+        assert commands[role]["PARJANYA_ROLE"] == role
+    assert commands["scale"]["GPU_FLEET_TICK_SECONDS"] == "120"

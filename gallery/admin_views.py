@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery import curation_services, selectors, services
 from gallery.models import Photo
+from pipeline.selectors import cost_report_get
 
 if TYPE_CHECKING:
     from gallery.admin import PhotoAdmin
@@ -53,7 +54,7 @@ def dashboard(model_admin: PhotoAdmin) -> View:
                 (value, label, reason_counts[value]) for value, label in Photo.RejectReason.choices
             ],
             distribution=selectors.photo_score_distribution(),
-            savings=selectors.pipeline_savings(),
+            gpu=cost_report_get().gpu,
         )
         return TemplateResponse(request, "admin/gallery/photo/dashboard.html", context)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, Floor, Least
 from PIL import Image
 
@@ -18,15 +17,6 @@ from gallery.models import Photo, PhotoEvent
 Status = Photo.Status
 Reason = Photo.RejectReason
 
-# Rejections decided before a photo ever reaches the GPU queue: each one is a frame the VLM
-# never had to look at.
-PRE_GPU_REASONS = (
-    Reason.UNREADABLE,
-    Reason.DUPLICATE,
-    Reason.BLURRY,
-    Reason.OVEREXPOSED,
-    Reason.UNDEREXPOSED,
-)
 # Statuses the pipeline may still change; pages keep polling photos in these.
 IN_FLIGHT_STATUSES = (Status.UPLOADED, Status.AWAITING_SCORE)
 HISTOGRAM_METRIC = "luminance_histogram"
@@ -187,47 +177,6 @@ def photo_score_distribution(*, bins: int = 10) -> list[ScoreBin]:
     return [
         ScoreBin(low=i / bins, high=(i + 1) / bins, count=counts.get(i, 0)) for i in range(bins)
     ]
-
-
-@dataclass(frozen=True)
-class PipelineSavings:
-    frames_total: int
-    frames_stopped_before_gpu: int
-    frames_scored: int
-    # Mean GPU time per frame from the runtimes the GPU worker recorded; None until it has
-    # scored something, and then nothing can be estimated honestly.
-    gpu_seconds_per_frame: float | None
-
-    @property
-    def gpu_hours_saved(self) -> float | None:
-        if self.gpu_seconds_per_frame is None:
-            return None
-        return self.frames_stopped_before_gpu * self.gpu_seconds_per_frame / 3600
-
-    @property
-    def stopped_fraction(self) -> float:
-        return self.frames_stopped_before_gpu / self.frames_total if self.frames_total else 0.0
-
-
-def pipeline_savings(*, since: datetime | None = None) -> PipelineSavings:
-    """Frames the validator and dedup stopped before the GPU, and the GPU time that saved.
-    Shared with `manage.py cost_report`."""
-    photos = Photo.objects.all()
-    if since is not None:
-        photos = photos.filter(created_at__gte=since)
-    totals = photos.order_by().aggregate(
-        total=Count("id"),
-        stopped=Count("id", filter=Q(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)),
-        scored=Count("id", filter=Q(vlm_runtime_ms__isnull=False)),
-        runtime_ms=Avg("vlm_runtime_ms"),
-    )
-    runtime_ms = totals["runtime_ms"]
-    return PipelineSavings(
-        frames_total=totals["total"],
-        frames_stopped_before_gpu=totals["stopped"],
-        frames_scored=totals["scored"],
-        gpu_seconds_per_frame=None if runtime_ms is None else runtime_ms / 1000,
-    )
 
 
 # --- Duplicate groups ----------------------------------------------------------------------

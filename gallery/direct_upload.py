@@ -36,12 +36,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db import transaction
 from storages.backends.s3 import S3Storage
 
 from gallery import services
 from gallery.filenames import sanitize_filename
-from gallery.models import Photo, PhotoEvent
+from gallery.models import Photo
 from pipeline.core.sniff import SNIFF_BYTES, ImageFormat, sniff_format
 
 # S3's multipart rules: every part but the last is at least 5 MiB; at most 10,000 parts.
@@ -398,25 +397,16 @@ def _photo_from_completed_object(client: Any, bucket: str, upload: DirectUpload)
 def photo_create_from_object(
     *, owner_id: int, key: str, filename: str, fmt: ImageFormat, size_bytes: int
 ) -> Photo:
-    """The Photo for an original that is already in storage under `key`. The sha256 is left for
-    the ingest task, which streams the object anyway."""
-    with transaction.atomic():
-        photo = Photo.objects.create(
-            owner_id=owner_id,
-            original=key,
-            original_filename=filename,
-            format=fmt.value,
-            size_bytes=size_bytes,
-        )
-        PhotoEvent.objects.create(
-            photo=photo,
-            from_status="",
-            to_status=Photo.Status.UPLOADED,
-            cause="direct upload",
-            actor_id=owner_id,
-        )
-        transaction.on_commit(lambda: services.photo_enqueue_ingest(photo_id=photo.pk))
-    return photo
+    """The Photo for an original already in S3 under `key`. The sha256 is left for the ingest
+    task, which streams the object anyway (or takes it from the validator Lambda)."""
+    return services.photo_record_original(
+        owner_id=owner_id,
+        key=key,
+        filename=filename,
+        fmt=fmt.value,
+        size_bytes=size_bytes,
+        cause="direct upload",
+    )
 
 
 def direct_upload_abort(*, upload: DirectUpload) -> None:

@@ -53,23 +53,46 @@ def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
         )
     key = default_storage.save(original_storage_key(fmt=fmt.value), upload)
     try:
-        with transaction.atomic():
-            photo = Photo.objects.create(
-                owner=owner,
-                original=key,
-                original_filename=filename,
-                format=fmt.value,
-                size_bytes=upload.size or 0,
-                sha256=upload.sha256,
-            )
-            PhotoEvent.objects.create(
-                photo=photo, from_status="", to_status=Status.UPLOADED, cause="upload", actor=owner
-            )
-            transaction.on_commit(lambda: photo_enqueue_ingest(photo_id=photo.pk))
+        return photo_record_original(
+            owner_id=owner.pk,
+            key=key,
+            filename=filename,
+            fmt=fmt.value,
+            size_bytes=upload.size or 0,
+            sha256=upload.sha256,
+            cause="upload",
+        )
     except BaseException:
         # Never leave an original without its row.
         default_storage.delete(key)
         raise
+
+
+def photo_record_original(
+    *,
+    owner_id: int,
+    key: str,
+    filename: str,
+    fmt: str,
+    size_bytes: int,
+    sha256: str = "",
+    cause: str,
+) -> Photo:
+    """The Photo, in `uploaded`, for an original already in storage under `key`, with its first
+    event; its ingest is enqueued on commit. Shared by the web upload and direct S3 uploads."""
+    with transaction.atomic():
+        photo = Photo.objects.create(
+            owner_id=owner_id,
+            original=key,
+            original_filename=filename,
+            format=fmt,
+            size_bytes=size_bytes,
+            sha256=sha256,
+        )
+        PhotoEvent.objects.create(
+            photo=photo, from_status="", to_status=Status.UPLOADED, cause=cause, actor_id=owner_id
+        )
+        transaction.on_commit(lambda: photo_enqueue_ingest(photo_id=photo.pk))
     return photo
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gallery import services as gallery_services
 from gallery.models import Photo
+from pipeline import lambda_mode
 from pipeline.core.errors import UnreadableImage
 from pipeline.core.exif import Exif
 from pipeline.core.validator import Thresholds, ValidationResult, validate
@@ -115,9 +116,23 @@ def photo_ingest(*, photo_id: int) -> None:
     if photo.status != Photo.Status.UPLOADED or photo.curator_decision:
         logger.info("photo %s is %s; ingest has nothing to do", photo_id, photo.status)
         return
-    data, sha256 = _read_original(photo)
-    photo.sha256 = sha256
-    photo.size_bytes = len(data)
+    data = b""
+    result: ValidationResult | None = None
+    unreadable: UnreadableImage | None = None
+    if settings.PIPELINE_VALIDATION == "lambda":
+        # The validator Lambda already judged this object: take its verdict, don't re-read it.
+        try:
+            found = lambda_mode.lambda_validation(key=photo.original.name)
+        except lambda_mode.LambdaResultError as missing:
+            gallery_services.photo_mark_failed(
+                photo_id=photo.pk, detail=str(missing), cause="validator Lambda result"
+            )
+            return
+        photo.sha256, photo.size_bytes = found.sha256, found.size_bytes
+        result, unreadable = found.result, found.unreadable
+    else:
+        data, photo.sha256 = _read_original(photo)
+        photo.size_bytes = len(data)
     duplicate = _exact_duplicate_of(photo)
     if duplicate is not None:
         photo.save(update_fields=["sha256", "size_bytes", "updated_at"])
@@ -129,14 +144,18 @@ def photo_ingest(*, photo_id: int) -> None:
             duplicate_of_id=duplicate.pk,
         )
         return
-    try:
-        result = validate(
-            data,
-            validator_thresholds(),
-            filename=photo.original_filename,
-            preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
-        )
-    except UnreadableImage as unreadable:
+    if result is None and unreadable is None:
+        try:
+            result = validate(
+                data,
+                validator_thresholds(),
+                filename=photo.original_filename,
+                preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
+            )
+        except UnreadableImage as error:
+            unreadable = error
+    if result is None:
+        assert unreadable is not None
         if unreadable.exif is not None:
             _apply_exif(photo, unreadable.exif)
         photo.save()

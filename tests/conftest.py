@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.support.seaweedfs", "tests.support.dynalite"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -116,6 +116,12 @@ STORAGES = {
 # Uploads: files above 2.5 MB spool to a temporary file, so no upload is ever held whole in memory.
 UPLOAD_MAX_FILE_BYTES = env.int("UPLOAD_MAX_FILE_BYTES", default=200 * 1024 * 1024)
 UPLOAD_MAX_FILES_PER_REQUEST = env.int("UPLOAD_MAX_FILES_PER_REQUEST", default=100)
+# Direct-to-S3 multipart uploads (S3 mode only, /api/uploads/).
+DIRECT_UPLOAD_MAX_BYTES = env.int("DIRECT_UPLOAD_MAX_BYTES", default=UPLOAD_MAX_FILE_BYTES)
+DIRECT_UPLOAD_PART_BYTES = env.int("DIRECT_UPLOAD_PART_BYTES", default=16 * 1024 * 1024)
+DIRECT_UPLOAD_URL_EXPIRE_S = env.int("DIRECT_UPLOAD_URL_EXPIRE_S", default=3600)
+# Matches the bucket's 2-day AbortIncompleteMultipartUpload rule.
+DIRECT_UPLOAD_MAX_AGE_S = env.int("DIRECT_UPLOAD_MAX_AGE_S", default=2 * 24 * 3600)
 FILE_UPLOAD_HANDLERS = ["gallery.upload_handlers.HashingSizeLimitedUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES_PER_REQUEST
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -164,6 +170,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Pipeline.
 VALIDATOR_THRESHOLDS = env.json("VALIDATOR_THRESHOLDS", default={})
 PIPELINE_VALIDATION = env.str("PIPELINE_VALIDATION", default="celery")
+# PIPELINE_VALIDATION=lambda: the validator Lambda's results table (deploy sets RESULTS_TABLE).
+PIPELINE_LAMBDA_RESULTS_TABLE = env.str("RESULTS_TABLE", default="")
+PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL = env.str("PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL", default="")
+PIPELINE_LAMBDA_WAIT_S = env.float("PIPELINE_LAMBDA_WAIT_S", default=60.0)
 INGEST_TASK_TIME_LIMIT_S = env.int("INGEST_TASK_TIME_LIMIT_S", default=120)
 INGEST_MAX_RETRIES = env.int("INGEST_MAX_RETRIES", default=5)
 PREVIEW_LONG_EDGE = 1600

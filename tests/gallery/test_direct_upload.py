@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import urllib3
 from django.contrib.auth.models import AbstractBaseUser
-from django.urls import include, path
 from PIL import Image
 from rest_framework.test import APIClient
 from skimage import data
@@ -23,13 +22,7 @@ from gallery.models import Photo
 from tests.support.paths import PHOTOS
 from tests.support.seaweedfs import SeaweedS3
 
-# The project's URLconf plus the direct-upload routes at the path they are served under.
-urlpatterns = [
-    path("api/uploads/", include("gallery.api.direct_upload_urls")),
-    path("", include("curation.urls")),
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 PART = 5 * 1024 * 1024
 _http = urllib3.PoolManager(retries=False)

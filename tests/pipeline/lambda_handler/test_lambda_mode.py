@@ -100,13 +100,6 @@ def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: Any) -
     assert "originals/78/never.jpg" in str(timeout.value)
 
 
-_NEEDS_WIRING = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.services.photo_ingest must call pipeline.lambda_mode (issue 5 report)",
-)
-
-
-@_NEEDS_WIRING
 @pytest.mark.django_db
 def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
     lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
@@ -141,7 +134,6 @@ def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
     assert photo.thumbnail.name
 
 
-@_NEEDS_WIRING
 @pytest.mark.django_db
 def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
     lambda_mode: str, settings: Any, photographer: Any

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import (
@@ -15,6 +16,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from gallery import selectors
@@ -82,10 +84,31 @@ def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
+def _storage_has_local_files() -> bool:
+    """Local media (streamed by Django) or a remote store such as S3 (signed URLs, direct
+    multipart uploads)."""
+    try:
+        default_storage.path("")
+    except NotImplementedError:
+        return False
+    return True
+
+
 @login_required
 @require_GET
 def upload_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/upload.html", {"raw_extensions": RAW_EXTENSIONS})
+    direct = not _storage_has_local_files()
+    return render(
+        request,
+        "gallery/upload.html",
+        {
+            "raw_extensions": RAW_EXTENSIONS,
+            # In S3 mode, files bigger than one part go straight to the bucket in resumable
+            # multipart uploads; smaller ones (and everything in local mode) go to the API.
+            "direct_upload_url": reverse("uploads:create") if direct else "",
+            "direct_upload_min_bytes": settings.DIRECT_UPLOAD_PART_BYTES,
+        },
+    )
 
 
 _KINDS = {"original", "preview", "thumbnail"}
@@ -106,9 +129,7 @@ def photo_file(request: HttpRequest, uid: str, kind: str) -> HttpResponseBase:
     if not field:
         raise Http404
     name = field.name
-    try:
-        default_storage.path(name)
-    except NotImplementedError:
+    if not _storage_has_local_files():
         return HttpResponseRedirect(default_storage.url(name))
     try:
         handle = default_storage.open(name, "rb")

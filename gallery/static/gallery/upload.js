@@ -68,10 +68,11 @@
     }
   }
 
-  // Large files in S3 mode (#5) take presigned multipart uploads from /api/uploads/; that
-  // transport plugs in here, chosen by file size. Everything else is sent whole to the API.
+  // In S3 mode, files bigger than one part go straight to the bucket in a multipart upload
+  // that survives a dropped connection; everything else is sent whole to the API.
   function transportFor(file) {
-    return sendWhole;
+    const direct = root.dataset.directUrl && file.size > Number(root.dataset.directMin);
+    return direct ? sendDirect : sendWhole;
   }
 
   function fail(job, message) {
@@ -102,18 +103,7 @@
           body = null;
         }
         if (body && body.created && body.created.length) {
-          job.bar.value = 100;
-          const photo = body.created[0];
-          job.item.dataset.photo = photo.id;
-          job.item.dataset.status = photo.status;
-          job.state.textContent = "Uploaded";
-          job.state.className = "badge uploaded";
-          const link = document.createElement("a");
-          link.href = root.dataset.detail + photo.id + "/";
-          link.textContent = job.file.name;
-          job.item.querySelector(".name").replaceChildren(link);
-          job.reason.className = "detail-text";
-          window.ParjanyaStatus.watch(job.item);
+          accepted(job, body.created[0]);
         } else if (body && body.errors && body.errors.length) {
           const error = body.errors[0];
           fail(job, error.detail || PLAIN_ERRORS[error.error] || "The server refused this file.");
@@ -132,6 +122,114 @@
       });
       xhr.send(form);
     });
+  }
+
+  function accepted(job, photo) {
+    job.bar.value = 100;
+    job.item.dataset.photo = photo.id;
+    job.item.dataset.status = photo.status;
+    job.state.textContent = "Uploaded";
+    job.state.className = "badge uploaded";
+    const link = document.createElement("a");
+    link.href = root.dataset.detail + photo.id + "/";
+    link.textContent = job.file.name;
+    job.item.querySelector(".name").replaceChildren(link);
+    job.reason.className = "detail-text";
+    window.ParjanyaStatus.watch(job.item);
+  }
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        Accept: "application/json",
+        "Content-Type": "application/json",
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body: answer };
+  }
+
+  // Each file remembers its upload token, so choosing the same file again after a failure
+  // sends only the parts the bucket does not have yet.
+  function resumeKey(file) {
+    return "parjanya-upload:" + [file.name, file.size, file.lastModified].join(":");
+  }
+
+  function putPart(part, blob, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", part.url);
+      // The browser sets Content-Length itself and refuses to be told.
+      Object.entries(part.headers || {}).forEach(([name, value]) => {
+        if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
+      });
+      xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
+      xhr.addEventListener("load", () =>
+        xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error("status " + xhr.status)),
+      );
+      xhr.addEventListener("error", () => reject(new Error("network")));
+      xhr.send(blob);
+    });
+  }
+
+  async function sendDirect(job) {
+    const file = job.file;
+    const base = root.dataset.directUrl;
+    const key = resumeKey(file);
+    let state = null;
+    let missing = null;
+    const saved = localStorage.getItem(key);
+    if (saved) {
+      const known = await api("GET", base + saved + "/");
+      if (known.ok) {
+        state = known.body;
+        missing = known.body.missing;
+      } else {
+        localStorage.removeItem(key);
+      }
+    }
+    if (!state) {
+      const created = await api("POST", base, { filename: file.name, size: file.size });
+      if (created.status === 501) return sendWhole(job);
+      if (!created.ok) return fail(job, created.body.detail || PLAIN_ERRORS[created.body.error] || "The server refused this file.");
+      state = created.body;
+      missing = Array.from({ length: state.part_count }, (_, i) => i + 1);
+      localStorage.setItem(key, state.upload);
+    }
+    const token = state.upload;
+    const partBytes = (n) => Math.min(state.part_size, file.size - (n - 1) * state.part_size);
+    let sent = file.size - missing.reduce((total, n) => total + partBytes(n), 0);
+    job.state.textContent = missing.length < state.part_count ? "Resuming" : "Sending";
+    job.bar.value = Math.round((sent / file.size) * 100);
+    try {
+      if (missing.length) {
+        const urls = await api("POST", base + token + "/parts/", {
+          parts: missing.map((number) => ({ number: number })),
+        });
+        if (!urls.ok) throw new Error(urls.body.detail || "status " + urls.status);
+        for (const part of urls.body.parts) {
+          const start = (part.number - 1) * state.part_size;
+          await putPart(part, file.slice(start, start + part.size), (loaded) => {
+            job.bar.value = Math.round(((sent + loaded) / file.size) * 100);
+          });
+          sent += part.size;
+        }
+      }
+      const done = await api("POST", base + token + "/complete/");
+      if (!done.ok) throw new Error(done.body.detail || "status " + done.status);
+      localStorage.removeItem(key);
+      accepted(job, done.body);
+    } catch (error) {
+      const why =
+        error.message === "network"
+          ? "The connection dropped part way through."
+          : "The upload stopped part way (" + error.message + ").";
+      fail(job, why + " What was sent is kept: choose the same file again to send the rest.");
+    }
   }
 
   input.addEventListener("change", () => {

@@ -1,0 +1,83 @@
+"""In S3 mode a large file goes from the browser straight to the bucket in parts; when the
+connection drops, choosing the file again sends only the parts the bucket is missing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, Request, Route, expect
+from skimage import data as skdata
+
+from gallery.models import Photo
+from tests.e2e.helpers import log_in, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
+
+
+def _large_tiff(path: Path) -> Path:
+    """A real photograph as an uncompressed 12 MB TIFF: three parts of 5 MiB or less."""
+    astronaut = np.asarray(skdata.astronaut())  # type: ignore[no-untyped-call]
+    Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(path, "TIFF")
+    return path
+
+
+def test_large_file_goes_to_s3_in_parts_and_resumes(
+    page: Page,
+    live_server: Any,
+    celery_worker: None,
+    s3_storage: str,
+    settings: Any,
+    screenshot: Any,
+    tmp_path: Path,
+) -> None:
+    settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
+    big = _large_tiff(tmp_path / "astronaut-wall.tif")
+    assert big.stat().st_size > 2 * PART_BYTES
+    make_user("ansel")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/upload/")
+
+    parts_sent: list[str] = []
+
+    def record(request: Request) -> None:
+        number = re.search(r"partNumber=(\d+)", request.url)
+        if request.method == "PUT" and number:
+            parts_sent.append(number.group(1))
+
+    page.on("request", record)
+    dropped = {"done": False}
+
+    def drop_part_two_once(route: Route) -> None:
+        if "partNumber=2" in route.request.url and not dropped["done"]:
+            dropped["done"] = True
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*[?&]partNumber=\d+.*"), drop_part_two_once)
+
+    chooser = page.get_by_label("Or choose files")
+    chooser.set_input_files(big)
+    first = page.locator("#upload-list li").nth(0)
+    expect(first.get_by_role("alert")).to_contain_text("choose the same file again")
+    assert parts_sent == ["1", "2"]
+    screenshot(page, "direct-upload-interrupted")
+
+    chooser.set_input_files(big)
+    second = page.locator("#upload-list li").nth(1)
+    status = second.locator("[data-role=status]")
+    expect(status).to_have_text(re.compile("Awaiting score|Rejected"), timeout=60_000)
+    assert parts_sent == ["1", "2", "2", "3"]  # part 1 was not sent again
+    screenshot(page, "direct-upload-resumed")
+
+    photo = Photo.objects.get()
+    assert photo.original_filename == "astronaut-wall.tif"
+    assert photo.size_bytes == big.stat().st_size
+    assert photo.status != Photo.Status.UPLOADED

@@ -1,10 +1,11 @@
 """Sharpness, judged on the sharpest detailed regions of the analysis image.
 
-The score is a spectral ratio: in each candidate tile, the Laplacian energy at the analysis scale
-divided by the Laplacian energy of the same tile binned 2x2. A sharp edge keeps energy at the
-finest scale, so the ratio is high; any blur removes the finest scale first, so it falls. Being a
-ratio it does not depend on the scene's contrast or brightness, which an absolute Laplacian
-variance does.
+The score is a spectral ratio: in each candidate tile, the energy of the second difference at
+the analysis scale divided by the same energy of the tile binned 2x2. A sharp edge keeps energy
+at the finest scale, so the ratio is high; any blur removes the finest scale first, so it falls.
+Being a ratio it does not depend on the scene's contrast or brightness, which an absolute
+Laplacian variance does. The ratio is taken along four directions and a tile counts as sharp as
+its worst direction, so motion blur (which smears one direction only) is caught as well.
 
 Only the tiles with the most detail at the coarse scale are examined (edges and texture, not
 sky), and the score is taken from the best of them. A portrait with a sharp subject and a blurred
@@ -23,7 +24,8 @@ from PIL import Image
 TILE: Final = 64  # analysis pixels per tile side
 CANDIDATES: Final = 32  # tiles examined, chosen by coarse detail
 BEST_FRACTION: Final = 0.25  # the score is the mean over this best fraction of candidates
-# Below this coarse Laplacian energy a tile is flat: its ratio would only measure noise.
+# Below this coarse energy (summed over the four directions) a tile is flat: its ratio would
+# only measure noise.
 _MIN_COARSE_ENERGY: Final = 4.0
 
 FloatArray = NDArray[np.float32]
@@ -32,22 +34,27 @@ FloatArray = NDArray[np.float32]
 @dataclass(frozen=True)
 class SharpnessMetrics:
     score: float  # the spectral ratio of the sharpest regions; the verdict compares this
-    laplacian_variance: float  # fine-scale Laplacian energy in those regions (8-bit units^2)
+    laplacian_variance: float  # fine-scale second-difference energy there (8-bit units^2)
     tiles_examined: int
     scale: float  # analysis pixels per original pixel
 
 
-def _laplacian_energy(tiles: FloatArray) -> NDArray[np.float64]:
-    """Mean squared 4-neighbour Laplacian of each tile in a (n, h, w) stack."""
-    lap = (
-        tiles[:, 1:-1, :-2]
-        + tiles[:, 1:-1, 2:]
-        + tiles[:, :-2, 1:-1]
-        + tiles[:, 2:, 1:-1]
-        - 4.0 * tiles[:, 1:-1, 1:-1]
+def _directional_energy(tiles: FloatArray) -> NDArray[np.float64]:
+    """Mean squared second difference of each tile in a (n, h, w) stack, along four
+    directions (horizontal, vertical, both diagonals): shape (n, 4)."""
+    centre = tiles[:, 1:-1, 1:-1]
+    neighbours = (
+        (tiles[:, 1:-1, :-2], tiles[:, 1:-1, 2:]),
+        (tiles[:, :-2, 1:-1], tiles[:, 2:, 1:-1]),
+        (tiles[:, :-2, :-2], tiles[:, 2:, 2:]),
+        (tiles[:, :-2, 2:], tiles[:, 2:, :-2]),
     )
-    energy: NDArray[np.float64] = np.mean(lap * lap, axis=(1, 2), dtype=np.float64)
-    return energy
+    energies = [
+        np.mean((before + after - 2.0 * centre) ** 2, axis=(1, 2), dtype=np.float64)
+        for before, after in neighbours
+    ]
+    stacked: NDArray[np.float64] = np.stack(energies, axis=1)
+    return stacked
 
 
 def _bin2(tiles: FloatArray) -> FloatArray:
@@ -91,18 +98,19 @@ def measure_sharpness(image: Image.Image, small: Image.Image, scale: float) -> S
 
 
 def _score(tiles: FloatArray, scale: float) -> SharpnessMetrics:
-    coarse = _laplacian_energy(_bin2(tiles))
-    fine = _laplacian_energy(tiles)
-    detailed = coarse >= _MIN_COARSE_ENERGY
+    coarse = _directional_energy(_bin2(tiles))
+    fine = _directional_energy(tiles)
+    detailed = coarse.sum(axis=1) >= _MIN_COARSE_ENERGY
     if not detailed.any():
         return SharpnessMetrics(
             score=0.0, laplacian_variance=0.0, tiles_examined=len(tiles), scale=scale
         )
-    ratios = fine[detailed] / coarse[detailed]
+    # A tile is as sharp as its blurriest direction: motion blur smears one direction only.
+    ratios = np.min(fine[detailed] / np.maximum(coarse[detailed], 1e-6), axis=1)
     best = np.argsort(ratios)[::-1][: max(1, round(len(ratios) * BEST_FRACTION))]
     return SharpnessMetrics(
         score=float(np.mean(ratios[best])),
-        laplacian_variance=float(np.mean(fine[detailed][best])),
+        laplacian_variance=float(np.mean(fine[detailed].sum(axis=1)[best])),
         tiles_examined=len(tiles),
         scale=scale,
     )

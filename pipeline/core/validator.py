@@ -42,7 +42,7 @@ _PREVIEW_QUALITY: Final = 85
 class Thresholds:
     """Verdict thresholds. Defaults come from `make calibrate` (see docs/calibration.md)."""
 
-    min_sharpness: float = 0.45  # spectral ratio of the sharpest regions (see sharpness.py)
+    min_sharpness: float = 0.42  # spectral ratio of the sharpest regions (see sharpness.py)
     max_highlight_clipped: float = 0.10  # fraction of the frame clipped white
     max_shadow_clipped: float = 0.20  # fraction of the frame clipped black
     min_bright_level: float = 0.60  # luminance of the brightest 1%; below it nothing is bright

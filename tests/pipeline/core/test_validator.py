@@ -146,11 +146,15 @@ def test_sharp_frame_passes() -> None:
     assert result.format is ImageFormat.JPEG
 
 
-@pytest.mark.parametrize("defect", [Defect.BLUR1, Defect.BLUR2, Defect.BLUR4])
+@pytest.mark.parametrize("defect", [Defect.BLUR1, Defect.BLUR2, Defect.BLUR4, Defect.MOTION])
 def test_blurred_frames_are_rejected_as_blurry(defect: Defect) -> None:
     result = validate(frame_jpeg(defect))
     assert not result.passed
     assert result.reasons == (REASON_BLURRY,)
+
+
+def test_high_iso_noise_is_not_mistaken_for_detail_or_blur() -> None:
+    assert validate(frame_jpeg(Defect.NOISE)).passed
 
 
 def test_shallow_depth_of_field_is_not_blurry() -> None:

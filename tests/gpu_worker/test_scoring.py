@@ -5,12 +5,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from safetensors.torch import load_file, save_file
 
 from gpu_worker.scoring import ModelDirectoryError, Scorer, ScorerConfig, load_scorer
 from gpu_worker.scoring.base import expected_digit_score
 from gpu_worker.scoring.model_dir import model_revision
 
-from .conftest import TEST_PIXEL_BUDGET, build_tiny_model, real_photos
+from .conftest import TEST_PIXEL_BUDGET, real_photos
 
 
 def test_tiny_model_scores_real_photos_in_unit_interval(tiny_scorer: Scorer) -> None:
@@ -45,16 +46,20 @@ def test_revision_follows_the_weights_not_the_directory(
     copy = shutil.copytree(tiny_model_dir, tmp_path / "renamed")
     assert model_revision(copy) == model_revision(tiny_model_dir)
 
-    retrained = build_tiny_model(tmp_path / "seed1", seed=1)
+    retrained = shutil.copytree(tiny_model_dir, tmp_path / "retrained")
+    weights = load_file(retrained / "model.safetensors")
+    name = sorted(weights)[0]
+    weights[name] = weights[name] + 1e-3
+    save_file(weights, retrained / "model.safetensors", metadata={"format": "pt"})
     assert model_revision(retrained) != model_revision(tiny_model_dir)
 
 
-def test_bfloat16_runtime_stays_close_to_float32(tiny_model_dir: Path) -> None:
+def test_bfloat16_runtime_stays_close_to_float32(tiny_scorer: Scorer, tiny_model_dir: Path) -> None:
     images = [image for _, image in real_photos()[:4]]
     config = ScorerConfig(model_path=tiny_model_dir, dtype="bfloat16", **TEST_PIXEL_BUDGET)
     bf16 = load_scorer(config, backend="transformers").score(images).scores
-    fp32_config = ScorerConfig(model_path=tiny_model_dir, **TEST_PIXEL_BUDGET)
-    fp32 = load_scorer(fp32_config, backend="transformers").score(images).scores
+    fp32 = tiny_scorer.score(images).scores
+    assert bf16 != fp32
     assert bf16 == pytest.approx(fp32, abs=0.1)
 
 

@@ -109,6 +109,10 @@ class Photo(models.Model):
             models.Index(fields=["owner", "-created_at"], name="photo_owner_created"),
             models.Index(fields=["status", "reject_reason"], name="photo_status_reason"),
             models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),
+            # Curator admin: score-range and camera filters, sorting by capture time.
+            models.Index(fields=["vlm_score"], name="photo_vlm_score"),
+            models.Index(fields=["camera_model"], name="photo_camera_model"),
+            models.Index(fields=["captured_at"], name="photo_captured_at"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -441,8 +440,11 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes_the_rest(
         _command(*args, "--rate", "15"), cwd=REPO_ROOT, env=_env(),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    wait_until(lambda: _checkpoint(tmp_path) is not None, timeout_s=60, what="a checkpoint")
-    time.sleep(0.5)
+    wait_until(
+        lambda: Photo.objects.filter(status=S.AWAITING_SCORE).exists(),
+        timeout_s=60,
+        what="the first batch to be sent back to the GPU",
+    )
     first.send_signal(signal.SIGINT)
     stdout, stderr = first.communicate(timeout=60)
 

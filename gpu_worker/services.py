@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ class ClaimedPhoto:
     awaiting_since: datetime | None
 
 
-def _expiry(lease_seconds: float) -> ExpressionWrapper:
+def _expiry(lease_seconds: float) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(Now() + timedelta(seconds=lease_seconds), output_field=DateTimeField())
 
 

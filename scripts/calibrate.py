@@ -188,7 +188,7 @@ _REASONS = (REASON_BLURRY, REASON_OVEREXPOSED, REASON_UNDEREXPOSED)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenes", type=int, default=40, help="scenes (each gives 9 variants)")
+    parser.add_argument("--scenes", type=int, default=30, help="scenes (each gives 9 variants)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -33,11 +33,12 @@ def _fractions(bins: list[int]) -> tuple[float, float]:
     return sum(bins[HIGHLIGHT_LEVEL:]) / total, sum(bins[: SHADOW_LEVEL + 1]) / total
 
 
-def measure_exposure(image: Image.Image) -> ExposureMetrics:
-    """Measure an RGB image; a downscaled copy is as good as the original for area fractions."""
+def measure_exposure(image: Image.Image, luma: Image.Image) -> ExposureMetrics:
+    """Measure an RGB image and its luminance ("L") copy; a downscaled copy is as good as the
+    original for area fractions."""
     channels = image.histogram()
     red, green, blue = (_fractions(channels[i * 256 : (i + 1) * 256]) for i in range(3))
-    luminance = image.convert("L").histogram()
+    luminance = luma.histogram()
     total = sum(luminance) or 1
     highlight, shadow = _fractions(luminance)
     cumulative, bright = 0, 255

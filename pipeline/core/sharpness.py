@@ -67,8 +67,8 @@ def _bin2(tiles: FloatArray) -> FloatArray:
 
 
 def _detail_map(small: Image.Image, cells: tuple[int, int], tile_in_small: int) -> FloatArray:
-    """Coarse gradient energy per tile, from the small image."""
-    luma = np.asarray(small.convert("L"), dtype=np.float32)
+    """Coarse gradient energy per tile, from the small luminance image."""
+    luma = np.asarray(small, dtype=np.float32)
     rows, cols = cells
     luma = luma[: rows * tile_in_small, : cols * tile_in_small]
     gradient = np.zeros_like(luma)
@@ -79,7 +79,8 @@ def _detail_map(small: Image.Image, cells: tuple[int, int], tile_in_small: int) 
 
 
 def measure_sharpness(image: Image.Image, small: Image.Image, scale: float) -> SharpnessMetrics:
-    """`image` is the RGB analysis image; `small` is the same picture reduced by a power of two."""
+    """`image` is the RGB analysis image; `small` is its luminance ("L") reduced by a power of
+    two."""
     width, height = image.size
     factor = max(1, round(width / small.size[0]))
     tile_in_small = max(1, TILE // factor)

@@ -208,14 +208,16 @@ def _validate(
     try:
         mark = time.perf_counter()
         small = _small_copy(decoded.image)
+        # One luminance copy serves the tile search, the histogram and both hashes.
+        small_luma = small.convert("L")
         scale = decoded.image.size[0] / max(
             1, decoded.width if decoded.orientation < 5 else decoded.height
         )
-        sharpness = measure_sharpness(decoded.image, small, scale)
+        sharpness = measure_sharpness(decoded.image, small_luma, scale)
         timings["sharpness"], mark = (time.perf_counter() - mark) * 1e3, time.perf_counter()
-        exposure = measure_exposure(small)
+        exposure = measure_exposure(small, small_luma)
         timings["exposure"], mark = (time.perf_counter() - mark) * 1e3, time.perf_counter()
-        upright = orient(small, decoded.orientation)
+        upright = orient(small_luma, decoded.orientation)
         perceptual, difference = phash(upright), dhash(upright)
         timings["hashes"], mark = (time.perf_counter() - mark) * 1e3, time.perf_counter()
         previews = _previews(decoded, preview_edges)

@@ -176,12 +176,14 @@ class ScoringWorker:
         if not ready:
             return
         started = time.perf_counter()
-        results: list[tuple[ClaimedPhoto, float, float]] = []
+        results: list[tuple[ClaimedPhoto, float, float, float]] = []
         try:
             scored = self.scorer.score([image for _, image in ready])
             results = [
-                (photo, score, scored.runtime_ms_per_image)
-                for (photo, _), score in zip(ready, scored.scores, strict=True)
+                (photo, score, mass, scored.runtime_ms_per_image)
+                for (photo, _), score, mass in zip(
+                    ready, scored.scores, scored.digit_mass, strict=True
+                )
             ]
         except ValueError:
             # The processor refuses some images (an extreme aspect ratio, say): score one at a
@@ -192,11 +194,13 @@ class ScoringWorker:
                 except ValueError as exc:
                     self._fail(photo, f"the model's processor refused the preview: {exc}")
                 else:
-                    results.append((photo, single.scores[0], single.runtime_ms_per_image))
+                    results.append(
+                        (photo, single.scores[0], single.digit_mass[0], single.runtime_ms_per_image)
+                    )
         elapsed = time.perf_counter() - started
         self.stats.scoring_seconds += elapsed
-        for photo, score, runtime_ms in results:
-            self._record(photo, score, runtime_ms)
+        for photo, score, mass, runtime_ms in results:
+            self._record(photo, score, mass, runtime_ms)
         if results:
             logger.info(
                 "scored %d photos in %.0f ms: %.1f images/s",
@@ -205,7 +209,7 @@ class ScoringWorker:
                 len(results) / elapsed,
             )
 
-    def _record(self, photo: ClaimedPhoto, score: float, runtime_ms: float) -> None:
+    def _record(self, photo: ClaimedPhoto, score: float, mass: float, runtime_ms: float) -> None:
         updated = photo_record_score(
             photo_id=photo.photo_id,
             score=score,
@@ -217,4 +221,12 @@ class ScoringWorker:
         self.stats.scored += 1
         if updated.status == Photo.Status.REJECTED:
             self.stats.rejected += 1
-        logger.info("photo %d scored %.4f: %s", photo.photo_id, score, updated.status)
+        # A digit mass far below 1 means the model wanted to answer something other than a
+        # digit: a prompt or chat-template mismatch, worth seeing before trusting the scores.
+        logger.info(
+            "photo %d scored %.4f (digit mass %.2f): %s",
+            photo.photo_id,
+            score,
+            mass,
+            updated.status,
+        )

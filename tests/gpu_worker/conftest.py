@@ -25,18 +25,9 @@ PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
 TEST_PIXEL_BUDGET = {"min_pixels": 16 * 32 * 32, "max_pixels": 64 * 32 * 32}
 
 
-def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "build_tiny_vlm.py"),
-            str(out_dir),
-            "--seed",
-            str(seed),
-        ],
-        check=True,
-        capture_output=True,
-    )
+def build_tiny_model(out_dir: Path) -> Path:
+    script = REPO / "scripts" / "build_tiny_vlm.py"
+    subprocess.run([sys.executable, str(script), str(out_dir)], check=True, capture_output=True)
     return out_dir
 
 

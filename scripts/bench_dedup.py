@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -70,9 +69,9 @@ def _crops(job: tuple[str, int, int]) -> list[tuple[int, int]]:
     name, seed, count = job
     rng = random.Random(seed)
     if name.startswith("lfw:"):
-        pixels = skimage.data.lfw_subset()[int(name[4:])]
+        pixels = skimage.data.lfw_subset()[int(name[4:])]  # type: ignore[no-untyped-call]
         image = Image.fromarray((pixels * 255).astype(np.uint8)).convert("RGB")
-        image = image.resize((100, 100), Image.BICUBIC)
+        image = image.resize((100, 100), Image.Resampling.BICUBIC)
     else:
         image = sources()[name]
     out = []
@@ -680,4 +679,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -36,7 +36,6 @@ class StoreStats:
     candidates: int = 0
     requests: int = 0
     read_units: float = 0.0
-    round_trips: int = 0
     max_round_trips: int = 0
 
     def record_lookup(
@@ -46,7 +45,6 @@ class StoreStats:
         self.candidates += candidates
         self.requests += requests
         self.read_units += read_units
-        self.round_trips += trips
         self.max_round_trips = max(self.max_round_trips, trips)
 
 

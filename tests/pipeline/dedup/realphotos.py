@@ -56,9 +56,9 @@ def sources() -> dict[str, Image.Image]:
     for name in SKIMAGE_PHOTOS:
         out[name] = Image.fromarray(np.asarray(getattr(skimage.data, name)())).convert("RGB")
     for name in TESTDATA_PHOTOS:
-        with Image.open(TESTDATA / name) as image:
-            image.draft("RGB", (MAX_SIDE * 2, MAX_SIDE * 2))
-            out[name] = image.convert("RGB")
+        with Image.open(TESTDATA / name) as opened:
+            opened.draft("RGB", (MAX_SIDE * 2, MAX_SIDE * 2))
+            out[name] = opened.convert("RGB")
     for image in out.values():
         image.thumbnail((MAX_SIDE, MAX_SIDE))
     return out
@@ -72,7 +72,9 @@ def _reencode(image: Image.Image) -> Image.Image:
 
 
 def _resize(image: Image.Image) -> Image.Image:
-    return image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.BILINEAR)
+    return image.resize(
+        (max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.BILINEAR
+    )
 
 
 def _crop(image: Image.Image) -> Image.Image:
@@ -81,7 +83,7 @@ def _crop(image: Image.Image) -> Image.Image:
 
 
 def _rotate(image: Image.Image) -> Image.Image:
-    return image.rotate(1, resample=Image.BICUBIC)
+    return image.rotate(1, resample=Image.Resampling.BICUBIC)
 
 
 def _watermark(image: Image.Image) -> Image.Image:

@@ -114,7 +114,9 @@ def _assert_one_original_per_round(results: list[Result]) -> None:
         assert duplicates == [("duplicate", originals[0])] * (WORKERS - 1), outcomes
 
 
-def test_concurrent_workers_on_dynamodb(dynamodb_table: tuple[Any, str], dynalite_endpoint: str):
+def test_concurrent_workers_on_dynamodb(
+    dynamodb_table: tuple[Any, str], dynalite_endpoint: str
+) -> None:
     _client, table = dynamodb_table
     config = {"backend": "dynamodb", "endpoint": dynalite_endpoint, "table": table, "prefix": "d"}
     _assert_one_original_per_round(_race_all(config))

@@ -18,7 +18,8 @@ ORIGINAL = DedupOutcome(OutcomeKind.ORIGINAL)
 
 
 def _items(client: Any, table: str) -> list[dict[str, Any]]:
-    return client.scan(TableName=table)["Items"]
+    items: list[dict[str, Any]] = client.scan(TableName=table)["Items"]
+    return items
 
 
 def test_a_hot_bucket_spills_into_shards_and_every_row_is_still_found(

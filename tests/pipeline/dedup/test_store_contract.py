@@ -25,7 +25,9 @@ def real(name: str, edit: str | None = None) -> tuple[int, int]:
     return hashes(NEAR_DUPLICATE_EDITS[edit](image) if edit else image)
 
 
-def _index(store: DedupStore, photo_id: int, hashes_: tuple[int, int], **kwargs: object):
+def _index(
+    store: DedupStore, photo_id: int, hashes_: tuple[int, int], **kwargs: object
+) -> DedupOutcome:
     frame = kwargs.pop("frame", FrameKey())
     scope = kwargs.pop("scope", "owner-1")
     return index_photo(

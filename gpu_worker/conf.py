@@ -24,8 +24,8 @@ DEFAULTS: dict[str, object] = {
     "VLM_MAX_PIXELS": 1024 * 32 * 32,
     "VLM_SCORE_THRESHOLD": 0.4,
     "GPU_WORKER_LEASE_SECONDS": 300,
-    # Claim this many batches at a time: the next batch is at hand when one finishes, and a
-    # SIGTERM releases at most this many minus one.
+    # Claim this many batches at a time: the next batch is at hand when one finishes; a SIGTERM
+    # gives back the claimed batches after the one in hand.
     "GPU_WORKER_CLAIM_BATCHES": 2,
     "GPU_WORKER_POLL_SECONDS": 5.0,
     # The EC2 instance id, which the launch template's user data reads from the instance
@@ -38,7 +38,6 @@ DEFAULTS: dict[str, object] = {
     "GPU_FLEET_IMAGES_PER_INSTANCE_PER_TICK": 600,
     "GPU_FLEET_IDLE_TICKS_TO_MINIMUM": 5,
     "GPU_FLEET_SCALE_IN_AFTER_TICKS": 3,
-    "GPU_FLEET_TICK_SECONDS": 120,
 }
 
 

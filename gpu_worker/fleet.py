@@ -24,6 +24,8 @@ class FleetInstance:
 @dataclass(frozen=True)
 class FleetSnapshot:
     desired_capacity: int
+    min_size: int
+    max_size: int
     instances: tuple[FleetInstance, ...]
     state: ScalerState
 
@@ -53,6 +55,8 @@ class AutoScalingFleet:
         tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
         return FleetSnapshot(
             desired_capacity=group["DesiredCapacity"],
+            min_size=group["MinSize"],
+            max_size=group["MaxSize"],
             instances=tuple(
                 FleetInstance(
                     instance_id=instance["InstanceId"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -99,11 +99,17 @@ def fleet_scale_tick(
     """One scaler tick: decide from the queue and the group, then apply the capacity, the
     scale-in protection of busy instances and the scaler's memory."""
     snapshot = fleet.snapshot()
+    # The group refuses a desired capacity outside its own limits: decide within both.
+    bounded = replace(
+        policy,
+        min_instances=max(policy.min_instances, snapshot.min_size),
+        max_instances=min(policy.max_instances, snapshot.max_size),
+    )
     decision = decide_capacity(
         backlog=counts.backlog,
         in_flight=counts.in_flight,
         current=snapshot.desired_capacity,
-        policy=policy,
+        policy=bounded,
         state=snapshot.state,
     )
     logger.info(

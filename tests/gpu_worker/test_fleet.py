@@ -81,6 +81,19 @@ def test_backlog_sets_desired_capacity(autoscaling: Any, photographer: AbstractB
 
 
 @pytest.mark.django_db
+def test_capacity_stays_within_the_groups_own_limits(
+    autoscaling: Any, settings: Any, photographer: AbstractBaseUser
+) -> None:
+    settings.GPU_FLEET_MAX_INSTANCES = 10
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, MaxSize=3)
+    for _ in range(95):
+        make_awaiting_photo(photographer, preview=None)
+
+    assert "desired=3" in tick()
+    assert group(autoscaling)["DesiredCapacity"] == 3
+
+
+@pytest.mark.django_db
 def test_dry_run_changes_nothing(autoscaling: Any, photographer: AbstractBaseUser) -> None:
     for _ in range(35):
         make_awaiting_photo(photographer, preview=None)

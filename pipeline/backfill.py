@@ -80,6 +80,7 @@ class Outcome(StrEnum):
 SKIP_CURATOR = "curator decision"
 SKIP_ALREADY_QUEUED = "already awaiting score"
 SKIP_NOT_VALIDATED = "not past the validator"
+SKIP_PAIRED = "paired (its twin is scored)"
 SKIP_NOT_INGESTED = "not ingested yet"
 SKIP_UNREADABLE = "unreadable original"
 SKIP_DELETED = "deleted"
@@ -125,6 +126,8 @@ def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
     if stage is Stage.SCORE:
         if row.status == Status.AWAITING_SCORE:
             return SKIP_ALREADY_QUEUED
+        if row.status == Status.PAIRED:
+            return SKIP_PAIRED
         if not _past_validator(row):
             return SKIP_NOT_VALIDATED
     return None

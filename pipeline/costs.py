@@ -77,6 +77,8 @@ class RecordedUsage:
     frames_awaiting_gpu: int
     gpu_ms_total: float
     original_bytes: int
+    # RAW/JPEG twins of a frame that is scored once for both.
+    frames_paired: int = 0
     # Frames whose validator recorded its own run time, and the sum of those times.
     validator_timed_frames: int = 0
     validator_ms_total: float = 0.0
@@ -87,6 +89,7 @@ class GpuFigures:
     frames_ingested: int
     rejected_before_gpu: dict[str, int]
     rejected_before_gpu_total: int
+    frames_paired: int
     frames_scored: int
     frames_awaiting_gpu: int
     gpu_hours_used: float
@@ -142,6 +145,7 @@ class CostReport:
         ]
         rows += [
             ("gpu", "rejected before the GPU: total", gpu.rejected_before_gpu_total, "frames"),
+            ("gpu", "paired with a twin that is scored", gpu.frames_paired, "frames"),
             ("gpu", "frames scored on the GPU", gpu.frames_scored, "frames"),
             ("gpu", "frames awaiting the GPU", gpu.frames_awaiting_gpu, "frames"),
             ("gpu", "measured GPU time per frame", gpu.gpu_seconds_per_frame, "s"),
@@ -173,11 +177,14 @@ def _gpu_figures(usage: RecordedUsage, prices: Prices) -> GpuFigures:
     rejected_total = sum(rejected.values())
     hours_used = usage.gpu_ms_total / _MS_PER_HOUR
     per_frame = usage.gpu_ms_total / 1000.0 / usage.frames_scored if usage.frames_scored else None
-    hours_avoided = None if per_frame is None else rejected_total * per_frame / 3600.0
+    # A rejected frame never reaches the GPU; a paired twin rides on its partner's score.
+    avoided_frames = rejected_total + usage.frames_paired
+    hours_avoided = None if per_frame is None else avoided_frames * per_frame / 3600.0
     return GpuFigures(
         frames_ingested=usage.frames_ingested,
         rejected_before_gpu=rejected,
         rejected_before_gpu_total=rejected_total,
+        frames_paired=usage.frames_paired,
         frames_scored=usage.frames_scored,
         frames_awaiting_gpu=usage.frames_awaiting_gpu,
         gpu_hours_used=hours_used,
@@ -249,8 +256,9 @@ def _assumptions(usage: RecordedUsage, deployment: Deployment) -> tuple[str, ...
     notes = [
         f"Prices: AWS public on-demand, us-east-1, USD, checked {PRICES_AS_OF}.",
         "GPU time per frame is the mean recorded vlm_runtime_ms (the worker divides each "
-        "batch's time by its frames); a frame rejected before the GPU would have cost that "
-        "mean, billed as g5.xlarge time (the scaler runs instances only while there is work).",
+        "batch's time by its frames); a frame rejected before the GPU, or paired with a twin "
+        "scored for both, would have cost that mean, billed as g5.xlarge time (the scaler "
+        "runs instances only while there is work).",
         "Lambda invocations = frames ingested (one S3 event per upload); ECS tasks do the same "
         "work. Both are billed for the validator's recorded run time, assumed the same on "
         "x86_64 and arm64.",

@@ -162,6 +162,7 @@ def recorded_usage_get() -> RecordedUsage:
         ingested=Count("pk", filter=ingested),
         scored=Count("pk", filter=Q(vlm_runtime_ms__isnull=False)),
         awaiting=Count("pk", filter=Q(status=Status.AWAITING_SCORE)),
+        paired=Count("pk", filter=Q(status=Status.PAIRED)),
         gpu_ms=Sum("vlm_runtime_ms", default=0.0),
         original_bytes=Sum("size_bytes", filter=ingested, default=0),
         timed=Count("pk", filter=timed),
@@ -184,6 +185,7 @@ def recorded_usage_get() -> RecordedUsage:
         frames_awaiting_gpu=totals["awaiting"],
         gpu_ms_total=float(totals["gpu_ms"]),
         original_bytes=int(totals["original_bytes"]),
+        frames_paired=totals["paired"],
         validator_timed_frames=totals["timed"],
         validator_ms_total=float(totals["validator_ms"]),
     )

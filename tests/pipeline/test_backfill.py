@@ -52,6 +52,7 @@ def library(
     return {
         "uploaded": _photo(photographer, S.UPLOADED),
         "awaiting": _photo(photographer, S.AWAITING_SCORE),
+        "paired": _photo(photographer, S.PAIRED),
         "scored": _photo(photographer, S.SCORED, vlm_score=0.8),
         "low_score": _photo(photographer, S.REJECTED, R.LOW_SCORE, vlm_score=0.2),
         "blurry": _photo(photographer, S.REJECTED, R.BLURRY),
@@ -118,11 +119,12 @@ def test_dry_run_counts_per_status_and_changes_nothing(
         "approved": ["1", "0"],
         "awaiting_score": ["0", "1"],
         "failed": ["0", "1"],
+        "paired": ["0", "1"],
         "rejected": ["1", "3"],
         "scored": ["0", "2"],
         "uploaded": ["0", "1"],
     }
-    assert "total: 10 photos, 8 would run" in out
+    assert "total: 11 photos, 9 would run" in out
     assert (_state(library), PhotoEvent.objects.count()) == before
     assert _messages(queue) == []
     assert not list(tmp_path.iterdir())
@@ -134,9 +136,14 @@ def test_score_dry_run_says_why_photos_are_left_alone(
 ) -> None:
     out = _backfill("--stage", "score", "--dry-run", checkpoints=tmp_path)
 
-    assert "total: 10 photos, 3 would run" in out
+    assert "total: 11 photos, 3 would run" in out
     header = out.splitlines()[1]
-    for reason in ("already awaiting score", "curator decision", "not past the validator"):
+    for reason in (
+        "already awaiting score",
+        "curator decision",
+        "not past the validator",
+        "paired (its twin is scored)",
+    ):
         assert reason in header
 
 
@@ -165,7 +172,7 @@ def test_validate_enqueues_ingest_for_every_photo_a_curator_has_not_decided(
         assert _backfill_events(photo) == (0 if name == "uploaded" else 1), name
     assert _state(curated) == curated_before
     assert PhotoEvent.objects.filter(photo__in=curated.values()).count() == curated_events
-    assert "processed: 8" in out
+    assert "processed: 9" in out
     assert "skipped: 2 (curator decision: 2)" in out
     assert "failed: 0" in out
 
@@ -224,6 +231,7 @@ def test_score_sends_scored_and_low_scored_photos_back_to_the_gpu(
     assert "already awaiting score: 1" in out
     assert "curator decision: 2" in out
     assert "not past the validator: 4" in out
+    assert "paired (its twin is scored): 1" in out
 
 
 @pytest.mark.django_db
@@ -250,7 +258,7 @@ def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
     assert selected("--until", "2025-06-01T00:00:00+00:00") == sorted(
         [ids["blurry"], ids["failed"]]
     )
-    assert selected("--limit", "3") == [ids["uploaded"], ids["awaiting"], ids["scored"]]
+    assert selected("--limit", "3") == [ids["uploaded"], ids["awaiting"], ids["paired"]]
 
 
 @pytest.mark.django_db

@@ -124,8 +124,9 @@ def _photo(owner: Any, status: str, reason: str = "", **fields: Any) -> Photo:
 
 @pytest.fixture
 def seeded(photographer: AbstractBaseUser, settings: Settings) -> None:
-    """10 frames ingested: 4 rejected before the GPU, 4 scored (2 s, 4 s, 3 s, 3 s), one waiting
-    for the GPU, one ingest failure; one upload not ingested yet, one curator reject."""
+    """11 frames ingested: 4 rejected before the GPU, one paired with a twin, 4 scored (2 s, 4 s,
+    3 s, 3 s; one of them later approved, one rejected by a curator), one waiting for the GPU,
+    one ingest failure; and one upload not ingested yet."""
     settings.COST_REPORT_PRICES = {"g5_xlarge_per_hour": 1.2}
     settings.COST_REPORT_DEPLOYMENT = {"lambda_memory_mb": 512}
     _photo(photographer, S.REJECTED, R.BLURRY)
@@ -137,6 +138,7 @@ def seeded(photographer: AbstractBaseUser, settings: Settings) -> None:
     _photo(photographer, S.APPROVED, vlm_runtime_ms=3000.0, curator_decision="approved")
     _photo(photographer, S.REJECTED, R.CURATOR, vlm_runtime_ms=3000.0, curator_decision="rejected")
     _photo(photographer, S.AWAITING_SCORE)
+    _photo(photographer, S.PAIRED)
     _photo(photographer, S.FAILED, R.ERROR, validator_metrics={})
     _photo(photographer, S.UPLOADED, size_bytes=50_000_000, validator_metrics={})
 
@@ -146,22 +148,23 @@ def test_report_from_a_seeded_library(seeded: None) -> None:
     report = cost_report_get()
 
     gpu = report.gpu
-    assert gpu.frames_ingested == 10
+    assert gpu.frames_ingested == 11
     assert gpu.rejected_before_gpu == {"blurry": 2, "duplicate": 1, "unreadable": 1}
     assert gpu.frames_scored == 4
     assert gpu.frames_awaiting_gpu == 1
+    assert gpu.frames_paired == 1
     assert gpu.gpu_seconds_per_frame == pytest.approx(3.0)
-    assert gpu.gpu_hours_avoided == pytest.approx(4 * 3.0 / 3600)
-    assert gpu.gpu_cost_avoided_usd == pytest.approx(4 * 3.0 / 3600 * 1.2)
+    assert gpu.gpu_hours_avoided == pytest.approx(5 * 3.0 / 3600)
+    assert gpu.gpu_cost_avoided_usd == pytest.approx(5 * 3.0 / 3600 * 1.2)
     lam = report.lambda_ingest
-    assert lam.invocations == 10
+    assert lam.invocations == 11
     assert lam.seconds_per_invocation == pytest.approx(0.2)
-    assert lam.saving_usd == pytest.approx(10 * 0.2 * 0.5 * (0.0000166667 - 0.0000133334))
-    assert report.network.s3_bytes == 10_000_000
+    assert lam.saving_usd == pytest.approx(11 * 0.2 * 0.5 * (0.0000166667 - 0.0000133334))
+    assert report.network.s3_bytes == 11_000_000
     assert report.network.saving_usd == pytest.approx(
-        (10_000_000 + 10 * 4096) / BYTES_PER_GB * 0.045
+        (11_000_000 + 11 * 4096) / BYTES_PER_GB * 0.045
     )
-    assert any("recorded for 8 of 10 frames" in note for note in report.assumptions)
+    assert any("recorded for 9 of 11 frames" in note for note in report.assumptions)
 
 
 @pytest.mark.django_db
@@ -180,7 +183,7 @@ def test_cost_report_command_prints_the_same_figures_as_json_csv_and_a_table(
     as_csv = StringIO()
     call_command("cost_report", "--format", "csv", stdout=as_csv)
     rows = {(r["section"], r["figure"]): r for r in csv.DictReader(StringIO(as_csv.getvalue()))}
-    assert float(rows[("gpu", "GPU hours avoided")]["value"]) == pytest.approx(4 * 3.0 / 3600)
+    assert float(rows[("gpu", "GPU hours avoided")]["value"]) == pytest.approx(5 * 3.0 / 3600)
     assert rows[("gpu", "rejected before the GPU: blurry")]["value"] == "2"
     assert float(rows[("price", "nat_gateway_per_gb")]["value"]) == 0.045
 
@@ -188,5 +191,5 @@ def test_cost_report_command_prints_the_same_figures_as_json_csv_and_a_table(
     call_command("cost_report", stdout=table)
     lines = table.getvalue().splitlines()
     assert any(line.split()[:4] == ["frames", "scored", "on", "the"] for line in lines)
-    assert any("GPU cost avoided (g5.xlarge)" in line and "0.004000" in line for line in lines)
+    assert any("GPU cost avoided (g5.xlarge)" in line and "0.005000" in line for line in lines)
     assert "Assumptions:" in lines

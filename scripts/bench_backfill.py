@@ -186,7 +186,7 @@ def main() -> None:
             print(f"enqueue with a status reset per photo, {sample} scored photos: "
                   f"{_rate(text):.0f} rows/s, peak RSS {reset_rss:.0f} MiB")  # fmt: skip
     finally:
-        broker.delete(queue, f"_kombu.binding.{queue}")
+        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     peak = max(dry_rss, small_rss, enqueue_rss, reset_rss)
     print(
         f"backfill: dryrun_rows_s={dry_rate:.0f} enqueue_rows_s={enqueue_rate:.0f} "

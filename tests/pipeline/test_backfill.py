@@ -72,7 +72,7 @@ def queue() -> Iterator[str]:
     name = f"backfill-test-{uuid.uuid4().hex[:12]}"
     yield name
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(name, f"_kombu.binding.{name}")
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
 
 
 def _messages(queue: str) -> list[tuple[str, list[int]]]:

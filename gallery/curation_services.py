@@ -10,6 +10,7 @@ from django.db import transaction
 
 from gallery import services
 from gallery.models import Photo
+from pipeline import services as pipeline_services
 
 Status = Photo.Status
 
@@ -58,30 +59,13 @@ def _reset(photo_id: int, *, to_status: str, cause: str, curator: User) -> bool:
 
 
 def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
-    """The curator says this photo is not a duplicate of the one it was matched with. The link
-    is cleared and the photo goes on through the pipeline: to the GPU queue when the validator
-    already passed it (it has a preview), otherwise back to ingest."""
-    with transaction.atomic():
-        photo = Photo.objects.select_for_update().get(pk=photo_id)
-        if photo.duplicate_of_id is None:
-            raise CurationError(f"{photo.original_filename} is not marked as a duplicate")
-        original = photo.duplicate_of
-        photo.duplicate_of = None
-        photo.save(update_fields=["duplicate_of", "updated_at"])
-        if photo.status != Status.REJECTED or photo.reject_reason != Photo.RejectReason.DUPLICATE:
-            return photo
-        to_status = Status.AWAITING_SCORE if photo.preview else Status.UPLOADED
-        photo = services.photo_reset_for_reprocessing(
-            photo_id=photo_id,
-            to_status=to_status,
-            cause=(
-                f"{curator.get_username()}: not a duplicate of "
-                f"{original.original_filename if original else 'the matched photo'}"
-            ),
-        )
-        if to_status == Status.UPLOADED:
-            transaction.on_commit(lambda: services.photo_enqueue_ingest(photo_id=photo_id))
-    return photo
+    """The curator says this photo is not a duplicate of the one it was matched with. The dedup
+    index remembers the pair, so it is never flagged again, and the photo goes on through the
+    pipeline as the index now decides (see pipeline.services.photo_mark_not_duplicate)."""
+    try:
+        return pipeline_services.photo_mark_not_duplicate(photo_id=photo_id, curator=curator)
+    except pipeline_services.NotADuplicate as error:
+        raise CurationError(str(error)) from error
 
 
 def duplicate_group_keep(*, keeper_id: int, member_ids: Sequence[int], curator: User) -> Photo:

@@ -12,6 +12,8 @@ class Photo(models.Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
         AWAITING_SCORE = "awaiting_score", "Awaiting score"
+        # The RAW or JPEG twin of a frame already in the pipeline: one frame is scored once.
+        PAIRED = "paired", "Paired with its RAW/JPEG twin"
         SCORED = "scored", "Scored"
         REJECTED = "rejected", "Rejected"
         APPROVED = "approved", "Approved"
@@ -74,6 +76,9 @@ class Photo(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    paired_with = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="pair_members"
+    )
     preview = models.FileField(max_length=255, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
 
@@ -113,6 +118,12 @@ class Photo(models.Model):
             models.Index(fields=["vlm_score"], name="photo_vlm_score"),
             models.Index(fields=["camera_model"], name="photo_camera_model"),
             models.Index(fields=["captured_at"], name="photo_captured_at"),
+            # The GPU worker's claim query: oldest waiting first.
+            models.Index(
+                fields=["awaiting_score_since", "id"],
+                condition=models.Q(status="awaiting_score"),
+                name="photo_scoring_queue",
+            ),
         ]
 
     def __str__(self) -> str:

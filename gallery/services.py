@@ -155,6 +155,18 @@ def photo_queue_for_scoring(*, photo_id: int, cause: str = "validator passed") -
 
 
 @transaction.atomic
+def photo_mark_paired(*, photo_id: int, partner_id: int, detail: str) -> Photo:
+    """The RAW+JPEG rule: this file is the same frame as `partner_id`, which carries it on."""
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        return photo
+    photo.paired_with_id = partner_id
+    return _record_transition(
+        photo, to_status=Status.PAIRED, cause="paired with its twin", detail=detail
+    )
+
+
+@transaction.atomic
 def photo_reject(
     *,
     photo_id: int,

@@ -29,7 +29,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -38,7 +37,6 @@ from gallery import services as gallery_services
 from gallery.models import Photo
 from pipeline import services as pipeline_services
 from pipeline.core.errors import UnreadableImage
-from pipeline.core.validator import validate
 from pipeline.selectors import (
     BackfillFilter,
     BackfillRow,
@@ -131,27 +129,6 @@ def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
         if not _past_validator(row):
             return SKIP_NOT_VALIDATED
     return None
-
-
-def photo_regenerate_previews(*, photo_id: int) -> Photo:
-    """Render the preview and thumbnail again from the original; nothing else on the photo
-    changes. Raises UnreadableImage when the original cannot be decoded."""
-    photo = Photo.objects.get(pk=photo_id)
-    data, _ = pipeline_services._read_original(photo)
-    result = validate(
-        data,
-        pipeline_services.validator_thresholds(),
-        filename=photo.original_filename,
-        preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
-    )
-    photo.preview = pipeline_services._replace_file(
-        f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
-    )
-    photo.thumbnail = pipeline_services._replace_file(
-        f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
-    )
-    photo.save(update_fields=["preview", "thumbnail", "updated_at"])
-    return photo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,7 +375,7 @@ class _Worker:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=PREVIEWS_TASK_NAME)
         try:
-            photo_regenerate_previews(photo_id=photo_id)
+            pipeline_services.photo_regenerate_previews(photo_id=photo_id)
         except UnreadableImage as unreadable:
             return _Done(photo_id, Outcome.FAILED, f"unreadable ({unreadable.reason.value})")
         except Photo.DoesNotExist:

@@ -44,11 +44,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
-from pipeline.core.sniff import RAW_FORMATS
 from pipeline.core.validator import Thresholds, ValidationResult, validate
 from pipeline.dedup.dynamodb_store import DynamoDbStore
 from pipeline.dedup.index import index_photo
-from pipeline.dedup.rules import FrameKey
+from pipeline.dedup.rules import frame_key
 from pipeline.lambda_results import (
     DedupVerdict,
     Outcome,
@@ -273,24 +272,6 @@ def _store_previews(
         runtime.s3.put_object(Bucket=bucket, Key=preview_key, Body=jpeg, ContentType="image/jpeg")
         stored[str(edge)] = preview_key
     return stored
-
-
-def frame_key(result: ValidationResult, filename: str) -> FrameKey:
-    """What pairs a RAW and a rendered file of one exposure (see pipeline.dedup.rules)."""
-    exif = result.exif
-    camera = " ".join(part for part in (exif.make, exif.model) if part)
-    exposure = (
-        f"{exif.exposure_time}s f/{exif.f_number} ISO{exif.iso}"
-        if exif.exposure_time and exif.f_number and exif.iso
-        else ""
-    )
-    return FrameKey(
-        is_raw=result.format in RAW_FORMATS,
-        file_stem=posixpath.splitext(filename)[0],
-        captured_at=exif.captured_at.isoformat() if exif.captured_at else "",
-        camera=camera,
-        exposure=exposure,
-    )
 
 
 def _index(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,6 +21,9 @@ from pipeline import lambda_mode
 from pipeline.core.errors import UnreadableImage
 from pipeline.core.exif import Exif
 from pipeline.core.validator import Thresholds, ValidationResult, validate
+from pipeline.dedup.index import dedup_mark_not_duplicate, index_photo
+from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
+from pipeline.dedup_config import dedup_scope, dedup_store
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +43,6 @@ def _read_original(photo: Photo) -> tuple[bytes, str]:
             digest.update(chunk)
             buffer.write(chunk)
     return buffer.getvalue(), digest.hexdigest()
-
-
-def _exact_duplicate_of(photo: Photo) -> Photo | None:
-    """The earliest upload with the same bytes in the owner's library. Choosing by id, not by
-    processing order, gives the same answer whichever worker runs first."""
-    return (
-        Photo.objects.filter(owner_id=photo.owner_id, sha256=photo.sha256, pk__lt=photo.pk)
-        .order_by("pk")
-        .first()
-    )
 
 
 def _apply_exif(photo: Photo, exif: Exif) -> None:
@@ -88,6 +83,10 @@ def _apply_result(photo: Photo, result: ValidationResult) -> None:
     photo.validator_reasons = list(result.reasons)
     photo.phash = result.phash
     photo.dhash = result.dhash
+    _store_previews(photo, result)
+
+
+def _store_previews(photo: Photo, result: ValidationResult) -> None:
     photo.preview = _replace_file(
         f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
     )
@@ -109,53 +108,115 @@ def _primary_reason(reasons: tuple[str, ...]) -> str:
     return next((r for r in _REASON_PRIORITY if r in reasons), reasons[0])
 
 
+@dataclass(frozen=True)
+class _Judgement:
+    """What the validator said about an original, from this process or from the Lambda."""
+
+    sha256: str
+    size_bytes: int
+    result: ValidationResult | None
+    unreadable: UnreadableImage | None
+    # Set when the validator Lambda already filed the photo in the shared index.
+    dedup: DedupOutcome | None = None
+
+
+def _validate_with_previews(photo: Photo, data: bytes) -> ValidationResult:
+    return validate(
+        data,
+        validator_thresholds(),
+        filename=photo.original_filename,
+        preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
+    )
+
+
+def _judge_in_process(photo: Photo) -> _Judgement:
+    data, sha256 = _read_original(photo)
+    try:
+        result = _validate_with_previews(photo, data)
+    except UnreadableImage as unreadable:
+        return _Judgement(sha256, len(data), None, unreadable)
+    return _Judgement(sha256, len(data), result, None)
+
+
+def _judge_by_lambda(photo: Photo) -> _Judgement:
+    """The validator Lambda already judged this object: take its verdict, don't re-read it."""
+    found = lambda_mode.lambda_validation(key=str(photo.original.name))
+    dedup = None
+    if found.dedup is not None:
+        other = (
+            Photo.objects.filter(original=found.dedup.other_key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        dedup = DedupOutcome(OutcomeKind(found.dedup.kind), other, found.dedup.distance)
+    return _Judgement(found.sha256, found.size_bytes, found.result, found.unreadable, dedup)
+
+
+def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
+    return index_photo(
+        dedup_store(),
+        scope=dedup_scope(owner_id=photo.owner_id),
+        photo_id=photo.pk,
+        phash=result.phash,
+        dhash=result.dhash,
+        frame=frame_key(result, photo.original_filename),
+        radius=settings.DEDUP_RADIUS,
+        dhash_radius=settings.DEDUP_DHASH_RADIUS,
+    )
+
+
+def _record_dedup_outcome(photo: Photo, outcome: DedupOutcome) -> None:
+    other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
+    if outcome.kind is OutcomeKind.ORIGINAL or other is None:
+        gallery_services.photo_queue_for_scoring(photo_id=photo.pk)
+    elif outcome.kind is OutcomeKind.PAIRED:
+        gallery_services.photo_mark_paired(
+            photo_id=photo.pk,
+            partner_id=other.pk,
+            detail=f"Same frame as {other.original_filename}; that file is scored for both.",
+        )
+    else:
+        identical = bool(photo.sha256) and photo.sha256 == other.sha256
+        gallery_services.photo_reject(
+            photo_id=photo.pk,
+            reason=Photo.RejectReason.DUPLICATE,
+            detail=(
+                f"Same file as {other.original_filename}, uploaded earlier."
+                if identical
+                else f"Near-duplicate of {other.original_filename} "
+                f"({outcome.distance} of 64 hash bits differ)."
+            ),
+            cause="exact duplicate" if identical else "near-duplicate",
+            duplicate_of_id=other.pk,
+        )
+
+
 def photo_ingest(*, photo_id: int) -> None:
-    """Run the ingest stage for one uploaded photo. Idempotent: a photo that has left `uploaded`
-    (or that a curator decided) is not touched again."""
+    """Run the ingest stage for one uploaded photo: validate, then dedup what passed.
+
+    Idempotent: a photo that has left `uploaded` (or that a curator decided) is not touched
+    again, and a redelivered task that died half way repeats the same writes (fixed preview
+    names, an index entry keyed by the photo id).
+    """
     photo = Photo.objects.get(pk=photo_id)
     if photo.status != Photo.Status.UPLOADED or photo.curator_decision:
         logger.info("photo %s is %s; ingest has nothing to do", photo_id, photo.status)
         return
-    data = b""
-    result: ValidationResult | None = None
-    unreadable: UnreadableImage | None = None
-    if settings.PIPELINE_VALIDATION == "lambda":
-        # The validator Lambda already judged this object: take its verdict, don't re-read it.
-        try:
-            found = lambda_mode.lambda_validation(key=photo.original.name)
-        except lambda_mode.LambdaResultError as missing:
-            gallery_services.photo_mark_failed(
-                photo_id=photo.pk, detail=str(missing), cause="validator Lambda result"
-            )
-            return
-        photo.sha256, photo.size_bytes = found.sha256, found.size_bytes
-        result, unreadable = found.result, found.unreadable
-    else:
-        data, photo.sha256 = _read_original(photo)
-        photo.size_bytes = len(data)
-    duplicate = _exact_duplicate_of(photo)
-    if duplicate is not None:
-        photo.save(update_fields=["sha256", "size_bytes", "updated_at"])
-        gallery_services.photo_reject(
-            photo_id=photo.pk,
-            reason=Photo.RejectReason.DUPLICATE,
-            detail=f"Same file as {duplicate.original_filename}, uploaded earlier.",
-            cause="exact duplicate (sha256)",
-            duplicate_of_id=duplicate.pk,
+    try:
+        judged = (
+            _judge_by_lambda(photo)
+            if settings.PIPELINE_VALIDATION == "lambda"
+            else _judge_in_process(photo)
+        )
+    except lambda_mode.LambdaResultError as missing:
+        gallery_services.photo_mark_failed(
+            photo_id=photo.pk, detail=str(missing), cause="validator Lambda result"
         )
         return
-    if result is None and unreadable is None:
-        try:
-            result = validate(
-                data,
-                validator_thresholds(),
-                filename=photo.original_filename,
-                preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
-            )
-        except UnreadableImage as error:
-            unreadable = error
-    if result is None:
-        assert unreadable is not None
+    photo.sha256, photo.size_bytes = judged.sha256, judged.size_bytes
+    if judged.result is None:
+        assert judged.unreadable is not None
+        unreadable = judged.unreadable
         if unreadable.exif is not None:
             _apply_exif(photo, unreadable.exif)
         photo.save()
@@ -166,19 +227,66 @@ def photo_ingest(*, photo_id: int) -> None:
             cause="validator could not read the image",
         )
         return
-    with transaction.atomic():
-        _apply_result(photo, result)
-        photo.save()
-        if result.passed:
-            gallery_services.photo_queue_for_scoring(photo_id=photo.pk)
-        else:
-            gallery_services.photo_reject(
-                photo_id=photo.pk,
-                reason=_primary_reason(result.reasons),
-                detail=result.describe(),
-                cause="validator verdict",
-            )
+    result = judged.result
+    _apply_result(photo, result)
+    photo.save()
+    if not result.passed:
+        # Rejected frames stay out of the index: a sharper retake must not match a blurry one.
+        gallery_services.photo_reject(
+            photo_id=photo.pk,
+            reason=_primary_reason(result.reasons),
+            detail=result.describe(),
+            cause="validator verdict",
+        )
+        return
+    _record_dedup_outcome(photo, judged.dedup or _index(photo, result))
+
+
+def photo_regenerate_previews(*, photo_id: int) -> Photo:
+    """Render the preview and thumbnail again from the original; nothing else on the photo
+    changes. Raises UnreadableImage when the original cannot be decoded."""
+    photo = Photo.objects.get(pk=photo_id)
+    data, _ = _read_original(photo)
+    _store_previews(photo, _validate_with_previews(photo, data))
+    photo.save(update_fields=["preview", "thumbnail", "updated_at"])
+    return photo
 
 
 def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
     gallery_services.photo_mark_failed(photo_id=photo_id, detail=detail, cause="ingest gave up")
+
+
+def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
+    """A curator's "not a duplicate": remembered by the index, so the pair never matches again,
+    and the photo goes on to scoring (or is paired) as the index now decides."""
+    photo = Photo.objects.select_related("duplicate_of").get(pk=photo_id)
+    if photo.duplicate_of_id is None:
+        raise NotADuplicate(f"{photo.original_filename} is not marked as a duplicate")
+    original_name = photo.duplicate_of.original_filename if photo.duplicate_of else "its match"
+    outcome = dedup_mark_not_duplicate(
+        dedup_store(),
+        scope=dedup_scope(owner_id=photo.owner_id),
+        photo_id=photo.pk,
+        other_id=photo.duplicate_of_id,
+        radius=settings.DEDUP_RADIUS,
+        dhash_radius=settings.DEDUP_DHASH_RADIUS,
+    )
+    with transaction.atomic():
+        Photo.objects.filter(pk=photo.pk).update(duplicate_of=None)
+        gallery_services.photo_reset_for_reprocessing(
+            photo_id=photo.pk,
+            to_status=Photo.Status.UPLOADED,
+            cause=f"{curator.get_username()}: not a duplicate of {original_name}",
+        )
+        photo.refresh_from_db()
+        if outcome is None:
+            # Not in the index (validated before dedup existed): run the whole ingest again.
+            transaction.on_commit(lambda: gallery_services.photo_enqueue_ingest(photo_id=photo_id))
+        else:
+            _record_dedup_outcome(photo, outcome)
+    photo.refresh_from_db()
+    return photo
+
+
+class NotADuplicate(Exception):
+    """The photo has no duplicate link to undo."""

@@ -12,6 +12,7 @@ from django.db import DatabaseError
 
 from gallery.models import Photo
 from pipeline import services
+from pipeline.core.errors import UnreadableImage
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +21,23 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (DatabaseError, OSError, BotoCoreError, ClientError)
 
 
+_RETRYING_TASK = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": settings.INGEST_MAX_RETRIES,
+    "soft_time_limit": settings.INGEST_TASK_TIME_LIMIT_S,
+    "time_limit": settings.INGEST_TASK_TIME_LIMIT_S + 30,
+}
+
+
+def _retry_delay(retries: int) -> int:
+    return min(5 << retries, 300)
+
+
 @shared_task(
     name="pipeline.ingest_photo",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=settings.INGEST_MAX_RETRIES,
-    soft_time_limit=settings.INGEST_TASK_TIME_LIMIT_S,
-    time_limit=settings.INGEST_TASK_TIME_LIMIT_S + 30,
+    **_RETRYING_TASK,
 )  # type: ignore[untyped-decorator]  # celery ships no type hints
 def ingest_photo(self: Task, photo_id: int) -> None:
     try:
@@ -46,4 +56,19 @@ def ingest_photo(self: Task, photo_id: int) -> None:
                 detail=f"Gave up after {self.request.retries} retries: {error}",
             )
             return
-        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
+        raise self.retry(exc=error, countdown=_retry_delay(self.request.retries)) from error
+
+
+@shared_task(name="pipeline.regenerate_previews", **_RETRYING_TASK)  # type: ignore[untyped-decorator]
+def regenerate_previews(self: Task, photo_id: int) -> None:
+    try:
+        services.photo_regenerate_previews(photo_id=photo_id)
+    except Photo.DoesNotExist:
+        logger.warning("photo %s no longer exists; no previews to render", photo_id)
+    except UnreadableImage as unreadable:
+        logger.warning("photo %s: cannot render previews: %s", photo_id, unreadable)
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= self.max_retries:
+            logger.error("photo %s: gave up rendering previews: %s", photo_id, error)
+            return
+        raise self.retry(exc=error, countdown=_retry_delay(self.request.retries)) from error

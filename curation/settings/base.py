@@ -174,10 +174,48 @@ PIPELINE_VALIDATION = env.str("PIPELINE_VALIDATION", default="celery")
 PIPELINE_LAMBDA_RESULTS_TABLE = env.str("RESULTS_TABLE", default="")
 PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL = env.str("PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL", default="")
 PIPELINE_LAMBDA_WAIT_S = env.float("PIPELINE_LAMBDA_WAIT_S", default=60.0)
+# Near-duplicate index (pipeline/dedup): the SQL store is the embedded default; production
+# Celery workers and the validator Lambda share the DynamoDB table.
+DEDUP_STORE = env.str("DEDUP_STORE", default="sql")
+DEDUP_TABLE = env.str("DEDUP_TABLE", default="parjanya-dedup")
+DEDUP_ENDPOINT_URL = env.str("DEDUP_ENDPOINT_URL", default="")
+DEDUP_REGION = env.str("DEDUP_REGION", default="us-east-1")
+DEDUP_RADIUS = env.int("DEDUP_RADIUS", default=8)
+DEDUP_DHASH_RADIUS = env.int("DEDUP_DHASH_RADIUS", default=12)
+DEDUP_SCOPE = env.str("DEDUP_SCOPE", default="owner")
+# Operators: backfill checkpoints, and cost_report's prices/deployment overrides (field names of
+# pipeline.costs.Prices / Deployment, e.g. {"g5_xlarge_per_hour": 1.212}).
+BACKFILL_CHECKPOINT_DIR = env.path("BACKFILL_CHECKPOINT_DIR", default=VAR_DIR / "backfill")
+COST_REPORT_PRICES = env.json("COST_REPORT_PRICES", default={})
+COST_REPORT_DEPLOYMENT = env.json("COST_REPORT_DEPLOYMENT", default={})
 INGEST_TASK_TIME_LIMIT_S = env.int("INGEST_TASK_TIME_LIMIT_S", default=120)
 INGEST_MAX_RETRIES = env.int("INGEST_MAX_RETRIES", default=5)
 PREVIEW_LONG_EDGE = 1600
 THUMBNAIL_LONG_EDGE = 400
+
+# GPU worker (gpu_worker/conf.py documents each). The model is read from a local directory only.
+VLM_MODEL_PATH = env.str("VLM_MODEL_PATH", default="")
+VLM_MODEL_ID = env.str("VLM_MODEL_ID", default="")
+VLM_BACKEND = env.str("VLM_BACKEND", default="auto")
+VLM_DEVICE = env.str("VLM_DEVICE", default="auto")
+VLM_DTYPE = env.str("VLM_DTYPE", default="")
+VLM_BATCH_SIZE = env.int("VLM_BATCH_SIZE", default=8)
+VLM_MIN_PIXELS = env.int("VLM_MIN_PIXELS", default=64 * 32 * 32)
+VLM_MAX_PIXELS = env.int("VLM_MAX_PIXELS", default=1024 * 32 * 32)
+VLM_SCORE_THRESHOLD = env.float("VLM_SCORE_THRESHOLD", default=0.4)
+GPU_WORKER_LEASE_SECONDS = env.int("GPU_WORKER_LEASE_SECONDS", default=300)
+GPU_WORKER_CLAIM_BATCHES = env.int("GPU_WORKER_CLAIM_BATCHES", default=2)
+GPU_WORKER_POLL_SECONDS = env.float("GPU_WORKER_POLL_SECONDS", default=5.0)
+GPU_WORKER_INSTANCE_ID = env.str("GPU_WORKER_INSTANCE_ID", default="")
+GPU_FLEET_ASG_NAME = env.str("GPU_FLEET_ASG_NAME", default="")
+GPU_FLEET_REGION = env.str("GPU_FLEET_REGION", default="")
+GPU_FLEET_MIN_INSTANCES = env.int("GPU_FLEET_MIN_INSTANCES", default=0)
+GPU_FLEET_MAX_INSTANCES = env.int("GPU_FLEET_MAX_INSTANCES", default=4)
+GPU_FLEET_IMAGES_PER_INSTANCE_PER_TICK = env.int(
+    "GPU_FLEET_IMAGES_PER_INSTANCE_PER_TICK", default=600
+)
+GPU_FLEET_IDLE_TICKS_TO_MINIMUM = env.int("GPU_FLEET_IDLE_TICKS_TO_MINIMUM", default=5)
+GPU_FLEET_SCALE_IN_AFTER_TICKS = env.int("GPU_FLEET_SCALE_IN_AFTER_TICKS", default=3)
 
 LOGGING = {
     "version": 1,
@@ -185,4 +223,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # exifread logs "File format not recognized" for every container it cannot parse.
+    "loggers": {"exifread": {"level": "ERROR"}},
 }

@@ -19,10 +19,13 @@
 from __future__ import annotations
 
 import enum
+import posixpath
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from pipeline.core.hashcode import hamming_distance
+from pipeline.core.sniff import RAW_FORMATS
+from pipeline.core.validator import ValidationResult
 
 DEFAULT_DHASH_RADIUS = 12
 
@@ -139,3 +142,21 @@ def decide(
         distance, closest = confirmed[0]
         return DedupOutcome(OutcomeKind.DUPLICATE, closest.stands_for, distance)
     return DedupOutcome(OutcomeKind.ORIGINAL)
+
+
+def frame_key(result: ValidationResult, filename: str) -> FrameKey:
+    """What pairs a RAW and a rendered file of one exposure (see pipeline.dedup.rules)."""
+    exif = result.exif
+    camera = " ".join(part for part in (exif.make, exif.model) if part)
+    exposure = (
+        f"{exif.exposure_time}s f/{exif.f_number} ISO{exif.iso}"
+        if exif.exposure_time and exif.f_number and exif.iso
+        else ""
+    )
+    return FrameKey(
+        is_raw=result.format in RAW_FORMATS,
+        file_stem=posixpath.splitext(filename)[0],
+        captured_at=exif.captured_at.isoformat() if exif.captured_at else "",
+        camera=camera,
+        exposure=exposure,
+    )

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from gallery.models import Photo
 from tests.support.celery_worker import celery_worker, purge_broker, wait_until
+from tests.pipeline.core.frames import Defect, make_jpeg
 from tests.support.paths import PHOTOS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,11 +23,11 @@ def _final(photo: Photo) -> bool:
 def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> None:
     purge_broker(settings.CELERY_BROKER_URL)
     sharp = (PHOTOS / "elephants.jpg").read_bytes()
-    white = (PHOTOS / "6720px_white.jpg").read_bytes()
+    clipped = make_jpeg(3, 1600, 1200, Defect.PLUS2EV)
     truncated = (PHOTOS / "beach_sand.jpg").read_bytes()[:20_000]
     files = [
         SimpleUploadedFile("elephants.jpg", sharp, "image/jpeg"),
-        SimpleUploadedFile("white.jpg", white, "image/jpeg"),
+        SimpleUploadedFile("blown-out.jpg", clipped, "image/jpeg"),
         SimpleUploadedFile("cut-short.jpg", truncated, "image/jpeg"),
         SimpleUploadedFile("elephants-again.jpg", sharp, "image/jpeg"),
     ]
@@ -42,9 +43,9 @@ def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> No
     assert (elephants.width, elephants.height) != (None, None)
     assert elephants.thumbnail.name and elephants.preview.name
 
-    white_photo = photos["white.jpg"]
-    assert white_photo.status == Photo.Status.REJECTED
-    assert white_photo.reject_reason == Photo.RejectReason.OVEREXPOSED
+    blown = photos["blown-out.jpg"]
+    assert blown.status == Photo.Status.REJECTED
+    assert blown.reject_reason == Photo.RejectReason.OVEREXPOSED
 
     cut = photos["cut-short.jpg"]
     assert cut.status == Photo.Status.REJECTED

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
+from django.conf import Settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -13,7 +16,8 @@ from django.db.models.fields.files import FieldFile
 from PIL import Image
 
 from gallery.models import Photo
-from pipeline.services import photo_ingest
+from pipeline.services import photo_ingest, photo_mark_not_duplicate
+from tests.pipeline.core.frames import make_dng
 from tests.support.paths import CAMERA_METADATA, PHOTOS
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +50,8 @@ def test_a_good_jpeg_gets_metadata_previews_and_waits_for_scoring(photographer: 
     assert photo.captured_at is not None
     assert len(photo.sha256) == 64
     assert photo.phash is not None and photo.dhash is not None
-    assert max(_image_size(photo.preview)) == 1600
+    # A 500 px original: the preview is never upscaled; the thumbnail is 400 px.
+    assert _image_size(photo.preview) == (500, 375)
     assert max(_image_size(photo.thumbnail)) == 400
     assert photo.awaiting_score_since is not None
 
@@ -110,17 +115,77 @@ def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -
     assert default_storage.exists(photo.original.name)
 
 
-def test_exact_duplicate_points_at_the_earlier_upload(photographer: User) -> None:
+def test_exact_duplicate_points_at_the_photo_already_in_the_library(photographer: User) -> None:
     first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
     second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=second.pk)
     photo_ingest(photo_id=first.pk)
+    photo_ingest(photo_id=second.pk)
     first.refresh_from_db()
     second.refresh_from_db()
 
     assert first.status == Photo.Status.AWAITING_SCORE
     assert second.reject_reason == Photo.RejectReason.DUPLICATE
     assert second.duplicate_of == first
+    assert second.reject_detail == "Same file as cat_brown.jpg, uploaded earlier."
+
+
+def test_near_duplicate_is_rejected_and_not_scored(photographer: User) -> None:
+    original = _uploaded(photographer, PHOTOS / "elephants.jpg")
+    with Image.open(PHOTOS / "elephants.jpg") as image:
+        buffer = io.BytesIO()
+        image.resize((image.width * 3 // 4, image.height * 3 // 4)).save(buffer, "JPEG", quality=70)
+    smaller = _uploaded(photographer, PHOTOS / "elephants-small.jpg", data=buffer.getvalue())
+    photo_ingest(photo_id=original.pk)
+    photo_ingest(photo_id=smaller.pk)
+    smaller.refresh_from_db()
+
+    assert smaller.status == Photo.Status.REJECTED
+    assert smaller.reject_reason == Photo.RejectReason.DUPLICATE
+    assert smaller.duplicate_of_id == original.pk
+    assert smaller.reject_detail.startswith("Near-duplicate of elephants.jpg")
+
+
+def test_curator_not_a_duplicate_sends_the_photo_to_scoring_for_good(photographer: User) -> None:
+    curator = User.objects.create_user("curator", is_staff=True)
+    first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    photo_ingest(photo_id=first.pk)
+    photo_ingest(photo_id=second.pk)
+
+    photo_mark_not_duplicate(photo_id=second.pk, curator=curator)
+    second.refresh_from_db()
+    assert second.status == Photo.Status.AWAITING_SCORE
+    assert second.duplicate_of is None
+
+    third = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    photo_ingest(photo_id=third.pk)
+    third.refresh_from_db()
+    assert third.duplicate_of_id in (first.pk, second.pk)
+
+
+def _dng_of(path: Path) -> bytes:
+    """A camera RAW of the same frame: the JPEG's pixels as sensor data plus an embedded preview."""
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    return make_dng(pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2])
+
+
+def test_raw_and_jpeg_of_one_frame_are_paired_and_scored_once(
+    photographer: User, settings: Settings
+) -> None:
+    # The test frame is small, so let its 500 px embedded preview count as usable.
+    settings.VALIDATOR_THRESHOLDS = {"min_preview_long_edge": 256}
+    jpeg = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
+    twin = _uploaded(photographer, PHOTOS / "IMG_4120.DNG", data=_dng_of(PHOTOS / "IMG_4120.JPG"))
+    photo_ingest(photo_id=jpeg.pk)
+    photo_ingest(photo_id=twin.pk)
+    jpeg.refresh_from_db()
+    twin.refresh_from_db()
+
+    assert jpeg.status == Photo.Status.AWAITING_SCORE
+    assert twin.status == Photo.Status.PAIRED, twin.reject_detail
+    assert twin.paired_with_id == jpeg.pk
+    assert Photo.objects.filter(status=Photo.Status.AWAITING_SCORE).count() == 1
 
 
 def test_same_file_in_another_library_is_not_a_duplicate(

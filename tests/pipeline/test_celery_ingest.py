@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from tests.support.celery_worker import celery_worker, purge_broker, wait_until
 from tests.pipeline.core.frames import Defect, make_jpeg
+from tests.support.celery_worker import celery_worker, purge_broker, wait_until
 from tests.support.paths import PHOTOS
 
 pytestmark = pytest.mark.django_db(transaction=True)

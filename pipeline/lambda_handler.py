@@ -101,8 +101,11 @@ class Runtime:
 
     def __init__(self, settings: Settings, *, s3: Any = None, dynamodb: Any = None) -> None:
         self.settings = settings
-        self.s3 = s3 or boto3.client("s3", config=Config(signature_version="s3v4"))
-        self.dynamodb = dynamodb or boto3.client(
+        # A session of its own: boto3's module-level default session caches the credentials it
+        # first resolved, so a rebuilt runtime would keep using stale ones.
+        session = boto3.session.Session()
+        self.s3 = s3 or session.client("s3", config=Config(signature_version="s3v4"))
+        self.dynamodb = dynamodb or session.client(
             "dynamodb",
             config=Config(
                 retries={"mode": "standard", "max_attempts": settings.dynamodb_max_attempts},

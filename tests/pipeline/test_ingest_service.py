@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,8 @@ from django.db.models.fields.files import FieldFile
 from PIL import Image
 
 from gallery.models import Photo
+from pipeline.dedup.dynamodb_store import create_table, make_client
+from pipeline.dedup_config import dedup_store
 from pipeline.services import photo_ingest, photo_mark_not_duplicate
 from tests.pipeline.core.frames import make_dng
 from tests.support.paths import CAMERA_METADATA, PHOTOS
@@ -197,3 +201,28 @@ def test_same_file_in_another_library_is_not_a_duplicate(
     photo_ingest(photo_id=theirs.pk)
     theirs.refresh_from_db()
     assert theirs.status == Photo.Status.AWAITING_SCORE
+
+
+@pytest.fixture
+def dynamodb_dedup(settings: Settings, dynalite_endpoint: str) -> Iterator[None]:
+    """The production configuration: Celery-side dedup in DynamoDB (a real dynalite server)."""
+    settings.DEDUP_STORE = "dynamodb"
+    settings.DEDUP_ENDPOINT_URL = dynalite_endpoint
+    settings.DEDUP_TABLE = f"dedup-{uuid.uuid4().hex[:8]}"
+    create_table(make_client(dynalite_endpoint, settings.DEDUP_REGION), settings.DEDUP_TABLE)
+    dedup_store.cache_clear()
+    yield
+    dedup_store.cache_clear()
+
+
+@pytest.mark.usefixtures("dynamodb_dedup")
+def test_duplicates_are_found_through_the_dynamodb_store(photographer: User) -> None:
+    first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
+    photo_ingest(photo_id=first.pk)
+    photo_ingest(photo_id=second.pk)
+    second.refresh_from_db()
+
+    assert dedup_store().__class__.__name__ == "DynamoDbStore"
+    assert second.reject_reason == Photo.RejectReason.DUPLICATE
+    assert second.duplicate_of_id == first.pk

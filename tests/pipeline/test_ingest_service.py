@@ -204,8 +204,13 @@ def test_same_file_in_another_library_is_not_a_duplicate(
 
 
 @pytest.fixture
-def dynamodb_dedup(settings: Settings, dynalite_endpoint: str) -> Iterator[None]:
+def dynamodb_dedup(
+    settings: Settings, dynalite_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """The production configuration: Celery-side dedup in DynamoDB (a real dynalite server)."""
+    # dynalite accepts any signature, but boto3 will not send an unsigned request.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "dynalite")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "dynalite")
     settings.DEDUP_STORE = "dynamodb"
     settings.DEDUP_ENDPOINT_URL = dynalite_endpoint
     settings.DEDUP_TABLE = f"dedup-{uuid.uuid4().hex[:8]}"

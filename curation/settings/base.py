@@ -157,7 +157,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    # A task a dead worker held goes back to the queue after this long: longer than the ingest
+    # time limit plus the longest retry countdown (300 s), so a live worker never loses one.
+    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

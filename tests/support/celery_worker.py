@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +30,8 @@ def purge_broker(broker_url: str) -> None:
 
 @contextmanager
 def celery_worker(
-    *, extra_env: dict[str, str] | None = None, concurrency: int = 1
-) -> Iterator[None]:
+    *, extra_env: dict[str, str] | None = None, concurrency: int = 1, pool: str = "prefork"
+) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "curation.settings.test",
@@ -39,18 +40,18 @@ def celery_worker(
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         **(extra_env or {}),
     }
-    log = Path(settings.MEDIA_ROOT).parent / "celery-worker.log"
+    log = Path(settings.MEDIA_ROOT).parent / f"celery-worker-{uuid.uuid4().hex[:6]}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "curation", "worker",
-                "--loglevel=INFO", "--pool=prefork", f"--concurrency={concurrency}",
+                "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            yield
+            yield process
         finally:
             process.terminate()
             try:

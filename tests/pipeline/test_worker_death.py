@@ -1,0 +1,72 @@
+"""A Celery worker killed in the middle of an ingest leaves the task to be redone by another
+worker, and the redo is not a second copy of the work."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from gallery.models import Photo
+from tests.support.celery_worker import celery_worker, database_url, purge_broker, wait_until
+from tests.support.paths import PHOTOS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Redis gives an unacknowledged task to another worker after this long.
+VISIBILITY_S = 3
+
+
+def _a_backend_waits_for_a_lock(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s",
+        (conn.info.backend_pid,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_killed_worker_s_ingest_is_redone_once_by_another(api: APIClient) -> None:
+    purge_broker(settings.CELERY_BROKER_URL)
+    env = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_S)}
+    response = api.post(
+        "/api/photos/",
+        {"files": [SimpleUploadedFile("elephants.jpg", (PHOTOS / "elephants.jpg").read_bytes())]},
+        format="multipart",
+    )
+    assert response.status_code == 201
+    photo = Photo.objects.get()
+
+    # Hold the photo's row so the first worker blocks half way through its ingest: after
+    # validating and writing previews, before it can record anything on the row.
+    with (
+        psycopg.connect(database_url(), autocommit=False) as holder,
+        psycopg.connect(database_url(), autocommit=True) as observer,
+    ):
+        holder.execute("SELECT id FROM gallery_photo WHERE id = %s FOR UPDATE", (photo.pk,))
+        with celery_worker(extra_env=env, pool="solo") as doomed:
+            wait_until(lambda: _a_backend_waits_for_a_lock(observer), what="the ingest to block")
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait()
+        holder.rollback()
+
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.UPLOADED
+
+    with celery_worker(extra_env=env):
+        wait_until(
+            lambda: Photo.objects.get(pk=photo.pk).status != Photo.Status.UPLOADED,
+            what="another worker to redo the ingest",
+        )
+
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.AWAITING_SCORE
+    assert [e.to_status for e in photo.events.all()] == ["uploaded", "awaiting_score"]
+    assert photo.preview.name == f"previews/{photo.uid.hex}.jpg"
+    # The killed worker had already written its preview: the redo replaced it, not added one.
+    previews = sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "previews").iterdir())
+    assert previews == [f"{photo.uid.hex}.jpg"]

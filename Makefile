@@ -28,7 +28,7 @@ migrate: $(VENV)/.installed-base
 	$(PY) manage.py migrate --noinput
 
 run: $(VENV)/.installed-base migrate
-	@mkdir -p var/broker/queue var/broker/processed
+	@mkdir -p var/broker/queue var/broker/processed var/broker/control
 	@echo
 	@echo "  Parjanya is starting at http://$(HOST):$(PORT)/"
 	@echo "  First account (a curator who can also upload):"

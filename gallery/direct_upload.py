@@ -29,7 +29,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -207,9 +206,7 @@ def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -
         Bucket=bucket,
         Key=key,
         ContentType=CONTENT_TYPES[fmt],
-        # Read by the validator Lambda: the dedup scope and the client's file name (its stem
-        # pairs RAW and JPEG files of one frame). Metadata must be ASCII, hence the quoting.
-        Metadata={"owner": str(owner.pk), "filename": quote(name)},
+        Metadata=services.original_object_metadata(owner_id=owner.pk, filename=name),
     )
     return DirectUpload(
         owner_id=owner.pk,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import quote
 
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
@@ -39,6 +40,12 @@ def original_storage_key(*, fmt: str) -> str:
     return f"originals/{token[:2]}/{token}.{fmt}"
 
 
+def original_object_metadata(*, owner_id: int, filename: str) -> dict[str, str]:
+    """What the validator Lambda reads from an original in S3: its dedup scope and the client's
+    file name. S3 metadata must be ASCII, hence the quoting."""
+    return {"owner": str(owner_id), "filename": quote(filename)}
+
+
 def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
     """Store one uploaded file and create its Photo; the ingest task is enqueued on commit."""
     filename = sanitize_filename(upload.name or "")
@@ -51,6 +58,7 @@ def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
             f"{filename} is not a JPEG, PNG, TIFF, HEIC or camera RAW file "
             "(checked by its content, not its name).",
         )
+    upload.object_metadata = original_object_metadata(owner_id=owner.pk, filename=filename)
     key = default_storage.save(original_storage_key(fmt=fmt.value), upload)
     try:
         return photo_record_original(

@@ -24,6 +24,8 @@ from pipeline.core.sniff import SNIFF_BYTES
 class HashedUpload(TemporaryUploadedFile):
     sha256: str
     head: bytes
+    # Written as S3 object metadata by gallery.storage.OriginalsS3Storage.
+    object_metadata: dict[str, str]
 
 
 class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):

@@ -3,6 +3,8 @@ reachable only through a presigned URL."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 import urllib3
 from django.core.files.storage import default_storage
@@ -38,6 +40,22 @@ def test_api_upload_stores_the_original_in_the_bucket(
     assert stored["Body"].read() == data
     assert photo.original.name.startswith("originals/")
     assert "cat" not in photo.original.name
+    # What the validator Lambda needs to dedup it in the owner's library and pair RAW+JPEG.
+    assert stored["Metadata"] == {"owner": str(photo.owner_id), "filename": "cat.jpg"}
+
+
+def test_unicode_file_names_travel_as_ascii_metadata(
+    api: APIClient, seaweedfs: SeaweedS3, s3_storage: str
+) -> None:
+    response = api.post(
+        "/api/photos/",
+        {"files": [SimpleUploadedFile("夕焼け 1.jpg", (PHOTOS / "cat_brown.jpg").read_bytes())]},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    photo = Photo.objects.get()
+    head = seaweedfs.client().head_object(Bucket=s3_storage, Key=photo.original.name)
+    assert unquote(head["Metadata"]["filename"]) == "夕焼け 1.jpg"
 
 
 def test_originals_are_not_readable_or_listable_anonymously(

@@ -196,7 +196,7 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 @pytest.fixture
 def s3_storage(settings: Any, seaweedfs: SeaweedS3) -> Iterator[str]:
-    """Django's default storage switched to django-storages' S3 backend on a fresh private
+    """Django's default storage switched to the production S3 backend on a fresh private
     bucket of the SeaweedFS server, configured the way production reads it from the
     environment. Yields the bucket name."""
     bucket = seaweedfs.create_bucket("media")
@@ -212,6 +212,6 @@ def s3_storage(settings: Any, seaweedfs: SeaweedS3) -> Iterator[str]:
     settings.AWS_QUERYSTRING_AUTH = True
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+        "default": {"BACKEND": "gallery.storage.OriginalsS3Storage"},
     }
     yield bucket

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.wheelgate.index import PYPI_SIMPLE, Sources
+from deploy.wheelgate.pip import isolated_pip_install
 from deploy.wheelgate.target import Target
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -117,14 +118,7 @@ def _prune_test_suites(staging: Path) -> int:
 
 
 def _pip_install(requirements: Path, staging: Path, target: Target, sources: Sources) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--isolated",
-        "--disable-pip-version-check",
-        "--no-input",
-        "install",
+    command = isolated_pip_install(
         "--quiet",
         # Byte code compiled here would be for this interpreter, not the runtime's 3.12.
         "--no-compile",
@@ -134,7 +128,7 @@ def _pip_install(requirements: Path, staging: Path, target: Target, sources: Sou
         *sources.pip_args(),
         "-r",
         str(requirements),
-    ]
+    )
     completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if completed.returncode != 0:
         raise LambdaPackageError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from deploy.wheelgate.diagnose import Diagnosis, diagnose, wheel_verdict
 from deploy.wheelgate.index import Sources
 from deploy.wheelgate.model import HeldBack, SetReport
+from deploy.wheelgate.pip import isolated_pip_install
 from deploy.wheelgate.target import Target, glibc_of_platform
 from deploy.wheelgate.wheelfile import write_wheel
 
@@ -49,16 +49,7 @@ def run_pip(requirements: Path, target: Target, sources: Sources, extra_links: P
     """One ``pip install --dry-run --report`` for the target, binary wheels only."""
     with tempfile.TemporaryDirectory(prefix="wheelgate-") as scratch:
         report_path = Path(scratch) / "report.json"
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            # --isolated: the machine's pip.conf and PIP_* variables (extra indexes, constraints)
-            # must not change what the gate sees.
-            "--isolated",
-            "--disable-pip-version-check",
-            "--no-input",
-            "install",
+        command = isolated_pip_install(
             "--dry-run",
             "--ignore-installed",
             "--quiet",
@@ -70,7 +61,7 @@ def run_pip(requirements: Path, target: Target, sources: Sources, extra_links: P
             str(extra_links),
             "-r",
             str(requirements),
-        ]
+        )
         completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if completed.returncode == 0:
             report = json.loads(report_path.read_text())

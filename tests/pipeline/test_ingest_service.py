@@ -91,9 +91,10 @@ def test_dng_is_judged_from_its_embedded_preview(photographer: User) -> None:
     photo_ingest(photo_id=photo.pk)
     photo.refresh_from_db()
 
-    assert photo.status in (Photo.Status.AWAITING_SCORE, Photo.Status.REJECTED)
-    assert photo.reject_reason != Photo.RejectReason.UNREADABLE, photo.reject_detail
+    assert photo.status == Photo.Status.AWAITING_SCORE, photo.reject_detail
+    assert "decode_preview" in photo.validator_metrics["timings_ms"]
     assert photo.camera_model == "Canon EOS 6D"
+    assert (photo.width, photo.height) == (1224, 816)
     assert photo.thumbnail.name
 
 

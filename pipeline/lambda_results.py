@@ -34,7 +34,7 @@ from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics
 from pipeline.core.sharpness import SharpnessMetrics
 from pipeline.core.sniff import ImageFormat
-from pipeline.core.validator import ValidationResult
+from pipeline.core.validator import ValidationResult, Verdict
 
 KEY_ATTR = "object_key"
 ETAG_ATTR = "etag"
@@ -130,10 +130,19 @@ def result_to_json(result: ValidationResult) -> dict[str, Any]:
         "sharpness": dict(result.sharpness.__dict__),
         "phash": result.phash,
         "dhash": result.dhash,
-        "passed": result.passed,
+        "verdict": result.verdict.value,
         "reasons": list(result.reasons),
+        "flags": list(result.flags),
+        "notes": list(result.notes),
         "timings_ms": dict(result.timings_ms),
     }
+
+
+def _verdict_from_json(doc: dict[str, Any]) -> Verdict:
+    # Results written before the three-way verdict carry only "passed".
+    if "verdict" in doc:
+        return Verdict(doc["verdict"])
+    return Verdict.PASS if doc["passed"] else Verdict.REJECT
 
 
 def result_from_json(doc: dict[str, Any], previews: dict[int, bytes]) -> ValidationResult:
@@ -150,8 +159,10 @@ def result_from_json(doc: dict[str, Any], previews: dict[int, bytes]) -> Validat
         sharpness=SharpnessMetrics(**doc["sharpness"]),
         phash=doc["phash"],
         dhash=doc["dhash"],
-        passed=doc["passed"],
+        verdict=_verdict_from_json(doc),
         reasons=tuple(doc["reasons"]),
+        flags=tuple(doc.get("flags", ())),
+        notes=tuple(doc.get("notes", ())),
         timings_ms=MappingProxyType(doc["timings_ms"]),
         previews=MappingProxyType(previews),
     )

@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, BinaryIO, Final
 
@@ -31,6 +32,22 @@ from pipeline.core.sniff import ImageFormat
 REASON_BLURRY: Final = "blurry"
 REASON_OVEREXPOSED: Final = "overexposed"
 REASON_UNDEREXPOSED: Final = "underexposed"
+
+# Borderline evidence: the frame still goes on to scoring, carrying the flag so photographers see
+# it and curators can filter on it.
+FLAG_POSSIBLY_SOFT: Final = "possibly_soft"
+FLAG_POSSIBLY_OVEREXPOSED: Final = "possibly_overexposed"
+FLAG_POSSIBLY_UNDEREXPOSED: Final = "possibly_underexposed"
+# A note about the file, not the picture (for example bytes after the JPEG end marker).
+NOTE_TRAILING_DATA: Final = "trailing_data"
+
+
+class Verdict(StrEnum):
+    """`reject` stops the frame before the GPU; `borderline` goes on to scoring, flagged."""
+
+    PASS = "pass"
+    BORDERLINE = "borderline"
+    REJECT = "reject"
 
 # The measuring copy for exposure and hashes has at least this long edge: enough pixels for area
 # fractions, and close enough to the full-resolution image that the hashes agree with it.
@@ -83,12 +100,19 @@ class ValidationResult:
     sharpness: SharpnessMetrics
     phash: int  # signed 64-bit, see pipeline.core.hashcode
     dhash: int
-    passed: bool
-    reasons: tuple[str, ...]  # REASON_* codes, empty when passed
+    verdict: Verdict
+    reasons: tuple[str, ...]  # REASON_* codes of a reject, empty otherwise
+    flags: tuple[str, ...]  # FLAG_* codes of borderline evidence
+    notes: tuple[str, ...]  # NOTE_* codes about the file itself
     timings_ms: Mapping[str, float]
     # Requested long edge -> JPEG bytes, right side up. A preview is never upscaled: when the
     # analysis decode is smaller than the requested edge, the preview has the decode's size.
     previews: Mapping[int, bytes] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def passed(self) -> bool:
+        """Whether the frame goes on to the dedup index and the GPU (borderline ones do)."""
+        return self.verdict is not Verdict.REJECT
 
     def metrics_json(self) -> dict[str, object]:
         """The measures as plain JSON values, for the Photo row (previews and EXIF excluded)."""
@@ -238,8 +262,10 @@ def _validate(
         sharpness=sharpness,
         phash=perceptual,
         dhash=difference,
-        passed=not reasons,
+        verdict=Verdict.REJECT if reasons else Verdict.PASS,
         reasons=reasons,
+        flags=(),
+        notes=(),
         timings_ms=MappingProxyType(timings),
         previews=MappingProxyType(previews),
     )

@@ -3,5 +3,5 @@
 
 # A few minutes on 2 cores: builds (once) the clean venv under var/lambda-venv/, starts
 # SeaweedFS and dynalite, times cold import and invocations against in-process validation.
-bench-lambda: $(VENV)/.installed
+bench-lambda: $(VENV)/.installed ## validator Lambda cold import and invoke time vs in-process
 	$(PY) scripts/bench_lambda.py

@@ -47,7 +47,7 @@ class Child:
     def start(self, env: dict[str, str], width: int) -> None:
         # A session of its own: the terminal's Ctrl-C reaches only this runner, which then stops
         # each child once, in order, instead of every process receiving a signal at once.
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 (our own commands, no shell)
             self.argv,
             env=env,
             stdout=subprocess.PIPE,
@@ -76,7 +76,7 @@ def _prepare() -> None:
     """Every folder the embedded default writes to, then the database schema."""
     folders = [Path(settings.MEDIA_ROOT)]
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        folders.append(Path(settings.DATABASES["default"]["NAME"]).parent)
+        folders.append(Path(str(settings.DATABASES["default"]["NAME"])).parent)
     # The filesystem broker's queue, processed and control folders (none for Redis).
     transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     folders += [Path(value) for key, value in transport.items() if "folder" in key]
@@ -91,7 +91,14 @@ def _children(host: str, port: int) -> list[Child]:
         Child("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], True),
         Child(
             "worker",
-            [str(venv_bin / "celery"), "-A", "curation", "worker", "--loglevel=INFO", "--concurrency=2"],
+            [
+                str(venv_bin / "celery"),
+                "-A",
+                "curation",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ],
             False,
         ),
     ]
@@ -159,10 +166,12 @@ class Runner:
             if _answers(f"{self.base}/healthz/"):
                 return None
             if web.process is not None and web.process.poll() is not None:
-                _say(f"The web server exited with code {web.process.returncode} before it answered.")
+                _say(
+                    f"The web server exited with code {web.process.returncode} before it answered."
+                )
                 return 1
             if time.monotonic() > deadline:
-                _say(f"The web server did not answer at {self.base}/healthz/ within {READY_TIMEOUT_S:.0f} s.")
+                _say(f"The web server did not answer within {READY_TIMEOUT_S:.0f} s.")
                 return 1
             time.sleep(0.3)
         return 0
@@ -203,7 +212,7 @@ class Runner:
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _say(f"The {child.name} process did not stop within {STOP_GRACE_S:.0f} s; killing it.")
+                _say(f"The {child.name} process did not stop in {STOP_GRACE_S:.0f} s; killing it.")
                 os.killpg(child.process.pid, signal.SIGKILL)
                 child.process.wait()
         _say("Stopped.")

@@ -80,7 +80,9 @@ def _uploads() -> list[Upload]:
 
     return [
         Upload("elephants.jpg", good, not_rejected, "kept"),
-        Upload("canon_eos_6d.dng", (PHOTOS / "canon_eos_6d.dng").read_bytes(), not_rejected, "kept"),
+        Upload(
+            "canon_eos_6d.dng", (PHOTOS / "canon_eos_6d.dng").read_bytes(), not_rejected, "kept"
+        ),
         Upload("elephants-defocused.jpg", _blurred_jpeg(), blurry, "rejected or flagged as blurry"),
         Upload("broken.jpg", good[: len(good) // 3], unreadable, "rejected as unreadable"),
     ]
@@ -141,10 +143,15 @@ def _run(clone: Path, port: int, log: Path) -> tuple[int, int]:
         # Its own session, so the Ctrl-C below reaches make and everything under it, as a
         # terminal's would, and nothing else.
         server = subprocess.Popen(
-            ["make", "run", f"PORT={port}"], cwd=clone, env=env, stdout=out, stderr=out,
+            ["make", "run", f"PORT={port}"],
+            cwd=clone,
+            env=env,
+            stdout=out,
+            stderr=out,
             start_new_session=True,
         )
         try:
+
             def serving() -> bool:
                 if server.poll() is not None:
                     raise SmokeFailure(f"make run exited with code {server.returncode}")
@@ -152,8 +159,16 @@ def _run(clone: Path, port: int, log: Path) -> tuple[int, int]:
 
             _wait_until("make run serving /healthz/", START_TIMEOUT_S, serving)
             _wait_until("the first-account hint", 30, lambda: "createsuperuser" in log.read_text())
-            _manage(clone, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "curator@example.com",
-                    env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD})
+            _manage(
+                clone,
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                USERNAME,
+                "--email",
+                "curator@example.com",
+                env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+            )
             token = _manage(clone, "drf_create_token", USERNAME, env=env).split()[2]
             verdicts = _upload_and_wait(base, token)
             session = _log_in(base)
@@ -176,14 +191,18 @@ def _upload_and_wait(base: str, token: str) -> list[str]:
         files=[("files", (upload.name, upload.data)) for upload in uploads],
         timeout=60,
     )
-    created = {photo["original_filename"]: photo["id"] for photo in answer.json().get("created", [])}
+    created = {
+        photo["original_filename"]: photo["id"] for photo in answer.json().get("created", [])
+    }
     if len(created) != len(uploads):
         raise SmokeFailure(f"upload answered {answer.status_code}: {answer.text[:500]}")
     final: dict[str, dict[str, object]] = {}
 
     def all_final() -> bool:
         for upload in uploads:
-            photo = requests.get(f"{base}/api/photos/{created[upload.name]}/", headers=headers, timeout=10).json()
+            photo = requests.get(
+                f"{base}/api/photos/{created[upload.name]}/", headers=headers, timeout=10
+            ).json()
             if photo["status"] not in IN_FLIGHT:
                 final[upload.name] = photo
         return len(final) == len(uploads)
@@ -193,7 +212,8 @@ def _upload_and_wait(base: str, token: str) -> list[str]:
     finally:
         for upload in uploads:
             photo = final.get(upload.name)
-            state = f"{photo['status']} {photo.get('reject_reason') or ''} {photo.get('reject_detail') or ''}" if photo else "still in flight"
+            fields = ("status", "reject_reason", "reject_detail")
+            state = " ".join(str(photo.get(f) or "") for f in fields) if photo else "in flight"
             print(f"  {upload.name:26} {state.strip()}")
     wrong = [u.name for u in uploads if not u.expected(final[u.name])]
     if wrong:
@@ -210,7 +230,9 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
-            raise SmokeFailure(f"make run did not stop within {STOP_TIMEOUT_S:.0f} s of Ctrl-C") from None
+            raise SmokeFailure(
+                f"make run did not stop within {STOP_TIMEOUT_S:.0f} s of Ctrl-C"
+            ) from None
     try:
         os.killpg(server.pid, 0)
     except ProcessLookupError:
@@ -221,7 +243,9 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 def main() -> int:
     started = time.monotonic()
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="parjanya-smoke-") as tmp:
         clone = Path(tmp) / "parjanya"
         subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
@@ -232,10 +256,15 @@ def main() -> int:
             done, total = _run(clone, _free_port(), log)
         except (SmokeFailure, subprocess.CalledProcessError, requests.RequestException) as error:
             print(f"smoke: FAILED: {error}\n--- make run output (last 60 lines) ---")
-            print("\n".join(log.read_text(errors="replace").splitlines()[-60:]) if log.exists() else "(none)")
+            print(
+                "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+                if log.exists()
+                else "(none)"
+            )
             print(f"smoke: fresh_clone_run=failed seconds={time.monotonic() - started:.0f}")
             return 1
-    print(f"smoke: fresh_clone_run=ok verdicts={done}/{total} seconds={time.monotonic() - started:.0f}")
+    seconds = time.monotonic() - started
+    print(f"smoke: fresh_clone_run=ok verdicts={done}/{total} seconds={seconds:.0f}")
     return 0
 
 

@@ -79,7 +79,7 @@ def _prepare() -> None:
         folders.append(Path(str(settings.DATABASES["default"]["NAME"])).parent)
     # The filesystem broker's queue, processed and control folders (none for Redis).
     transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    folders += [Path(value) for key, value in transport.items() if "folder" in key]
+    folders += [Path(str(value)) for key, value in transport.items() if "folder" in key]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
@@ -205,7 +205,8 @@ class Runner:
             _say("Stopping: " + ", ".join(c.name for c in running) + " (finishing work in hand)...")
         for child in running:
             assert child.process is not None
-            os.killpg(child.process.pid, signal.SIGTERM)
+            # The main process only: Celery then stops its own pool without errors.
+            child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for child in running:
             assert child.process is not None

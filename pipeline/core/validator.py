@@ -45,9 +45,10 @@ NOTE_TRAILING_DATA: Final = "trailing_data"
 class Verdict(StrEnum):
     """`reject` stops the frame before the GPU; `borderline` goes on to scoring, flagged."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 (a verdict, not a password)
     BORDERLINE = "borderline"
     REJECT = "reject"
+
 
 # The measuring copy for exposure and hashes has at least this long edge: enough pixels for area
 # fractions, and close enough to the full-resolution image that the hashes agree with it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -126,9 +127,22 @@ _UNREADABLE_WORDS: dict[UnreadableReason, str] = {
 }
 
 
+# Exception texts can carry what a photographer must never read: object reprs
+# ("<_io.BytesIO object at 0x7f...>") and server file paths. Both are cut out; the rest stays.
+_OBJECT_REPR = re.compile(r"\s*<[^<>]*\bat 0x[0-9a-fA-F]+>")
+_SERVER_PATH = re.compile(r"""\s*['"]?(?<![\w.~])(?:[A-Za-z]:)?(?:[/\\][^\s/\\'"]+){2,}['"]?""")
+
+
+def for_people(text: str) -> str:
+    """`text` without object reprs and server paths, for a photographer to read."""
+    text = _SERVER_PATH.sub("", _OBJECT_REPR.sub("", text))
+    return re.sub(r"\s{2,}", " ", text).strip().rstrip(":;,").strip()
+
+
 def unreadable_words(unreadable: UnreadableImage) -> str:
-    """The photographer-facing reason for an unreadable file, in plain words."""
-    detail = unreadable.detail.strip().rstrip(".")
+    """The photographer-facing reason for an unreadable file: plain words first, then the
+    validator's detail without reprs or paths. The reason code stays in the data, not here."""
+    detail = for_people(unreadable.detail).rstrip(".")
     words = _UNREADABLE_WORDS[unreadable.reason]
     return f"{words} ({detail})." if detail else f"{words}."
 
@@ -295,7 +309,10 @@ def photo_regenerate_previews(*, photo_id: int) -> Photo:
 
 
 def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
-    gallery_services.photo_mark_failed(photo_id=photo_id, detail=detail, cause="ingest gave up")
+    """Record that ingest gave up; the photographer reads `detail`, reprs and paths cut out."""
+    gallery_services.photo_mark_failed(
+        photo_id=photo_id, detail=for_people(detail), cause="ingest gave up"
+    )
 
 
 def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:

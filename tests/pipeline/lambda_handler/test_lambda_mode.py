@@ -154,3 +154,48 @@ def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
     photo.refresh_from_db()
     assert photo.status == "failed"
     assert "has not reported" in photo.reject_detail
+
+
+def _rewrite_verdict(world: LambdaWorld, record: dict[str, Any], **changes: Any) -> None:
+    """Change the verdict in the Lambda's stored result, as a Lambda with other margins would
+    have written it for the same measurements."""
+    obj = record["s3"]["object"]
+    outcome = world.runtime.results.get(obj["key"], obj["eTag"])
+    assert outcome is not None and outcome.result is not None
+    assert outcome.result["verdict"] == "pass"
+    world.runtime.results.put(
+        obj["key"], obj["eTag"], replace(outcome, result={**outcome.result, **changes})
+    )
+
+
+@pytest.mark.django_db
+def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
+    lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
+) -> None:
+    data = (PHOTOS / "elephants.jpg").read_bytes()
+    record = _store(lambda_mode, "originals/9c/elephants.jpg", data)
+    photo = photo_create_from_object(
+        owner_id=photographer.pk,
+        key="originals/9c/elephants.jpg",
+        filename="elephants.jpg",
+        fmt=ImageFormat.JPEG,
+        size_bytes=len(data),
+    )
+    handle_event(s3_event(record), lambda_world.runtime)
+    _rewrite_verdict(
+        lambda_world,
+        record,
+        verdict="borderline",
+        flags=["possibly_overexposed"],
+        notes=["trailing_data"],
+    )
+
+    photo_ingest(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert photo.status == "awaiting_score"
+    assert photo.validator_verdict == "borderline"
+    assert photo.validator_flags == ["possibly_overexposed"]
+    assert photo.validator_notes == ["trailing_data"]
+    assert photo.events.last().cause == "validator: borderline, sent on"
+    assert "Possibly overexposed — sent on for scoring" in photo.validator_warnings

@@ -82,7 +82,8 @@ class RecordedUsage:
     # Frames whose validator recorded its own run time, and the sum of those times.
     validator_timed_frames: int = 0
     validator_ms_total: float = 0.0
-    # Frames the validator judged borderline: flagged, and sent on to the GPU like a pass.
+    # Frames the validator judged borderline and that went on to the GPU like a pass (not
+    # duplicates or paired twins), and the GPU time recorded for those scored so far.
     frames_flagged: int = 0
     gpu_ms_flagged: float = 0.0
 
@@ -153,7 +154,7 @@ class CostReport:
             ("gpu", "paired with a twin that is scored", gpu.frames_paired, "frames"),
             (
                 "gpu",
-                "flagged, sent on (not counted as saved)",
+                "flagged, sent on to the GPU (not counted as saved)",
                 gpu.frames_flagged_sent_on,
                 "frames",
             ),

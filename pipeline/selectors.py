@@ -169,6 +169,13 @@ def recorded_usage_get() -> RecordedUsage:
     ingested = ~Q(status=Status.UPLOADED)
     timed = Q(**{f"validator_metrics__{VALIDATOR_TOTAL_MS_KEY}__isnull": False}) & ingested
     borderline = Q(validator_verdict=Photo.ValidatorVerdict.BORDERLINE)
+    # Borderline frames that went on to the GPU: not stopped by dedup, nor paired with a twin.
+    sent_on = (
+        borderline
+        & ingested
+        & ~Q(status=Status.PAIRED)
+        & ~Q(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)
+    )
     totals = Photo.objects.aggregate(
         ingested=Count("pk", filter=ingested),
         scored=Count("pk", filter=Q(vlm_runtime_ms__isnull=False)),
@@ -182,7 +189,7 @@ def recorded_usage_get() -> RecordedUsage:
             filter=timed,
             default=0.0,
         ),
-        flagged=Count("pk", filter=borderline & ingested),
+        flagged=Count("pk", filter=sent_on),
         gpu_ms_flagged=Sum("vlm_runtime_ms", filter=borderline, default=0.0),
     )
     rejected = (

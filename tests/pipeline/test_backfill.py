@@ -234,6 +234,13 @@ def test_score_sends_scored_and_low_scored_photos_back_to_the_gpu(
     assert "paired (its twin is scored): 1" in out
 
 
+def _selected_for_validation(queue: str, checkpoints: Path, *args: str) -> list[int]:
+    """The photo ids a `--stage validate` run with these filters sends to the queue."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
+    _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=checkpoints)
+    return sorted(a[0] for _, a in _messages(queue))
+
+
 @pytest.mark.django_db
 def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
     library: dict[str, Photo], queue: str, tmp_path: Path
@@ -243,10 +250,7 @@ def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
     Photo.objects.filter(pk=library["failed"].pk).update(created_at=old + timedelta(days=1))
 
     def selected(*args: str) -> list[int]:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        client.delete(queue)
-        _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=tmp_path)
-        return sorted(a[0] for _, a in _messages(queue))
+        return _selected_for_validation(queue, tmp_path, *args)
 
     ids = {name: photo.pk for name, photo in library.items()}
     assert selected("--owner", "dorothea") == [ids["other_owner"]]
@@ -481,9 +485,7 @@ def test_flag_selects_the_photos_the_validator_flagged(
     polyglot = _photo(library["scored"].owner, S.AWAITING_SCORE, note_trailing_data=True)
 
     def selected(*args: str) -> list[int]:
-        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
-        _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=tmp_path)
-        return sorted(a[0] for _, a in _messages(queue))
+        return _selected_for_validation(queue, tmp_path, *args)
 
     assert selected("--flag", "possibly_soft") == [soft.pk]
     assert selected("--flag", "possibly_soft,possibly_underexposed") == [soft.pk, dark.pk]

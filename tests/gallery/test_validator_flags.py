@@ -12,7 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from rest_framework.test import APIClient
 
-from gallery.models import Photo
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo
+from pipeline.core import validator
 from tests.gallery.factories import make_photo
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +217,14 @@ def test_openapi_schema_documents_verdict_flags_and_the_flag_filter(api: APIClie
     parameters = schema["paths"]["/api/photos/"]["get"]["parameters"]
     flag = next(p for p in parameters if p["name"] == "flag")
     assert set(flag["schema"]["enum"]) == {*flags_enum, "trailing_data"}
+
+
+def test_every_flag_and_note_the_validator_can_raise_has_a_column_and_words() -> None:
+    raised = {
+        value
+        for name, value in vars(validator).items()
+        if name.startswith(("FLAG_", "NOTE_")) and isinstance(value, str)
+    }
+    assert raised == set(VALIDATOR_FLAG_FIELDS) == set(Photo.ValidatorFlag.values)
+    assert {f.name for f in Photo._meta.get_fields()} >= set(VALIDATOR_FLAG_FIELDS.values())
+    assert set(Photo.ValidatorVerdict.values) == {v.value for v in validator.Verdict}

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from gallery import admin_views, curation_services, selectors, services
@@ -21,8 +21,9 @@ from gallery.admin_filters import (
     ClippingFilter,
     PhotographerFilter,
     ScoreRangeFilter,
+    ValidatorFlagFilter,
 )
-from gallery.models import Photo
+from gallery.models import Photo, validator_flag_words
 
 Status = Photo.Status
 
@@ -33,6 +34,18 @@ def thumbnail_url(photo: Photo) -> str:
 
 def preview_url(photo: Photo) -> str:
     return reverse("gallery:photo-file", args=[photo.uid, "preview"])
+
+
+def validator_flag_badges(photo: Photo) -> SafeString:
+    """One badge per validator flag or note, each explained in its title."""
+    return format_html_join(
+        "",
+        ' <span class="pj-badge pj-flag" data-flag="{}" title="{}">{}</span>',
+        (
+            (code, validator_flag_words(code), Photo.ValidatorFlag(code).label)
+            for code in photo.validator_flags + photo.validator_notes
+        ),
+    )
 
 
 class RejectForm(forms.Form):
@@ -75,6 +88,8 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = (
         "status",
         "reject_reason",
+        "validator_verdict",
+        ValidatorFlagFilter,
         ScoreRangeFilter,
         ClippingFilter,
         CameraFilter,
@@ -101,6 +116,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "status",
                     "reject_reason",
                     "reject_detail",
+                    "validator_verdict",
                     "duplicate_of",
                 )
             },
@@ -199,14 +215,14 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         status = format_html(
             '<span class="pj-badge pj-{}">{}</span>', photo.status, photo.get_status_display()
         )
-        if not photo.reject_reason:
-            return status
-        return format_html(
-            '{} <span class="pj-badge pj-reason" title="{}">{}</span>',
-            status,
-            photo.reject_detail,
-            photo.get_reject_reason_display(),
-        )
+        if photo.reject_reason:
+            status = format_html(
+                '{} <span class="pj-badge pj-reason" title="{}">{}</span>',
+                status,
+                photo.reject_detail,
+                photo.get_reject_reason_display(),
+            )
+        return format_html("{}{}", status, validator_flag_badges(photo))
 
     @admin.display(description="Clipped", ordering="highlight_clip")
     def clipping_percent(self, photo: Photo) -> str:
@@ -318,6 +334,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             context.update(
                 photo=photo,
                 preview_url=preview_url(photo) if photo.preview else "",
+                flag_badges=validator_flag_badges(photo),
                 histogram=selectors.photo_luminance_histogram(photo=photo),
                 exif=selectors.photo_exif_rows(photo=photo),
                 events=selectors.photo_events(photo=photo),

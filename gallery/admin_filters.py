@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from gallery.models import Photo
+from gallery.selectors import photo_flag_q
 
 
 class ScoreRangeFilter(admin.SimpleListFilter):
@@ -98,3 +99,20 @@ class PhotographerFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> QuerySet[Photo]:
         value = self.value()
         return queryset.filter(owner_id=int(value)) if value and value.isdigit() else queryset
+
+
+class ValidatorFlagFilter(admin.SimpleListFilter):
+    """Frames the validator sent on with a doubt (possibly soft, over- or underexposed), or
+    whose file carries a note (trailing data): each an indexed boolean column."""
+
+    title = "validator flag"
+    parameter_name = "flag"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(Photo.ValidatorFlag.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> QuerySet[Photo]:
+        value = self.value()
+        if value not in Photo.ValidatorFlag.values:
+            return queryset
+        return queryset.filter(photo_flag_q([value]))

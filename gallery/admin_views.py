@@ -76,6 +76,8 @@ def _queue_item(photo: Photo) -> dict[str, Any]:
         "sharpness": photo.sharpness,
         "rating": photo.curator_rating,
         "decision": photo.curator_decision,
+        "flags": [Photo.ValidatorFlag(code).label for code in photo.validator_flags],
+        "notes": [Photo.ValidatorFlag(code).label for code in photo.validator_notes],
     }
 
 
@@ -86,13 +88,18 @@ def review_queue(model_admin: PhotoAdmin) -> View:
         status = request.GET.get("status") or Status.SCORED
         if status not in REVIEWABLE:
             status = Status.SCORED
-        photos = selectors.review_queue(status=status)
+        flag = request.GET.get("flag") or None
+        if flag not in Photo.ValidatorFlag.values:
+            flag = None
+        photos = selectors.review_queue(status=status, flag=flag)
         placeholder = "00000000-0000-0000-0000-000000000000"
         context = _context(model_admin, request, "Review queue")
         context.update(
             queue=[_queue_item(photo) for photo in photos],
             status=status,
             statuses=[(s.value, s.label) for s in REVIEWABLE],
+            flag=flag,
+            flags=Photo.ValidatorFlag.choices,
             decide_url=reverse("admin:gallery_photo_decide", args=[placeholder]),
             rate_url=reverse("admin:gallery_photo_rate", args=[placeholder]),
             placeholder=placeholder,

@@ -7,6 +7,24 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from pipeline.core.validator import (
+    FLAG_POSSIBLY_OVEREXPOSED,
+    FLAG_POSSIBLY_SOFT,
+    FLAG_POSSIBLY_UNDEREXPOSED,
+    NOTE_TRAILING_DATA,
+    Verdict,
+)
+
+# Each validator flag or note code and the boolean column on Photo that records it.
+VALIDATOR_FLAG_FIELDS: dict[str, str] = {
+    FLAG_POSSIBLY_SOFT: "flag_possibly_soft",
+    FLAG_POSSIBLY_OVEREXPOSED: "flag_possibly_overexposed",
+    FLAG_POSSIBLY_UNDEREXPOSED: "flag_possibly_underexposed",
+    NOTE_TRAILING_DATA: "note_trailing_data",
+}
+NOTE_CODES: tuple[str, ...] = (NOTE_TRAILING_DATA,)
+FLAG_CODES: tuple[str, ...] = tuple(c for c in VALIDATOR_FLAG_FIELDS if c not in NOTE_CODES)
+
 
 class Photo(models.Model):
     class Status(models.TextChoices):
@@ -28,6 +46,22 @@ class Photo(models.Model):
         LOW_SCORE = "low_score", "Low score"
         CURATOR = "curator", "Rejected by curator"
         ERROR = "error", "Processing error"
+
+    class ValidatorVerdict(models.TextChoices):
+        PASS = Verdict.PASS.value, "Passed"
+        # Doubtful evidence: the frame went on to scoring, flagged (see ValidatorFlag).
+        BORDERLINE = Verdict.BORDERLINE.value, "Borderline: flagged, sent on"
+        REJECT = Verdict.REJECT.value, "Rejected"
+
+    class ValidatorFlag(models.TextChoices):
+        """What the validator doubted about a frame it did not reject (the core's FLAG_* codes),
+        and what it noticed about the file itself (NOTE_* codes). Each is a boolean column,
+        `VALIDATOR_FLAG_FIELDS`, so filtering on one is an indexed equality on any database."""
+
+        POSSIBLY_SOFT = FLAG_POSSIBLY_SOFT, "Possibly soft"
+        POSSIBLY_OVEREXPOSED = FLAG_POSSIBLY_OVEREXPOSED, "Possibly overexposed"
+        POSSIBLY_UNDEREXPOSED = FLAG_POSSIBLY_UNDEREXPOSED, "Possibly underexposed"
+        TRAILING_DATA = NOTE_TRAILING_DATA, "Extra data after the image"
 
     class CuratorDecision(models.TextChoices):
         APPROVED = "approved", "Approved"
@@ -70,6 +104,13 @@ class Photo(models.Model):
     mean_luminance = models.FloatField(null=True, blank=True)
     validator_metrics = models.JSONField(default=dict, blank=True)
     validator_reasons = models.JSONField(default=list, blank=True)
+    validator_verdict = models.CharField(
+        max_length=10, choices=ValidatorVerdict.choices, blank=True
+    )
+    flag_possibly_soft = models.BooleanField(default=False)
+    flag_possibly_overexposed = models.BooleanField(default=False)
+    flag_possibly_underexposed = models.BooleanField(default=False)
+    note_trailing_data = models.BooleanField(default=False)
     # 64-bit perceptual hashes as signed BIGINT: see pipeline/core/hashcode.py.
     phash = models.BigIntegerField(null=True, blank=True)
     dhash = models.BigIntegerField(null=True, blank=True)
@@ -118,6 +159,16 @@ class Photo(models.Model):
             models.Index(fields=["vlm_score"], name="photo_vlm_score"),
             models.Index(fields=["camera_model"], name="photo_camera_model"),
             models.Index(fields=["captured_at"], name="photo_captured_at"),
+            # Validator flags: a few percent of the library each, so a partial index per flag
+            # is small and serves the admin, gallery and API filters, newest first.
+            *(
+                models.Index(
+                    fields=["-created_at"],
+                    condition=models.Q(**{column: True}),
+                    name=f"photo_{code}",
+                )
+                for code, column in VALIDATOR_FLAG_FIELDS.items()
+            ),
             # The GPU worker's claim query: oldest waiting first.
             models.Index(
                 fields=["awaiting_score_since", "id"],
@@ -128,6 +179,29 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.status})"
+
+    @property
+    def validator_flags(self) -> list[str]:
+        """The FLAG_* codes set on this photo, in `ValidatorFlag` order."""
+        return [code for code in FLAG_CODES if getattr(self, VALIDATOR_FLAG_FIELDS[code])]
+
+    @property
+    def validator_notes(self) -> list[str]:
+        """The NOTE_* codes set on this photo."""
+        return [code for code in NOTE_CODES if getattr(self, VALIDATOR_FLAG_FIELDS[code])]
+
+    @property
+    def validator_warnings(self) -> list[str]:
+        """The flags and notes in plain words, for the photographer."""
+        return [validator_flag_words(code) for code in self.validator_flags + self.validator_notes]
+
+
+def validator_flag_words(code: str) -> str:
+    """A flag or note as the photographer reads it: what it is, and what happened to the photo."""
+    label = Photo.ValidatorFlag(code).label
+    if code in NOTE_CODES:
+        return f"{label}: the photo was read normally and the file is kept as uploaded"
+    return f"{label} — sent on for scoring"
 
 
 class PhotoEvent(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, Floor, Least
 from PIL import Image
 
-from gallery.models import Photo, PhotoEvent
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 
 Status = Photo.Status
 Reason = Photo.RejectReason
@@ -22,17 +22,29 @@ IN_FLIGHT_STATUSES = (Status.UPLOADED, Status.AWAITING_SCORE)
 HISTOGRAM_METRIC = "luminance_histogram"
 
 
+def photo_flag_q(flags: Sequence[str]) -> Q:
+    """Photos carrying any of these validator flag or note codes (Photo.ValidatorFlag): an
+    equality on each flag's indexed boolean column. Raises KeyError for an unknown code."""
+    condition = Q()
+    for code in flags:
+        condition |= Q(**{VALIDATOR_FLAG_FIELDS[code]: True})
+    return condition
+
+
 def photo_list_for_owner(
     *,
     owner: User,
     status: str | None = None,
     min_score: float | None = None,
+    flag: str | None = None,
 ) -> QuerySet[Photo]:
     photos = Photo.objects.filter(owner=owner)
     if status:
         photos = photos.filter(status=status)
     if min_score is not None:
         photos = photos.filter(vlm_score__gte=min_score)
+    if flag:
+        photos = photos.filter(photo_flag_q([flag]))
     return photos.order_by("-created_at", "-id")
 
 
@@ -246,10 +258,10 @@ def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(*, status: str, limit: int = 200) -> QuerySet[Photo]:
-    """Photos in `status` that no curator has decided yet, oldest first."""
-    return (
-        Photo.objects.filter(status=status, curator_decision="")
-        .select_related("owner")
-        .order_by("created_at", "id")[:limit]
-    )
+def review_queue(*, status: str, flag: str | None = None, limit: int = 200) -> QuerySet[Photo]:
+    """Photos in `status` that no curator has decided yet, oldest first; only those carrying
+    the validator flag `flag` when one is given."""
+    photos = Photo.objects.filter(status=status, curator_decision="")
+    if flag:
+        photos = photos.filter(photo_flag_q([flag]))
+    return photos.select_related("owner").order_by("created_at", "id")[:limit]

@@ -115,10 +115,13 @@ def _record_transition(
     cause: str,
     reason: str = "",
     detail: str = "",
+    event_detail: str = "",
     actor: User | None = None,
 ) -> Photo:
     """Write the new status and its audit row. The caller holds the row lock (select_for_update)
-    and has checked that the transition is allowed."""
+    and has checked that the transition is allowed. `detail` explains the status on the photo
+    and its event; `event_detail` goes on the event alone (a photo that moves on has no reject
+    detail, but its history says why it moved)."""
     from_status = photo.status
     photo.status = to_status
     photo.reject_reason = reason
@@ -132,7 +135,7 @@ def _record_transition(
         from_status=from_status,
         to_status=to_status,
         cause=cause,
-        detail=detail,
+        detail=detail or event_detail,
         actor=actor,
     )
     logger.info("photo %s: %s -> %s (%s)", photo.pk, from_status, to_status, cause)
@@ -155,11 +158,16 @@ _IN_PIPELINE = frozenset({Status.UPLOADED, Status.AWAITING_SCORE})
 
 
 @transaction.atomic
-def photo_queue_for_scoring(*, photo_id: int, cause: str = "validator passed") -> Photo:
+def photo_queue_for_scoring(
+    *, photo_id: int, cause: str = "validator passed", detail: str = ""
+) -> Photo:
+    """`detail` (for example the validator's flags in words) is recorded on the event."""
     photo = _lock(photo_id)
     if not _pipeline_may_move(photo, expected=_INGESTING):
         return photo
-    return _record_transition(photo, to_status=Status.AWAITING_SCORE, cause=cause)
+    return _record_transition(
+        photo, to_status=Status.AWAITING_SCORE, cause=cause, event_detail=detail
+    )
 
 
 @transaction.atomic

@@ -37,16 +37,22 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
     min_score = request.GET.get("min_score") or None
     if min_score not in MIN_SCORES:
         min_score = None
+    flag = request.GET.get("flag") or None
+    if flag not in Photo.ValidatorFlag.values:
+        flag = None
     photos = selectors.photo_list_for_owner(
         owner=request.user,  # type: ignore[arg-type]
         status=status,
         min_score=float(min_score) if min_score else None,
+        flag=flag,
     )
     page = selectors.photo_page(
         photos=photos, number=_page_number(request.GET.get("page")), size=PAGE_SIZE
     )
     filters = "&".join(
-        f"{key}={value}" for key, value in (("status", status), ("min_score", min_score)) if value
+        f"{key}={value}"
+        for key, value in (("status", status), ("min_score", min_score), ("flag", flag))
+        if value
     )
     return render(
         request,
@@ -57,6 +63,8 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
             "status": status,
             "min_scores": MIN_SCORES,
             "min_score": min_score,
+            "flags": Photo.ValidatorFlag.choices,
+            "flag": flag,
             "filters": filters,
             "in_flight": selectors.IN_FLIGHT_STATUSES,
         },

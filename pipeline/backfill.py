@@ -358,7 +358,7 @@ class _Worker:
             # gives up, so it does not sit in `uploaded` and a later backfill can re-run it.
             logger.exception("photo %s: ingest failed", photo_id)
             pipeline_services.photo_ingest_gave_up(
-                photo_id=photo_id, detail=f"backfill: {type(error).__name__}: {error}"
+                photo_id=photo_id, detail=f"Re-processing this photo failed: {error}"
             )
             return _Done(photo_id, Outcome.FAILED, type(error).__name__)
         return _Done(photo_id, Outcome.PROCESSED)

@@ -82,6 +82,10 @@ class RecordedUsage:
     # Frames whose validator recorded its own run time, and the sum of those times.
     validator_timed_frames: int = 0
     validator_ms_total: float = 0.0
+    # Frames the validator judged borderline and that went on to the GPU like a pass (not
+    # duplicates or paired twins), and the GPU time recorded for those scored so far.
+    frames_flagged: int = 0
+    gpu_ms_flagged: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +94,11 @@ class GpuFigures:
     rejected_before_gpu: dict[str, int]
     rejected_before_gpu_total: int
     frames_paired: int
+    frames_flagged_sent_on: int
     frames_scored: int
     frames_awaiting_gpu: int
     gpu_hours_used: float
+    gpu_hours_flagged: float
     gpu_cost_used_usd: float
     gpu_seconds_per_frame: float | None
     gpu_hours_avoided: float | None
@@ -146,10 +152,17 @@ class CostReport:
         rows += [
             ("gpu", "rejected before the GPU: total", gpu.rejected_before_gpu_total, "frames"),
             ("gpu", "paired with a twin that is scored", gpu.frames_paired, "frames"),
+            (
+                "gpu",
+                "flagged, sent on to the GPU (not counted as saved)",
+                gpu.frames_flagged_sent_on,
+                "frames",
+            ),
             ("gpu", "frames scored on the GPU", gpu.frames_scored, "frames"),
             ("gpu", "frames awaiting the GPU", gpu.frames_awaiting_gpu, "frames"),
             ("gpu", "measured GPU time per frame", gpu.gpu_seconds_per_frame, "s"),
             ("gpu", "GPU hours used", gpu.gpu_hours_used, "h"),
+            ("gpu", "GPU hours used on flagged frames", gpu.gpu_hours_flagged, "h"),
             ("gpu", "GPU cost (g5.xlarge)", gpu.gpu_cost_used_usd, "USD"),
             ("gpu", "GPU hours avoided", gpu.gpu_hours_avoided, "h"),
             ("gpu", "GPU cost avoided (g5.xlarge)", gpu.gpu_cost_avoided_usd, "USD"),
@@ -177,7 +190,8 @@ def _gpu_figures(usage: RecordedUsage, prices: Prices) -> GpuFigures:
     rejected_total = sum(rejected.values())
     hours_used = usage.gpu_ms_total / _MS_PER_HOUR
     per_frame = usage.gpu_ms_total / 1000.0 / usage.frames_scored if usage.frames_scored else None
-    # A rejected frame never reaches the GPU; a paired twin rides on its partner's score.
+    # A rejected frame never reaches the GPU; a paired twin rides on its partner's score. Only
+    # hard rejects count: a borderline frame goes on to the GPU and its time is spent, not saved.
     avoided_frames = rejected_total + usage.frames_paired
     hours_avoided = None if per_frame is None else avoided_frames * per_frame / 3600.0
     return GpuFigures(
@@ -185,9 +199,11 @@ def _gpu_figures(usage: RecordedUsage, prices: Prices) -> GpuFigures:
         rejected_before_gpu=rejected,
         rejected_before_gpu_total=rejected_total,
         frames_paired=usage.frames_paired,
+        frames_flagged_sent_on=usage.frames_flagged,
         frames_scored=usage.frames_scored,
         frames_awaiting_gpu=usage.frames_awaiting_gpu,
         gpu_hours_used=hours_used,
+        gpu_hours_flagged=usage.gpu_ms_flagged / _MS_PER_HOUR,
         gpu_cost_used_usd=hours_used * prices.g5_xlarge_per_hour,
         gpu_seconds_per_frame=per_frame,
         gpu_hours_avoided=hours_avoided,
@@ -259,6 +275,9 @@ def _assumptions(usage: RecordedUsage, deployment: Deployment) -> tuple[str, ...
         "batch's time by its frames); a frame rejected before the GPU, or paired with a twin "
         "scored for both, would have cost that mean, billed as g5.xlarge time (the scaler "
         "runs instances only while there is work).",
+        "Only hard rejects count as GPU time avoided. Frames the validator flagged as borderline "
+        "(possibly soft or badly exposed) are sent on to the GPU: their time is counted as used, "
+        "and shown apart.",
         "Lambda invocations = frames ingested (one S3 event per upload); ECS tasks do the same "
         "work. Both are billed for the validator's recorded run time, assumed the same on "
         "x86_64 and arm64.",

@@ -5,8 +5,10 @@ It never imports Django: it is packaged alone with requirements/lambda.txt (core
 Events arrive straight from S3 (`eventSource` "aws:s3") or through an SQS queue (`eventSource`
 "aws:sqs", the S3 event JSON in `body`, with ReportBatchItemFailures on).
 Each record gets its own outcome:
-- decoded and judged, unreadable (empty, not an image, corrupt), or missing (deleted or
-  replaced since the event): written to the results table under (object key, ETag);
+- decoded and judged (pass, borderline with its flags, or reject), unreadable (empty, not an
+  image, corrupt), or missing (deleted or replaced since the event): written to the results
+  table under (object key, ETag); frames that pass or are borderline are filed in the dedup
+  index, rejected ones are not;
 - anything that may succeed on a retry (DynamoDB or S3 unreachable, throttled past botocore's
   retries): listed in `batchItemFailures`, so only that message comes back.
 A retried event finds its result already written and returns it; if an earlier attempt died
@@ -231,7 +233,13 @@ def _evaluate(runtime: Runtime, bucket: str, key: str, etag: str) -> tuple[Outco
         return _unreadable(unreadable, sha256=sha256, size=len(data)), etag
     previews = _store_previews(runtime, bucket, key, result)
     scope = metadata.get("owner") or settings.default_scope
-    dedup = _index(runtime, scope=scope, key=key, result=result, filename=filename)
+    # As in-process ingest: rejected frames stay out of the index (a sharper retake must not
+    # match a blurry one); borderline frames go in, since they go on to scoring.
+    dedup = (
+        _index(runtime, scope=scope, key=key, result=result, filename=filename)
+        if result.passed
+        else None
+    )
     return (
         Outcome(
             Status.VALIDATED,

@@ -14,6 +14,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from gallery.models import Photo
+from gallery.selectors import photo_flag_q
 from pipeline.costs import (
     CostReport,
     Deployment,
@@ -48,9 +49,11 @@ class BackfillFilter:
     since: datetime | None = None
     until: datetime | None = None
     ids: tuple[int, ...] = ()
+    # Validator flag or note codes (Photo.ValidatorFlag): photos carrying any of them.
+    flags: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        spec: dict[str, Any] = {
             "statuses": sorted(self.statuses),
             "reasons": sorted(self.reasons),
             "owner_id": self.owner_id,
@@ -58,6 +61,11 @@ class BackfillFilter:
             "until": self.until.isoformat() if self.until else None,
             "ids": sorted(self.ids),
         }
+        # Only when set: the run key hashes this, and runs without flags must keep the key
+        # they had before flags existed, so their checkpoints still resume.
+        if self.flags:
+            spec["flags"] = sorted(self.flags)
+        return spec
 
 
 class BackfillRow(NamedTuple):
@@ -81,6 +89,8 @@ def _filtered(filters: BackfillFilter) -> QuerySet[Photo]:
         photos = photos.filter(created_at__lt=filters.until)
     if filters.ids:
         photos = photos.filter(pk__in=filters.ids)
+    if filters.flags:
+        photos = photos.filter(photo_flag_q(filters.flags))
     return photos
 
 
@@ -158,6 +168,14 @@ def recorded_usage_get() -> RecordedUsage:
     """Everything the cost report needs, from what the pipeline recorded on each photo."""
     ingested = ~Q(status=Status.UPLOADED)
     timed = Q(**{f"validator_metrics__{VALIDATOR_TOTAL_MS_KEY}__isnull": False}) & ingested
+    borderline = Q(validator_verdict=Photo.ValidatorVerdict.BORDERLINE)
+    # Borderline frames that went on to the GPU: not stopped by dedup, nor paired with a twin.
+    sent_on = (
+        borderline
+        & ingested
+        & ~Q(status=Status.PAIRED)
+        & ~Q(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)
+    )
     totals = Photo.objects.aggregate(
         ingested=Count("pk", filter=ingested),
         scored=Count("pk", filter=Q(vlm_runtime_ms__isnull=False)),
@@ -171,6 +189,8 @@ def recorded_usage_get() -> RecordedUsage:
             filter=timed,
             default=0.0,
         ),
+        flagged=Count("pk", filter=sent_on),
+        gpu_ms_flagged=Sum("vlm_runtime_ms", filter=borderline, default=0.0),
     )
     rejected = (
         Photo.objects.filter(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)
@@ -188,6 +208,8 @@ def recorded_usage_get() -> RecordedUsage:
         frames_paired=totals["paired"],
         validator_timed_frames=totals["timed"],
         validator_ms_total=float(totals["validator_ms"]),
+        frames_flagged=totals["flagged"],
+        gpu_ms_flagged=float(totals["gpu_ms_flagged"]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -16,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from gallery import services as gallery_services
-from gallery.models import Photo
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, validator_flag_words
 from pipeline import lambda_mode
-from pipeline.core.errors import UnreadableImage
+from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
-from pipeline.core.validator import Thresholds, ValidationResult, validate
+from pipeline.core.validator import Thresholds, ValidationResult, Verdict, validate
 from pipeline.dedup.index import dedup_mark_not_duplicate, index_photo
 from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
 from pipeline.dedup_config import dedup_scope, dedup_store
@@ -81,6 +82,11 @@ def _apply_result(photo: Photo, result: ValidationResult) -> None:
     photo.mean_luminance = result.exposure.mean_luminance
     photo.validator_metrics = result.metrics_json()
     photo.validator_reasons = list(result.reasons)
+    photo.validator_verdict = result.verdict.value
+    # A re-validation clears what the new verdict no longer says.
+    raised = set(result.flags) | set(result.notes)
+    for code, column in VALIDATOR_FLAG_FIELDS.items():
+        setattr(photo, column, code in raised)
     photo.phash = result.phash
     photo.dhash = result.dhash
     _store_previews(photo, result)
@@ -106,6 +112,44 @@ _REASON_PRIORITY = (
 
 def _primary_reason(reasons: tuple[str, ...]) -> str:
     return next((r for r in _REASON_PRIORITY if r in reasons), reasons[0])
+
+
+# What the photographer reads first when a file cannot be read; the validator's own detail
+# follows in brackets. The reason code itself stays in the data (API, filters), not the words.
+_UNREADABLE_WORDS: dict[UnreadableReason, str] = {
+    UnreadableReason.EMPTY: "The file is empty",
+    UnreadableReason.TRUNCATED: "The file is cut short, so the image could not be read",
+    UnreadableReason.UNSUPPORTED: "This file is not an image format Parjanya can read",
+    UnreadableReason.CORRUPT: "The image data in this file is damaged",
+    UnreadableReason.NO_SENSOR_DATA: "This RAW file holds no usable sensor data",
+    UnreadableReason.TOO_LARGE: "The image is too large to process",
+    UnreadableReason.TIMEOUT: "Reading the image took too long",
+}
+
+
+# Exception texts can carry what a photographer must never read: object reprs
+# ("<_io.BytesIO object at 0x7f...>") and server file paths. Both are cut out; the rest stays.
+_OBJECT_REPR = re.compile(r"\s*<[^<>]*\bat 0x[0-9a-fA-F]+>")
+_SERVER_PATH = re.compile(r"""\s*['"]?(?<![\w.~])(?:[A-Za-z]:)?(?:[/\\][^\s/\\'"]+){2,}['"]?""")
+
+
+def for_people(text: str) -> str:
+    """`text` without object reprs and server paths, for a photographer to read."""
+    text = _SERVER_PATH.sub("", _OBJECT_REPR.sub("", text))
+    return re.sub(r"\s{2,}", " ", text).strip().rstrip(":;,").strip()
+
+
+def unreadable_words(unreadable: UnreadableImage) -> str:
+    """The photographer-facing reason for an unreadable file: plain words first, then the
+    validator's detail without reprs or paths. The reason code stays in the data, not here."""
+    detail = for_people(unreadable.detail).rstrip(".")
+    words = _UNREADABLE_WORDS[unreadable.reason]
+    return f"{words} ({detail})." if detail else f"{words}."
+
+
+def _sent_on_detail(result: ValidationResult) -> str:
+    """The event detail of a frame that goes on: its flags and notes in words, or nothing."""
+    return "; ".join(validator_flag_words(code) for code in (*result.flags, *result.notes))
 
 
 @dataclass(frozen=True)
@@ -165,10 +209,14 @@ def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
     )
 
 
-def _record_dedup_outcome(photo: Photo, outcome: DedupOutcome) -> None:
+def _record_dedup_outcome(
+    photo: Photo, outcome: DedupOutcome, *, cause: str = "validator passed", detail: str = ""
+) -> None:
+    """Move a frame the validator sent on: to scoring, paired, or rejected as a duplicate.
+    `cause` and `detail` describe the validator's verdict on the event that queues it."""
     other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
     if outcome.kind is OutcomeKind.ORIGINAL or other is None:
-        gallery_services.photo_queue_for_scoring(photo_id=photo.pk)
+        gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause=cause, detail=detail)
     elif outcome.kind is OutcomeKind.PAIRED:
         gallery_services.photo_mark_paired(
             photo_id=photo.pk,
@@ -223,8 +271,8 @@ def photo_ingest(*, photo_id: int) -> None:
         gallery_services.photo_reject(
             photo_id=photo.pk,
             reason=Photo.RejectReason.UNREADABLE,
-            detail=f"{unreadable.reason.value}: {unreadable.detail}",
-            cause="validator could not read the image",
+            detail=unreadable_words(unreadable),
+            cause=f"validator could not read the image ({unreadable.reason.value})",
         )
         return
     result = judged.result
@@ -239,7 +287,15 @@ def photo_ingest(*, photo_id: int) -> None:
             cause="validator verdict",
         )
         return
-    _record_dedup_outcome(photo, judged.dedup or _index(photo, result))
+    # Borderline frames go on like passes: a bad frame let through costs a second of GPU time,
+    # a good frame rejected is a lost photo. The flags stay on the photo for people to see.
+    borderline = result.verdict is Verdict.BORDERLINE
+    _record_dedup_outcome(
+        photo,
+        judged.dedup or _index(photo, result),
+        cause="validator: borderline, sent on" if borderline else "validator passed",
+        detail=_sent_on_detail(result),
+    )
 
 
 def photo_regenerate_previews(*, photo_id: int) -> Photo:
@@ -253,7 +309,10 @@ def photo_regenerate_previews(*, photo_id: int) -> Photo:
 
 
 def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
-    gallery_services.photo_mark_failed(photo_id=photo_id, detail=detail, cause="ingest gave up")
+    """Record that ingest gave up; the photographer reads `detail`, reprs and paths cut out."""
+    gallery_services.photo_mark_failed(
+        photo_id=photo_id, detail=for_people(detail), cause="ingest gave up"
+    )
 
 
 def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:

@@ -3,12 +3,45 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from gallery.models import Photo
+from gallery.models import FLAG_CODES, NOTE_CODES, Photo
+
+
+def _choices(codes: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(code, Photo.ValidatorFlag(code).label) for code in codes]
 
 
 class PhotoOutput(serializers.ModelSerializer[Photo]):
     id = serializers.UUIDField(source="uid", read_only=True)
     duplicate_of = serializers.UUIDField(source="duplicate_of.uid", read_only=True, default=None)
+    verdict = serializers.ChoiceField(
+        source="validator_verdict",
+        choices=Photo.ValidatorVerdict.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=(
+            "The validator's verdict: `pass`; `borderline` (doubtful, sent on to scoring with "
+            "`flags`); `reject` (stopped before scoring, see `reject_reason`). Empty until the "
+            "validator has run."
+        ),
+    )
+    flags = serializers.ListField(
+        source="validator_flags",
+        child=serializers.ChoiceField(choices=_choices(FLAG_CODES)),
+        read_only=True,
+        help_text="What the validator doubted about a frame it sent on to scoring.",
+    )
+    notes = serializers.ListField(
+        source="validator_notes",
+        child=serializers.ChoiceField(choices=_choices(NOTE_CODES)),
+        read_only=True,
+        help_text="Warnings about the file itself; the photo was read normally.",
+    )
+    warnings = serializers.ListField(
+        source="validator_warnings",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="`flags` and `notes` in plain words, as the gallery shows them.",
+    )
 
     class Meta:
         model = Photo
@@ -23,6 +56,10 @@ class PhotoOutput(serializers.ModelSerializer[Photo]):
             "status",
             "reject_reason",
             "reject_detail",
+            "verdict",
+            "flags",
+            "notes",
+            "warnings",
             "camera_make",
             "camera_model",
             "lens",

@@ -40,21 +40,34 @@ class PhotoListCreateApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", enum=Photo.Status.values, required=False),
+            OpenApiParameter(
+                "flag",
+                enum=Photo.ValidatorFlag.values,
+                required=False,
+                description="Only photos carrying this validator flag or note.",
+            ),
             OpenApiParameter("page", int, required=False),
         ],
         responses=PhotoOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status") or None
-        if status_filter and status_filter not in Photo.Status.values:
-            return Response(
-                {
-                    "error": "invalid_status",
-                    "detail": f"status must be one of {Photo.Status.values}",
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        photos = selectors.photo_list_for_owner(owner=_user(request), status=status_filter)
+        flag = request.query_params.get("flag") or None
+        for name, value, allowed in (
+            ("status", status_filter, Photo.Status.values),
+            ("flag", flag, Photo.ValidatorFlag.values),
+        ):
+            if value and value not in allowed:
+                return Response(
+                    {
+                        "error": f"invalid_{name}",
+                        "detail": f"{name} must be one of {', '.join(allowed)}",
+                    },
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        photos = selectors.photo_list_for_owner(
+            owner=_user(request), status=status_filter, flag=flag
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(
             photos.select_related("duplicate_of"), request, view=self

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from gallery import services as gallery_services
 from gallery.models import Photo
 from tests.e2e.helpers import log_in, make_user
 from tests.gallery.factories import make_photo
@@ -104,3 +105,31 @@ def test_another_photographer_cannot_reach_my_photo(
     expect(page.get_by_text("No photos here yet.")).to_be_visible()
     response = page.goto(f"{live_server.url}/admin/gallery/photo/")
     expect(page).to_have_url(re.compile(r"/admin/login/"))
+
+
+def test_a_flag_appears_in_plain_words_when_the_pipeline_sends_a_photo_on(
+    page: Page, live_server: Any, screenshot: Any
+) -> None:
+    ansel = make_user("ansel")
+    photo = make_photo(owner=ansel, status=Photo.Status.UPLOADED, filename="dusk.jpg")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    tile = page.locator(f'li[data-photo="{photo.uid}"]')
+    expect(tile.locator("[data-role=status]")).to_have_text("Uploaded")
+    expect(tile.locator(".flag")).to_have_count(0)
+
+    # What ingest writes for a borderline frame: its verdict and flag, then the move to scoring.
+    Photo.objects.filter(pk=photo.pk).update(
+        validator_verdict="borderline", flag_possibly_soft=True
+    )
+    gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause="validator: borderline")
+
+    expect(tile.locator("[data-role=status]")).to_have_text(
+        "Awaiting score", timeout=PIPELINE_TIMEOUT_MS
+    )
+    expect(tile.locator("[data-role=flags] .flag")).to_have_text(
+        "Possibly soft — sent on for scoring"
+    )
+    screenshot(page, "gallery-flagged")
+    page.goto(f"{live_server.url}/?flag=possibly_soft")
+    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(1)

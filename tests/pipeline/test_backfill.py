@@ -234,6 +234,13 @@ def test_score_sends_scored_and_low_scored_photos_back_to_the_gpu(
     assert "paired (its twin is scored): 1" in out
 
 
+def _selected_for_validation(queue: str, checkpoints: Path, *args: str) -> list[int]:
+    """The photo ids a `--stage validate` run with these filters sends to the queue."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
+    _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=checkpoints)
+    return sorted(a[0] for _, a in _messages(queue))
+
+
 @pytest.mark.django_db
 def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
     library: dict[str, Photo], queue: str, tmp_path: Path
@@ -243,10 +250,7 @@ def test_filters_select_by_owner_status_reason_ids_dates_and_limit(
     Photo.objects.filter(pk=library["failed"].pk).update(created_at=old + timedelta(days=1))
 
     def selected(*args: str) -> list[int]:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        client.delete(queue)
-        _backfill("--stage", "validate", "--queue", queue, *args, checkpoints=tmp_path)
-        return sorted(a[0] for _, a in _messages(queue))
+        return _selected_for_validation(queue, tmp_path, *args)
 
     ids = {name: photo.pk for name, photo in library.items()}
     assert selected("--owner", "dorothea") == [ids["other_owner"]]
@@ -470,3 +474,45 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes_the_rest(
     assert re.search(r"processed: 30\b", second.stdout)
     assert Photo.objects.filter(status=S.AWAITING_SCORE).count() == len(photos)
     assert all(_backfill_events(p) == 1 for p in photos)
+
+
+@pytest.mark.django_db
+def test_flag_selects_the_photos_the_validator_flagged(
+    library: dict[str, Photo], queue: str, tmp_path: Path
+) -> None:
+    soft = _photo(library["scored"].owner, S.SCORED, flag_possibly_soft=True)
+    dark = _photo(library["scored"].owner, S.SCORED, flag_possibly_underexposed=True)
+    polyglot = _photo(library["scored"].owner, S.AWAITING_SCORE, note_trailing_data=True)
+
+    def selected(*args: str) -> list[int]:
+        return _selected_for_validation(queue, tmp_path, *args)
+
+    assert selected("--flag", "possibly_soft") == [soft.pk]
+    assert selected("--flag", "possibly_soft,possibly_underexposed") == [soft.pk, dark.pk]
+    assert selected("--flag", "trailing_data") == [polyglot.pk]
+    assert selected("--flag", "possibly_overexposed") == []
+    with pytest.raises(CommandError, match="unknown flag: soft"):
+        _backfill("--stage", "validate", "--flag", "soft", checkpoints=tmp_path)
+
+
+@pytest.mark.django_db
+def test_inline_validate_of_flagged_photos_applies_the_new_verdict(
+    photographer: AbstractBaseUser, tmp_path: Path
+) -> None:
+    flagged = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
+    Photo.objects.filter(pk=flagged.pk).update(
+        validator_verdict="borderline", flag_possibly_soft=True
+    )
+    unflagged = _stored(photographer, PHOTOS / "cat_brown.jpg", S.SCORED)
+
+    out = _backfill(
+        "--stage", "validate", "--flag", "possibly_soft", "--inline", checkpoints=tmp_path
+    )
+
+    flagged.refresh_from_db()
+    unflagged.refresh_from_db()
+    assert "processed: 1" in out
+    # Today's validator passes elephants.jpg outright: the doubt is gone with the new verdict.
+    assert (flagged.status, flagged.validator_verdict) == (S.AWAITING_SCORE, "pass")
+    assert flagged.validator_flags == []
+    assert (unflagged.status, _backfill_events(unflagged)) == (S.SCORED, 0)

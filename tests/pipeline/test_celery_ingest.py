@@ -50,7 +50,7 @@ def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> No
     cut = photos["cut-short.jpg"]
     assert cut.status == Photo.Status.REJECTED
     assert cut.reject_reason == Photo.RejectReason.UNREADABLE
-    assert cut.reject_detail.startswith("truncated")
+    assert cut.reject_detail.startswith("The file is cut short")
 
     again = photos["elephants-again.jpg"]
     assert again.status == Photo.Status.REJECTED

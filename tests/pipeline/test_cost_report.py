@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from io import StringIO
 from typing import Any
 
@@ -49,6 +50,23 @@ def test_gpu_hours_avoided_are_rejected_frames_at_the_measured_gpu_time() -> Non
     assert gpu.gpu_cost_used_usd == pytest.approx(0.35 * 1.006)
     assert gpu.gpu_hours_avoided == pytest.approx(250 * 1.8 / 3600)  # 0.125 h
     assert gpu.gpu_cost_avoided_usd == pytest.approx(0.125 * 1.006)
+
+
+def test_borderline_frames_are_reported_apart_and_never_as_saved() -> None:
+    # The same library, but 100 of the scored frames were flagged borderline and sent on.
+    flagged = replace(USAGE, frames_flagged=100, gpu_ms_flagged=100 * 1800.0)
+
+    gpu = cost_report(flagged).gpu
+
+    assert gpu.frames_flagged_sent_on == 100
+    assert gpu.gpu_hours_flagged == pytest.approx(100 * 1.8 / 3600)  # 0.05 h
+    # Saved is still the 250 hard rejects only; the flagged frames' GPU time is in "used".
+    assert gpu.rejected_before_gpu_total == 250
+    assert gpu.gpu_hours_avoided == pytest.approx(250 * 1.8 / 3600)
+    assert gpu.gpu_hours_used == pytest.approx(0.35)
+    rows = {figure: value for _, figure, value, _ in cost_report(flagged).rows()}
+    assert rows["flagged, sent on to the GPU (not counted as saved)"] == 100
+    assert rows["GPU hours used on flagged frames"] == pytest.approx(0.05)
 
 
 def test_arm64_saves_a_fifth_of_lambda_duration_cost_at_the_measured_time() -> None:
@@ -193,3 +211,24 @@ def test_cost_report_command_prints_the_same_figures_as_json_csv_and_a_table(
     assert any(line.split()[:4] == ["frames", "scored", "on", "the"] for line in lines)
     assert any("GPU cost avoided (g5.xlarge)" in line and "0.005000" in line for line in lines)
     assert "Assumptions:" in lines
+
+
+@pytest.mark.django_db
+def test_flagged_frames_in_the_library_are_counted_apart_from_what_was_saved(
+    seeded: None, photographer: AbstractBaseUser
+) -> None:
+    borderline = {"validator_verdict": "borderline", "flag_possibly_soft": True}
+    _photo(photographer, S.SCORED, vlm_runtime_ms=3000.0, **borderline)
+    _photo(photographer, S.REJECTED, R.LOW_SCORE, vlm_runtime_ms=3000.0, **borderline)
+    _photo(photographer, S.AWAITING_SCORE, **borderline)
+    # Flagged, then stopped by dedup: it never reached the GPU, and dedup saved it.
+    _photo(photographer, S.REJECTED, R.DUPLICATE, **borderline)
+
+    gpu = cost_report_get().gpu
+
+    assert gpu.frames_flagged_sent_on == 3
+    assert gpu.gpu_hours_flagged == pytest.approx(6.0 / 3600)
+    assert gpu.rejected_before_gpu == {"blurry": 2, "duplicate": 2, "unreadable": 1}
+    # Hard rejects (5) and the paired twin (1) at the mean 3 s: the flagged frames add nothing.
+    assert gpu.gpu_seconds_per_frame == pytest.approx(3.0)
+    assert gpu.gpu_hours_avoided == pytest.approx(6 * 3.0 / 3600)

@@ -40,6 +40,14 @@
     $("review-name").textContent = item.name + " — " + item.owner;
     $("review-status").textContent = item.statusLabel;
     $("review-status").className = "pj-badge pj-" + item.status;
+    $("review-flags").replaceChildren(
+      ...[...(item.flags || []), ...(item.notes || [])].map((label) => {
+        const badge = document.createElement("span");
+        badge.className = "pj-badge pj-flag";
+        badge.textContent = label;
+        return badge;
+      }),
+    );
     $("review-decision").textContent = item.decision ? "decided: " + item.decision : "";
     $("review-score").textContent = item.score == null ? "—" : item.score.toFixed(2);
     $("review-sharpness").textContent = item.sharpness == null ? "—" : item.sharpness.toFixed(2);

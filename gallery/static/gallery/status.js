@@ -23,6 +23,19 @@
         ? photo.reject_detail || labels.reason[photo.reject_reason] || ""
         : "";
     }
+    // The validator's flags and notes, in the API's plain words.
+    const flags = el.querySelector("[data-role=flags]");
+    if (flags) {
+      const item = flags.tagName === "UL" ? "li" : "span";
+      flags.replaceChildren(
+        ...(photo.warnings || []).map((text) => {
+          const node = document.createElement(item);
+          node.className = "flag";
+          node.textContent = text;
+          return node;
+        }),
+      );
+    }
     el.dispatchEvent(new CustomEvent("photo:status", { detail: photo, bubbles: true }));
   }
 

@@ -3,6 +3,7 @@
     manage.py backfill --stage validate --status rejected --reason blurry --dry-run
     manage.py backfill --stage score --since 2026-01-01 --rate 50
     manage.py backfill --stage validate --resume        # after Ctrl-C or a kill
+    manage.py backfill --stage validate --flag possibly_soft   # re-judge the flagged frames
 
 See `pipeline.backfill` for how it streams, checkpoints and stays idempotent.
 """
@@ -187,6 +188,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reason", action="append", default=[], help="reject reason(s), comma-separated"
         )
+        parser.add_argument(
+            "--flag",
+            action="append",
+            default=[],
+            help="validator flag(s) or note(s), comma-separated: photos carrying any of them",
+        )
         parser.add_argument("--owner", help="username of the photos' owner")
         parser.add_argument("--since", help="uploaded at or after (ISO date or date-time, UTC)")
         parser.add_argument("--until", help="uploaded before (ISO date or date-time, UTC)")
@@ -281,6 +288,11 @@ class Command(BaseCommand):
             since=since,
             until=until,
             ids=tuple(int(item) for item in ids),
+            flags=_choices(
+                [f for value in options["flag"] for f in _csv(value)],
+                Photo.ValidatorFlag.values,
+                "flag",
+            ),
         )
 
     def _dry_run(

@@ -201,3 +201,30 @@ def test_a_direct_s3_invocation_with_a_failed_record_raises_so_lambda_retries_it
     lambda_handler._runtime.cache_clear()
     assert lambda_handler.handler(s3_event(record)) == {"batchItemFailures": []}
     assert (_outcome(lambda_world, record) or Outcome(Status.IGNORED)).status is Status.VALIDATED
+
+
+def test_a_rejected_frame_is_judged_but_kept_out_of_the_dedup_index(
+    lambda_world: LambdaWorld,
+) -> None:
+    strict = {**lambda_world.env, "VALIDATOR_THRESHOLDS": '{"min_sharpness": 1e9}'}
+    runtime = Runtime(
+        Settings.from_env(strict), s3=lambda_world.s3, dynamodb=lambda_world.runtime.dynamodb
+    )
+    blurry = lambda_world.put("originals/ii/blurry.jpg", CAT)
+    handle_event(s3_event(blurry), runtime)
+
+    outcome = _outcome(lambda_world, blurry)
+    assert outcome is not None and outcome.result is not None
+    assert outcome.result["verdict"] == "reject"
+    assert outcome.result["reasons"] == ["blurry"]
+    assert outcome.dedup is None
+    assert (
+        lambda_world.dedup_store().get_photo("7", dedup_photo_id("originals/ii/blurry.jpg")) is None
+    )
+
+    # A sharp retake of the same frame is an original, not a duplicate of the rejected one.
+    retake = lambda_world.put("originals/ii/retake.jpg", CAT)
+    handle_event(s3_event(retake), lambda_world.runtime)
+    judged = _outcome(lambda_world, retake)
+    assert judged is not None and judged.dedup is not None
+    assert judged.dedup.kind == "original"

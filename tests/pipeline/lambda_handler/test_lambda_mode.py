@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from gallery.direct_upload import photo_create_from_object
+from gallery.models import Photo
 from pipeline.core.sniff import ImageFormat
 from pipeline.core.validator import Thresholds, validate
 from pipeline.lambda_handler import Runtime, Settings, handle_event
@@ -40,6 +41,21 @@ def _store(bucket: str, key: str, content: bytes) -> dict[str, Any]:
     stored = default_storage.save(key, ContentFile(content))
     etag = default_storage.connection.meta.client.head_object(Bucket=bucket, Key=stored)["ETag"]
     return s3_record(bucket, stored, etag=etag, size=len(content))
+
+
+def _uploaded_direct(
+    bucket: str, owner: Any, key: str, content: bytes
+) -> tuple[dict[str, Any], Photo]:
+    """A JPEG uploaded straight to the bucket, its Photo, and the S3 event the Lambda gets."""
+    record = _store(bucket, key, content)
+    photo = photo_create_from_object(
+        owner_id=owner.pk,
+        key=key,
+        filename=key.rsplit("/", 1)[-1],
+        fmt=ImageFormat.JPEG,
+        size_bytes=len(content),
+    )
+    return record, photo
 
 
 def test_the_verdict_is_the_one_the_validator_gives_in_process(
@@ -105,14 +121,7 @@ def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
     lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
 ) -> None:
     data = (PHOTOS / "beach_sand.jpg").read_bytes()
-    record = _store(lambda_mode, "originals/9a/beach.jpg", data)
-    photo = photo_create_from_object(
-        owner_id=photographer.pk,
-        key="originals/9a/beach.jpg",
-        filename="beach.jpg",
-        fmt=ImageFormat.JPEG,
-        size_bytes=len(data),
-    )
+    record, photo = _uploaded_direct(lambda_mode, photographer, "originals/9a/beach.jpg", data)
     # The Lambda judges with a sharpness bar no photo clears; Django keeps the defaults. A
     # "blurry" rejection can only come from the Lambda's verdict.
     strict = {**lambda_world.env, "VALIDATOR_THRESHOLDS": '{"min_sharpness": 1000.0}'}
@@ -154,3 +163,41 @@ def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
     photo.refresh_from_db()
     assert photo.status == "failed"
     assert "has not reported" in photo.reject_detail
+
+
+def _rewrite_verdict(world: LambdaWorld, record: dict[str, Any], **changes: Any) -> None:
+    """Change the verdict in the Lambda's stored result, as a Lambda with other margins would
+    have written it for the same measurements."""
+    obj = record["s3"]["object"]
+    outcome = world.runtime.results.get(obj["key"], obj["eTag"])
+    assert outcome is not None and outcome.result is not None
+    assert outcome.result["verdict"] == "pass"
+    world.runtime.results.put(
+        obj["key"], obj["eTag"], replace(outcome, result={**outcome.result, **changes})
+    )
+
+
+@pytest.mark.django_db
+def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
+    lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
+) -> None:
+    data = (PHOTOS / "elephants.jpg").read_bytes()
+    record, photo = _uploaded_direct(lambda_mode, photographer, "originals/9c/elephants.jpg", data)
+    handle_event(s3_event(record), lambda_world.runtime)
+    _rewrite_verdict(
+        lambda_world,
+        record,
+        verdict="borderline",
+        flags=["possibly_overexposed"],
+        notes=["trailing_data"],
+    )
+
+    photo_ingest(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert photo.status == "awaiting_score"
+    assert photo.validator_verdict == "borderline"
+    assert photo.validator_flags == ["possibly_overexposed"]
+    assert photo.validator_notes == ["trailing_data"]
+    assert photo.events.last().cause == "validator: borderline, sent on"
+    assert "Possibly overexposed — sent on for scoring" in photo.validator_warnings

@@ -9,7 +9,8 @@ from accounts import views
 urlpatterns = [
     path("", views.account, name="account"),
     path("login/", views.AppLoginView.as_view(), name="login"),
-    path("logout/", views.AppLogoutView.as_view(), name="logout"),
+    # POST only; lands on LOGOUT_REDIRECT_URL, the app's login page (the admin's logout too).
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password_change/", views.AppPasswordChangeView.as_view(), name="password_change"),
     path(
         "password_reset/",

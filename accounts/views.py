@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,16 +36,6 @@ class AppLoginView(LoginView):
     def get_default_redirect_url(self) -> str:
         # Used when the login form carries no `next`: each role starts on its own home.
         return selectors.home_url(is_staff=self.request.user.is_staff)
-
-
-class AppLogoutView(LogoutView):
-    """POST only (Django's rule); lands on LOGOUT_REDIRECT_URL, the app's login page. The
-    admin's own logout goes there too."""
-
-    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        response = super().post(request, *args, **kwargs)
-        messages.info(request, "You are logged out.")
-        return response
 
 
 class AppPasswordChangeView(SuccessMessageMixin, PasswordChangeView):  # type: ignore[type-arg]

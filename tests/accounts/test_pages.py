@@ -53,6 +53,7 @@ def test_the_admin_logout_also_lands_on_the_app_login_page(client: Client) -> No
     client.force_login(User.objects.create_superuser("minor", password="pw-minor-1234"))
     response = client.post("/admin/logout/")
     assert response.status_code == 302 and response.url == LOGIN
+    assert "You are logged out." in client.get(LOGIN).content.decode()
 
 
 def test_sign_up_is_closed_by_default(client: Client) -> None:

@@ -120,6 +120,12 @@ def test_password_reset_mail_carries_a_working_link(photographer: User) -> None:
     assert "This link does not work any more" in again
 
 
+def test_the_admin_login_offers_the_app_password_reset(client: Client) -> None:
+    page = client.get("/admin/login/").content.decode()
+    assert 'href="/admin/password_reset/"' in page
+    assert client.get("/admin/password_reset/").url == "/accounts/password_reset/"
+
+
 def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(
     client: Client,
 ) -> None:

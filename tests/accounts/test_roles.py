@@ -122,6 +122,15 @@ def test_a_curator_without_superuser_does_every_curator_task(
     assert Invitation.objects.get().created_by == curator
     assert mail.outbox[0].to == ["new@example.com"]
     assert as_curator.get("/admin/accounts/invitation/").status_code == 200
+    as_curator.post(
+        "/admin/accounts/invitation/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [Invitation.objects.get().pk],
+            "post": "yes",
+        },
+    )
+    assert not Invitation.objects.exists()  # withdrawn
 
 
 def test_staff_without_a_role_is_refused_curator_pages(client: Client, photographer: User) -> None:

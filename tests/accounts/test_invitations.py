@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -152,3 +154,35 @@ def test_a_mail_server_that_refuses_loses_nothing(curator_client: Client, settin
     assert "The email could not be sent" in html
     link = re.search(r'value="http://testserver(/accounts/invitation/[^"]+/)"', html)
     assert link and _accept(link.group(1)).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_accepting_at_once_make_one_account() -> None:
+    curator = User.objects.create_superuser("minor", password="pw-minor-1234")
+    issued = services.invitation_issue(
+        email="vivian@example.com",
+        name="",
+        created_by=curator,
+        valid_for=timedelta(days=1),
+        link_for=lambda token: token,
+    )
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(username: str) -> None:
+        start.wait()
+        try:
+            services.invitation_accept(token=issued.link, username=username, password=NEW_PASSWORD)
+            outcomes.append("created")
+        except services.InvitationUnusable as unusable:
+            outcomes.append(unusable.problem)
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=accept, args=(name,)) for name in ("vivian", "vivian2")]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert sorted(outcomes) == ["accepted", "created"]
+    assert User.objects.filter(email="vivian@example.com").count() == 1

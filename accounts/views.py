@@ -1,4 +1,4 @@
-"""Account pages in the app's look: log in and out, password change (Django's views with our
+"""Account pages in the app's look: login and password change (Django's views with our
 templates), invitation acceptance, optional self sign-up, the API token and the API guide.
 Thin: every write is one service call."""
 

@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from curation.health import healthz
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    # The admin login page offers "Forgotten your password?" when this name resolves.
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="password_reset"),
+        name="admin_password_reset",
+    ),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("api/uploads/", include("gallery.api.direct_upload_urls")),
     path("api/", include("gallery.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

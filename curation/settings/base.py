@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "gallery.apps.GalleryConfig",
+    "accounts.apps.AccountsConfig",
     "pipeline.apps.PipelineConfig",
     "gpu_worker.apps.GpuWorkerConfig",
 ]
@@ -91,8 +92,23 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
 
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+# Accounts (accounts/): the app's own login page for everyone; logging out of the app or of the
+# admin lands back on it. After login each role goes to its own home (accounts.selectors).
+LOGIN_URL = "login"
+LOGOUT_REDIRECT_URL = "login"
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
+
+# Mail: invitations and password resets. SMTP unless EMAIL_BACKEND says otherwise (local
+# settings print mail to the console instead).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parjanya <noreply@localhost>")
 
 # Storage: local files by default; S3 (django-storages) as soon as a bucket is configured.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
@@ -138,7 +154,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parjanya API",
-    "DESCRIPTION": "Upload photos and follow them through validation, dedup and scoring.",
+    "DESCRIPTION": (
+        "Upload photos and follow them through validation, dedup and scoring. Authenticate "
+        "with the header `Authorization: Token YOUR_TOKEN`; create the token on your account "
+        "page (/accounts/). The guide with examples is at /accounts/api/."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

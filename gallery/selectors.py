@@ -246,10 +246,10 @@ def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(*, status: str, limit: int = 200) -> QuerySet[Photo]:
-    """Photos in `status` that no curator has decided yet, oldest first."""
+def review_queue(*, statuses: Sequence[str], limit: int = 200) -> QuerySet[Photo]:
+    """Photos in any of `statuses` that no curator has decided yet, oldest first."""
     return (
-        Photo.objects.filter(status=status, curator_decision="")
+        Photo.objects.filter(status__in=statuses, curator_decision="")
         .select_related("owner")
         .order_by("created_at", "id")[:limit]
     )

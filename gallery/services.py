@@ -21,6 +21,10 @@ from pipeline.core.sniff import sniff_format
 logger = logging.getLogger(__name__)
 
 INGEST_TASK_NAME = "pipeline.ingest_photo"
+UNSCORED_DETAIL = (
+    "Passed the validator. Not scored: no model is configured (VLM_MODEL_PATH is empty). "
+    "Once it is, `manage.py backfill --stage score` scores it."
+)
 Status = Photo.Status
 Reason = Photo.RejectReason
 
@@ -160,6 +164,21 @@ def photo_queue_for_scoring(*, photo_id: int, cause: str = "validator passed") -
     if not _pipeline_may_move(photo, expected=_INGESTING):
         return photo
     return _record_transition(photo, to_status=Status.AWAITING_SCORE, cause=cause)
+
+
+@transaction.atomic
+def photo_mark_unscored(*, photo_id: int) -> Photo:
+    """The validator passed the photo and no scorer is configured: it goes to review now rather
+    than wait for a score that would never come."""
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        return photo
+    return _record_transition(
+        photo,
+        to_status=Status.UNSCORED,
+        cause="validator passed; no scorer configured",
+        detail=UNSCORED_DETAIL,
+    )
 
 
 @transaction.atomic

@@ -163,6 +163,7 @@ def recorded_usage_get() -> RecordedUsage:
         scored=Count("pk", filter=Q(vlm_runtime_ms__isnull=False)),
         awaiting=Count("pk", filter=Q(status=Status.AWAITING_SCORE)),
         paired=Count("pk", filter=Q(status=Status.PAIRED)),
+        unscored=Count("pk", filter=Q(status=Status.UNSCORED)),
         gpu_ms=Sum("vlm_runtime_ms", default=0.0),
         original_bytes=Sum("size_bytes", filter=ingested, default=0),
         timed=Count("pk", filter=timed),
@@ -186,6 +187,7 @@ def recorded_usage_get() -> RecordedUsage:
         gpu_ms_total=float(totals["gpu_ms"]),
         original_bytes=int(totals["original_bytes"]),
         frames_paired=totals["paired"],
+        frames_unscored=totals["unscored"],
         validator_timed_frames=totals["timed"],
         validator_ms_total=float(totals["validator_ms"]),
     )

@@ -165,10 +165,13 @@ def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
     )
 
 
-def _record_dedup_outcome(photo: Photo, outcome: DedupOutcome) -> None:
+def _record_dedup_outcome(photo: Photo, outcome: DedupOutcome, *, scoring_enabled: bool) -> None:
     other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
     if outcome.kind is OutcomeKind.ORIGINAL or other is None:
-        gallery_services.photo_queue_for_scoring(photo_id=photo.pk)
+        if scoring_enabled:
+            gallery_services.photo_queue_for_scoring(photo_id=photo.pk)
+        else:
+            gallery_services.photo_mark_unscored(photo_id=photo.pk)
     elif outcome.kind is OutcomeKind.PAIRED:
         gallery_services.photo_mark_paired(
             photo_id=photo.pk,
@@ -191,8 +194,10 @@ def _record_dedup_outcome(photo: Photo, outcome: DedupOutcome) -> None:
         )
 
 
-def photo_ingest(*, photo_id: int) -> None:
-    """Run the ingest stage for one uploaded photo: validate, then dedup what passed.
+def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
+    """Run the ingest stage for one uploaded photo: validate, then dedup what passed. An original
+    that passes waits for its score, or goes straight to review as `unscored` when no scorer is
+    configured (`scoring_enabled`, settings.SCORING_ENABLED at the entry point).
 
     Idempotent: a photo that has left `uploaded` (or that a curator decided) is not touched
     again, and a redelivered task that died half way repeats the same writes (fixed preview
@@ -239,7 +244,9 @@ def photo_ingest(*, photo_id: int) -> None:
             cause="validator verdict",
         )
         return
-    _record_dedup_outcome(photo, judged.dedup or _index(photo, result))
+    _record_dedup_outcome(
+        photo, judged.dedup or _index(photo, result), scoring_enabled=scoring_enabled
+    )
 
 
 def photo_regenerate_previews(*, photo_id: int) -> Photo:
@@ -256,7 +263,7 @@ def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
     gallery_services.photo_mark_failed(photo_id=photo_id, detail=detail, cause="ingest gave up")
 
 
-def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
+def photo_mark_not_duplicate(*, photo_id: int, curator: User, scoring_enabled: bool) -> Photo:
     """A curator's "not a duplicate": remembered by the index, so the pair never matches again,
     and the photo goes on to scoring (or is paired) as the index now decides."""
     photo = Photo.objects.select_related("duplicate_of").get(pk=photo_id)
@@ -283,7 +290,7 @@ def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
             # Not in the index (validated before dedup existed): run the whole ingest again.
             transaction.on_commit(lambda: gallery_services.photo_enqueue_ingest(photo_id=photo_id))
         else:
-            _record_dedup_outcome(photo, outcome)
+            _record_dedup_outcome(photo, outcome, scoring_enabled=scoring_enabled)
     photo.refresh_from_db()
     return photo
 

@@ -3,12 +3,15 @@ the VLM, record the scores through the gallery's status services.
 
     manage.py run_gpu_worker
     manage.py run_gpu_worker --model-path /models/Qwen3-VL-8B-Instruct --batch-size 16
+    manage.py run_gpu_worker --idle-without-model     # Procfile: `make run` with or without one
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gpu_worker.conf import lease_owner, scorer_config, setting_float, setting_int, setting_str
 from gpu_worker.scoring import BACKENDS, ModelDirectoryError, load_scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
+
+logger = logging.getLogger("gpu_worker")
+
+NO_TORCH = (
+    "scoring needs PyTorch and transformers, which `make run` does not install: "
+    "run `.venv/bin/pip install -r requirements/vlm.txt` and start again"
+)
 
 
 class Command(BaseCommand):
@@ -31,12 +41,24 @@ class Command(BaseCommand):
         parser.add_argument("--lease-seconds", type=float, help="default: GPU_WORKER_LEASE_SECONDS")
         parser.add_argument("--poll-seconds", type=float, help="default: GPU_WORKER_POLL_SECONDS")
         parser.add_argument(
+            "--idle-without-model",
+            action="store_true",
+            help="with no model configured, say that scoring is off and wait for SIGTERM "
+            "instead of failing (process managers such as honcho stop everything when one "
+            "process exits)",
+        )
+        parser.add_argument(
             "--until-empty",
             action="store_true",
             help="exit 0 once no photo awaits a score instead of waiting for more",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["idle_without_model"] and not (
+            options["model_path"] or setting_str("VLM_MODEL_PATH")
+        ):
+            self._idle()
+            return
         overrides = {
             "model_path": options["model_path"],
             "batch_size": options["batch_size"],
@@ -53,6 +75,8 @@ class Command(BaseCommand):
             scorer = load_scorer(config, backend=options["backend"] or setting_str("VLM_BACKEND"))
         except ModelDirectoryError as exc:
             raise CommandError(str(exc)) from exc
+        except ImportError as exc:
+            raise CommandError(f"{NO_TORCH} ({exc})") from exc
 
         def pick(option: str, setting: float) -> float:
             return setting if options[option] is None else options[option]
@@ -71,3 +95,14 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: worker.request_stop())
         worker.run()
+
+    def _idle(self) -> None:
+        logger.info(
+            "scoring is off: VLM_MODEL_PATH is not set, so photos that pass the validator go "
+            "to review unscored. Set it to a folder of Qwen3-VL weights (README, 'Scoring') "
+            "and restart to score them."
+        )
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        stop.wait()

@@ -32,7 +32,7 @@ READY = "ready"
 REVIEW_QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
     READY: ("Ready for review (scored or not scored)", (Status.SCORED, Status.UNSCORED)),
     **{
-        status.value: (status.label, (status.value,))
+        status.value: (str(status.label), (status.value,))
         for status in (
             Status.SCORED,
             Status.UNSCORED,

@@ -35,7 +35,7 @@ def staff(client: Client) -> Client:
 
 def _unscored(owner: AbstractBaseUser, source: str = "cat_brown.jpg") -> Photo:
     """A photo as ingest leaves it when no scorer is configured."""
-    photo = photo_uploaded(owner=owner, source=source)  # type: ignore[arg-type]
+    photo = photo_uploaded(owner=owner, source=source)
     # The factory's ingest queues for scoring; send it back through the real transition.
     photo_ingest(photo)
     services.photo_reset_for_reprocessing(
@@ -89,8 +89,8 @@ def test_default_review_queue_holds_scored_and_unscored_photos(
 ) -> None:
     settings.SCORING_ENABLED = False
     unscored = _unscored(photographer)
-    scored = make_photo(owner=photographer, status=Status.SCORED, source="skimage:coffee")  # type: ignore[arg-type]
-    make_photo(owner=photographer, status=Status.AWAITING_SCORE, source="skimage:chelsea")  # type: ignore[arg-type]
+    scored = make_photo(owner=photographer, status=Status.SCORED, source="skimage:coffee")
+    make_photo(owner=photographer, status=Status.AWAITING_SCORE, source="skimage:chelsea")
 
     page = staff.get("/admin/gallery/photo/review/").content.decode()
 
@@ -124,7 +124,7 @@ def test_admin_filter_and_dashboard_count_unscored_photos(
     staff: Client, photographer: AbstractBaseUser
 ) -> None:
     photo = _unscored(photographer)
-    make_photo(owner=photographer, status=Status.SCORED, source="skimage:coffee")  # type: ignore[arg-type]
+    make_photo(owner=photographer, status=Status.SCORED, source="skimage:coffee")
 
     listing = staff.get("/admin/gallery/photo/?status__exact=unscored").content.decode()
     assert photo.original_filename in listing

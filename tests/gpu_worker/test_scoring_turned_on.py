@@ -4,26 +4,23 @@ SQLite, and the Procfile's scorer when no model is configured."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
-import uuid
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from gallery.models import Photo, PhotoEvent
 from gpu_worker.scoring import Scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
 from pipeline.services import photo_ingest
+from tests.gallery.factories import photo_uploaded
 from tests.support.celery_worker import wait_until
 from tests.support.paths import PHOTOS, REPO_ROOT
 
@@ -33,22 +30,11 @@ S = Photo.Status
 SOURCES = ("IMG_4120.JPG", "elephants.jpg", "cat_brown.jpg")
 
 
-def _uploaded(owner: AbstractBaseUser, path: Path) -> Photo:
-    content = path.read_bytes()
-    key = default_storage.save(f"originals/{uuid.uuid4().hex}.jpg", ContentFile(content))
-    return Photo.objects.create(
-        owner=owner,
-        original=key,
-        original_filename=path.name,
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-
-
 @pytest.mark.django_db
 def test_backfill_hands_unscored_photos_to_the_worker_which_scores_them(
     tiny_scorer: Scorer, photographer: AbstractBaseUser, settings: Any, tmp_path: Path
 ) -> None:
-    photos = [_uploaded(photographer, PHOTOS / name) for name in SOURCES]
+    photos = [photo_uploaded(owner=photographer, source=name) for name in SOURCES]
     for photo in photos:
         photo_ingest(photo_id=photo.pk, scoring_enabled=False)
     assert {p.status for p in Photo.objects.all()} == {S.UNSCORED}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -10,32 +9,19 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from gallery.models import Photo, PhotoEvent
 from pipeline.selectors import cost_report_get
 from pipeline.services import photo_ingest
-from tests.support.paths import PHOTOS
+from tests.gallery.factories import photo_uploaded
 
 pytestmark = pytest.mark.django_db
 S = Photo.Status
 
 
-def _uploaded(owner: User, path: Path) -> Photo:
-    content = path.read_bytes()
-    key = default_storage.save(f"originals/{uuid.uuid4().hex}.jpg", ContentFile(content))
-    return Photo.objects.create(
-        owner=owner,
-        original=key,
-        original_filename=path.name,
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-
-
 def test_a_passing_photo_goes_to_review_unscored_and_says_why(photographer: User) -> None:
-    photo = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
+    photo = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
 
     photo_ingest(photo_id=photo.pk, scoring_enabled=False)
 
@@ -51,8 +37,8 @@ def test_a_passing_photo_goes_to_review_unscored_and_says_why(photographer: User
 
 
 def test_rejections_and_duplicates_are_unchanged_without_a_scorer(photographer: User) -> None:
-    first = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
-    copy = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
+    first = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
+    copy = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
 
     photo_ingest(photo_id=first.pk, scoring_enabled=False)
     photo_ingest(photo_id=copy.pk, scoring_enabled=False)

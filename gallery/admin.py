@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -70,6 +71,11 @@ class RejectForm(forms.Form):
             raise forms.ValidationError("Give a reason or write a note: the photographer sees it.")
         cleaned["text"] = ": ".join(part for part in (reason, note) if part)
         return cleaned
+
+
+# The admin index is the curator's home: it carries the "scoring is off" banner too (the
+# admin's own admin/index.html comes first in the template search, so it is named here).
+admin.site.index_template = "admin/gallery/index.html"
 
 
 @admin.register(Photo)
@@ -286,6 +292,15 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Re-score (send back to the GPU queue)", permissions=["change"])
     def rescore(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        if not settings.SCORING_ENABLED:
+            # Queued now, they would wait for a scorer that is not there.
+            self.message_user(
+                request,
+                "Nothing was queued: scoring is off (no model configured). Set VLM_MODEL_PATH "
+                "and restart; see the README.",
+                messages.ERROR,
+            )
+            return
         self._rerun(request, queryset, curation_services.photo_rescore, "re-scoring")
 
     def _rerun(
@@ -310,6 +325,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 curation_services.photo_mark_not_duplicate(
                     photo_id=photo_id,
                     curator=request.user,  # type: ignore[arg-type]
+                    scoring_enabled=settings.SCORING_ENABLED,
                 )
                 done += 1
             except curation_services.CurationError as error:

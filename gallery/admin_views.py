@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,7 +26,22 @@ if TYPE_CHECKING:
 
 View = Callable[..., HttpResponse]
 Status = Photo.Status
-REVIEWABLE = (Status.SCORED, Status.AWAITING_SCORE, Status.REJECTED, Status.FAILED)
+READY = "ready"
+# The review queue's choices: the default is everything the pipeline has finished with and kept,
+# scored or not (without a model configured, nothing is ever scored).
+REVIEW_QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    READY: ("Ready for review (scored or not scored)", (Status.SCORED, Status.UNSCORED)),
+    **{
+        status.value: (str(status.label), (status.value,))
+        for status in (
+            Status.SCORED,
+            Status.UNSCORED,
+            Status.AWAITING_SCORE,
+            Status.REJECTED,
+            Status.FAILED,
+        )
+    },
+}
 
 
 def _context(model_admin: PhotoAdmin, request: HttpRequest, title: str) -> dict[str, Any]:
@@ -85,19 +101,19 @@ def review_queue(model_admin: PhotoAdmin) -> View:
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
         _require(model_admin.has_change_permission(request))
-        status = request.GET.get("status") or Status.SCORED
-        if status not in REVIEWABLE:
-            status = Status.SCORED
+        status = request.GET.get("status", "")
+        if status not in REVIEW_QUEUES:
+            status = READY
         flag = request.GET.get("flag") or None
         if flag not in Photo.ValidatorFlag.values:
             flag = None
-        photos = selectors.review_queue(status=status, flag=flag)
+        photos = selectors.review_queue(statuses=REVIEW_QUEUES[status][1], flag=flag)
         placeholder = "00000000-0000-0000-0000-000000000000"
         context = _context(model_admin, request, "Review queue")
         context.update(
             queue=[_queue_item(photo) for photo in photos],
             status=status,
-            statuses=[(s.value, s.label) for s in REVIEWABLE],
+            statuses=[(key, label) for key, (label, _) in REVIEW_QUEUES.items()],
             flag=flag,
             flags=Photo.ValidatorFlag.choices,
             decide_url=reverse("admin:gallery_photo_decide", args=[placeholder]),
@@ -219,6 +235,7 @@ def _apply_group_decision(
             photo = curation_services.photo_mark_not_duplicate(
                 photo_id=by_uid[other].pk,
                 curator=curator,  # type: ignore[arg-type]
+                scoring_enabled=settings.SCORING_ENABLED,
             )
         except curation_services.CurationError as error:
             messages.warning(request, str(error))

@@ -58,12 +58,14 @@ def _reset(photo_id: int, *, to_status: str, cause: str, curator: User) -> bool:
     return True
 
 
-def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
+def photo_mark_not_duplicate(*, photo_id: int, curator: User, scoring_enabled: bool) -> Photo:
     """The curator says this photo is not a duplicate of the one it was matched with. The dedup
     index remembers the pair, so it is never flagged again, and the photo goes on through the
     pipeline as the index now decides (see pipeline.services.photo_mark_not_duplicate)."""
     try:
-        return pipeline_services.photo_mark_not_duplicate(photo_id=photo_id, curator=curator)
+        return pipeline_services.photo_mark_not_duplicate(
+            photo_id=photo_id, curator=curator, scoring_enabled=scoring_enabled
+        )
     except pipeline_services.NotADuplicate as error:
         raise CurationError(str(error)) from error
 

@@ -33,6 +33,9 @@ class Photo(models.Model):
         # The RAW or JPEG twin of a frame already in the pipeline: one frame is scored once.
         PAIRED = "paired", "Paired with its RAW/JPEG twin"
         SCORED = "scored", "Scored"
+        # Passed the validator while no scorer was configured: reviewable now, scored later by
+        # `backfill --stage score`.
+        UNSCORED = "unscored", "Ready for review — not scored (no model configured)"
         REJECTED = "rejected", "Rejected"
         APPROVED = "approved", "Approved"
         FAILED = "failed", "Failed"

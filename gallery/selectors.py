@@ -258,10 +258,12 @@ def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(*, status: str, flag: str | None = None, limit: int = 200) -> QuerySet[Photo]:
-    """Photos in `status` that no curator has decided yet, oldest first; only those carrying
-    the validator flag `flag` when one is given."""
-    photos = Photo.objects.filter(status=status, curator_decision="")
+def review_queue(
+    *, statuses: Sequence[str], flag: str | None = None, limit: int = 200
+) -> QuerySet[Photo]:
+    """Photos in any of `statuses` that no curator has decided yet, oldest first; only those
+    carrying the validator flag `flag` when one is given."""
+    photos = Photo.objects.filter(status__in=statuses, curator_decision="")
     if flag:
         photos = photos.filter(photo_flag_q([flag]))
     return photos.select_related("owner").order_by("created_at", "id")[:limit]

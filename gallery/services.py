@@ -21,6 +21,10 @@ from pipeline.core.sniff import sniff_format
 logger = logging.getLogger(__name__)
 
 INGEST_TASK_NAME = "pipeline.ingest_photo"
+UNSCORED_DETAIL = (
+    "Passed the validator. Not scored: no model is configured (VLM_MODEL_PATH is empty). "
+    "Once it is, `manage.py backfill --stage score` scores it."
+)
 Status = Photo.Status
 Reason = Photo.RejectReason
 
@@ -167,6 +171,24 @@ def photo_queue_for_scoring(
         return photo
     return _record_transition(
         photo, to_status=Status.AWAITING_SCORE, cause=cause, event_detail=detail
+    )
+
+
+@transaction.atomic
+def photo_mark_unscored(
+    *, photo_id: int, cause: str = "validator passed", detail: str = ""
+) -> Photo:
+    """The validator passed the photo and no scorer is configured: it goes to review now rather
+    than wait for a score that would never come. The status label tells the photographer; the
+    how-to for operators goes on the event only."""
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        return photo
+    return _record_transition(
+        photo,
+        to_status=Status.UNSCORED,
+        cause=f"{cause}; no scorer configured",
+        event_detail="; ".join(part for part in (detail, UNSCORED_DETAIL) if part),
     )
 
 

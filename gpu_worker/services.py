@@ -44,7 +44,9 @@ def photo_claim_for_scoring(*, owner: str, limit: int, lease_seconds: float) -> 
 
     On PostgreSQL, SKIP LOCKED lets concurrent workers pass over each other's rows instead of
     queueing behind them. The UPDATE re-checks claimability, so even a database without row
-    locks never hands one photo to two workers.
+    locks never hands one photo to two workers. SQLite (the embedded default) has no row locks:
+    Django drops FOR UPDATE there, and its IMMEDIATE transactions (settings) make whole claims
+    take turns instead.
     """
     with transaction.atomic():
         ids = list(

@@ -99,11 +99,19 @@ class BackfillError(Exception):
     """The run cannot start or cannot go on; the message says what to do."""
 
 
+SCORING_OFF = (
+    "scoring is off (VLM_MODEL_PATH is empty, or SCORING_ENABLED=false): photos sent to the "
+    "scorer would wait for one that is not there. Configure a model (README, 'Scoring') and "
+    "run this again."
+)
+
+
 def _past_validator(row: BackfillRow) -> bool:
-    """Photos the validator passed: scored ones, low scores, and scoring failures (the
-    worker's `photo_mark_unscorable` records them as failed/unreadable)."""
+    """Photos the validator passed: scored ones, low scores, scoring failures (the worker's
+    `photo_mark_unscorable` records them as failed/unreadable), and those that passed while no
+    scorer was configured."""
     return (
-        row.status == Status.SCORED
+        row.status in (Status.SCORED, Status.UNSCORED)
         or (row.status == Status.REJECTED and row.reject_reason == Reason.LOW_SCORE)
         or (row.status == Status.FAILED and row.reject_reason == Reason.UNREADABLE)
     )
@@ -286,6 +294,9 @@ class BackfillOptions:
     stage: Stage
     filters: BackfillFilter
     checkpoint_dir: Path
+    # settings.SCORING_ENABLED: whether a scorer will claim what this run queues, and where
+    # inline re-ingests send the photos that pass.
+    scoring_enabled: bool
     limit: int | None = None
     mode: Mode = Mode.ENQUEUE
     batch_size: int = 500
@@ -330,6 +341,7 @@ class _Worker:
     def __init__(self, options: BackfillOptions) -> None:
         self.stage = options.stage
         self.inline = options.mode is Mode.INLINE
+        self.scoring_enabled = options.scoring_enabled
 
     def __call__(self, photo_id: int) -> _Done:
         try:
@@ -350,7 +362,7 @@ class _Worker:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
         try:
-            pipeline_services.photo_ingest(photo_id=photo_id)
+            pipeline_services.photo_ingest(photo_id=photo_id, scoring_enabled=self.scoring_enabled)
         except Photo.DoesNotExist:
             raise
         except Exception as error:
@@ -447,6 +459,8 @@ def backfill_run(
 ) -> BackfillSummary:
     """Run a stage over the selected photos (see the module docstring). Stops between two
     photos when `should_stop()` turns true; the checkpoint and journal then say where."""
+    if options.stage is Stage.SCORE and not options.scoring_enabled:
+        raise BackfillError(SCORING_OFF)
     key = run_key(stage=options.stage, filters=options.filters, limit=options.limit)
     store = CheckpointStore(options.checkpoint_dir, stage=options.stage, key=key)
     checkpoint, resumed = _start(options, store, key)

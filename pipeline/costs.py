@@ -79,6 +79,8 @@ class RecordedUsage:
     original_bytes: int
     # RAW/JPEG twins of a frame that is scored once for both.
     frames_paired: int = 0
+    # Frames the validator passed while no scorer was configured: still to be scored.
+    frames_unscored: int = 0
     # Frames whose validator recorded its own run time, and the sum of those times.
     validator_timed_frames: int = 0
     validator_ms_total: float = 0.0
@@ -97,6 +99,7 @@ class GpuFigures:
     frames_flagged_sent_on: int
     frames_scored: int
     frames_awaiting_gpu: int
+    frames_unscored: int
     gpu_hours_used: float
     gpu_hours_flagged: float
     gpu_cost_used_usd: float
@@ -160,6 +163,7 @@ class CostReport:
             ),
             ("gpu", "frames scored on the GPU", gpu.frames_scored, "frames"),
             ("gpu", "frames awaiting the GPU", gpu.frames_awaiting_gpu, "frames"),
+            ("gpu", "passed but not scored (no model configured)", gpu.frames_unscored, "frames"),
             ("gpu", "measured GPU time per frame", gpu.gpu_seconds_per_frame, "s"),
             ("gpu", "GPU hours used", gpu.gpu_hours_used, "h"),
             ("gpu", "GPU hours used on flagged frames", gpu.gpu_hours_flagged, "h"),
@@ -202,6 +206,7 @@ def _gpu_figures(usage: RecordedUsage, prices: Prices) -> GpuFigures:
         frames_flagged_sent_on=usage.frames_flagged,
         frames_scored=usage.frames_scored,
         frames_awaiting_gpu=usage.frames_awaiting_gpu,
+        frames_unscored=usage.frames_unscored,
         gpu_hours_used=hours_used,
         gpu_hours_flagged=usage.gpu_ms_flagged / _MS_PER_HOUR,
         gpu_cost_used_usd=hours_used * prices.g5_xlarge_per_hour,
@@ -290,6 +295,12 @@ def _assumptions(usage: RecordedUsage, deployment: Deployment) -> tuple[str, ...
     ]
     if usage.frames_scored == 0:
         notes.append("No frame has been scored yet, so GPU time avoided is unknown.")
+    if usage.frames_unscored:
+        notes.append(
+            f"{usage.frames_unscored} frames passed the validator while no scorer was configured; "
+            "they are neither GPU time used nor avoided until `backfill --stage score` sends "
+            "them to the GPU."
+        )
     if usage.validator_timed_frames == 0:
         notes.append("No validator run time is recorded yet, so Lambda and ECS costs are unknown.")
     elif usage.validator_timed_frames < usage.frames_ingested:

@@ -210,13 +210,22 @@ def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
 
 
 def _record_dedup_outcome(
-    photo: Photo, outcome: DedupOutcome, *, cause: str = "validator passed", detail: str = ""
+    photo: Photo,
+    outcome: DedupOutcome,
+    *,
+    scoring_enabled: bool,
+    cause: str = "validator passed",
+    detail: str = "",
 ) -> None:
-    """Move a frame the validator sent on: to scoring, paired, or rejected as a duplicate.
-    `cause` and `detail` describe the validator's verdict on the event that queues it."""
+    """Move a frame the validator sent on: to scoring (or to review unscored when no scorer is
+    configured), paired, or rejected as a duplicate. `cause` and `detail` describe the
+    validator's verdict on the event that moves it."""
     other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
     if outcome.kind is OutcomeKind.ORIGINAL or other is None:
-        gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause=cause, detail=detail)
+        if scoring_enabled:
+            gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause=cause, detail=detail)
+        else:
+            gallery_services.photo_mark_unscored(photo_id=photo.pk, cause=cause, detail=detail)
     elif outcome.kind is OutcomeKind.PAIRED:
         gallery_services.photo_mark_paired(
             photo_id=photo.pk,
@@ -239,8 +248,10 @@ def _record_dedup_outcome(
         )
 
 
-def photo_ingest(*, photo_id: int) -> None:
-    """Run the ingest stage for one uploaded photo: validate, then dedup what passed.
+def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
+    """Run the ingest stage for one uploaded photo: validate, then dedup what passed. An original
+    that passes waits for its score, or goes straight to review as `unscored` when no scorer is
+    configured (`scoring_enabled`, settings.SCORING_ENABLED at the entry point).
 
     Idempotent: a photo that has left `uploaded` (or that a curator decided) is not touched
     again, and a redelivered task that died half way repeats the same writes (fixed preview
@@ -293,6 +304,7 @@ def photo_ingest(*, photo_id: int) -> None:
     _record_dedup_outcome(
         photo,
         judged.dedup or _index(photo, result),
+        scoring_enabled=scoring_enabled,
         cause="validator: borderline, sent on" if borderline else "validator passed",
         detail=_sent_on_detail(result),
     )
@@ -315,7 +327,7 @@ def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
     )
 
 
-def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
+def photo_mark_not_duplicate(*, photo_id: int, curator: User, scoring_enabled: bool) -> Photo:
     """A curator's "not a duplicate": remembered by the index, so the pair never matches again,
     and the photo goes on to scoring (or is paired) as the index now decides."""
     photo = Photo.objects.select_related("duplicate_of").get(pk=photo_id)
@@ -342,7 +354,7 @@ def photo_mark_not_duplicate(*, photo_id: int, curator: User) -> Photo:
             # Not in the index (validated before dedup existed): run the whole ingest again.
             transaction.on_commit(lambda: gallery_services.photo_enqueue_ingest(photo_id=photo_id))
         else:
-            _record_dedup_outcome(photo, outcome)
+            _record_dedup_outcome(photo, outcome, scoring_enabled=scoring_enabled)
     photo.refresh_from_db()
     return photo
 

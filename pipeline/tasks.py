@@ -41,7 +41,7 @@ def _retry_delay(retries: int) -> int:
 )  # type: ignore[untyped-decorator]  # celery ships no type hints
 def ingest_photo(self: Task, photo_id: int) -> None:
     try:
-        services.photo_ingest(photo_id=photo_id)
+        services.photo_ingest(photo_id=photo_id, scoring_enabled=settings.SCORING_ENABLED)
     except Photo.DoesNotExist:
         logger.warning("photo %s no longer exists; nothing to ingest", photo_id)
     except SoftTimeLimitExceeded:

@@ -56,6 +56,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gallery.context_processors.scoring",
             ],
         },
     },
@@ -218,6 +219,11 @@ THUMBNAIL_LONG_EDGE = 400
 
 # GPU worker (gpu_worker/conf.py documents each). The model is read from a local directory only.
 VLM_MODEL_PATH = env.str("VLM_MODEL_PATH", default="")
+# Whether photos that pass the validator wait for a VLM score. Off, they go straight to review as
+# `unscored`; `backfill --stage score` sends them to the scorer once it is on. Locally a scorer
+# exists exactly when weights are configured; production overrides this (its GPU fleet, not the
+# web and Celery hosts, holds the weights).
+SCORING_ENABLED = env.bool("SCORING_ENABLED", default=bool(VLM_MODEL_PATH))
 VLM_MODEL_ID = env.str("VLM_MODEL_ID", default="")
 VLM_BACKEND = env.str("VLM_BACKEND", default="auto")
 VLM_DEVICE = env.str("VLM_DEVICE", default="auto")

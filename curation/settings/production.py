@@ -18,3 +18,5 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The GPU fleet scores on its own hosts; the web and Celery tasks here never hold the weights.
+SCORING_ENABLED = env.bool("SCORING_ENABLED", default=True)

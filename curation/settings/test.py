@@ -15,4 +15,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
+# Production-like: passing photos wait for the scorer. Tests of the embedded default turn it off.
+SCORING_ENABLED = env.bool("SCORING_ENABLED", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

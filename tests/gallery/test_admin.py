@@ -343,10 +343,14 @@ def test_not_a_duplicate_without_a_preview_goes_back_to_ingest(
         duplicate_of_id=original.pk,
     )
     with django_capture_on_commit_callbacks() as enqueued:
-        curation_services.photo_mark_not_duplicate(photo_id=copy.pk, curator=curator)
+        curation_services.photo_mark_not_duplicate(
+            photo_id=copy.pk, curator=curator, scoring_enabled=True
+        )
     copy.refresh_from_db()
     assert (copy.status, copy.duplicate_of) == (Status.UPLOADED, None)
     assert len(enqueued) == 1
 
     with pytest.raises(curation_services.CurationError, match="not marked as a duplicate"):
-        curation_services.photo_mark_not_duplicate(photo_id=original.pk, curator=curator)
+        curation_services.photo_mark_not_duplicate(
+            photo_id=original.pk, curator=curator, scoring_enabled=True
+        )

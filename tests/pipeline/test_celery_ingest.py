@@ -57,3 +57,18 @@ def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> No
     assert again.reject_reason == Photo.RejectReason.DUPLICATE
     assert again.duplicate_of_id == elephants.pk
     assert [e.to_status for e in again.events.all()] == ["uploaded", "rejected"]
+
+
+def test_without_a_scorer_the_worker_sends_a_passing_upload_to_review(api: APIClient) -> None:
+    purge_broker(settings.CELERY_BROKER_URL)
+    upload = SimpleUploadedFile("elephants.jpg", (PHOTOS / "elephants.jpg").read_bytes())
+    # The worker process reads SCORING_ENABLED from its environment, as `make run`'s does.
+    with celery_worker(extra_env={"SCORING_ENABLED": "false"}):
+        response = api.post("/api/photos/", {"files": [upload]}, format="multipart")
+        assert response.status_code == 201, response.json()
+        photo = Photo.objects.get()
+        wait_until(lambda: _final(photo), what="the upload to leave 'uploaded'")
+
+    assert photo.status == Photo.Status.UNSCORED
+    assert photo.preview.name
+    assert [e.to_status for e in photo.events.all()] == ["uploaded", "unscored"]

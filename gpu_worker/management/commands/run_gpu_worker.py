@@ -18,6 +18,11 @@ from gpu_worker.conf import lease_owner, scorer_config, setting_float, setting_i
 from gpu_worker.scoring import BACKENDS, ModelDirectoryError, load_scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
 
+NO_TORCH = (
+    "scoring needs PyTorch and transformers, which `make run` does not install: "
+    "run `.venv/bin/pip install -r requirements/vlm.txt` and start again"
+)
+
 
 class Command(BaseCommand):
     help = "Score photos awaiting a VLM score, in leased batches, until SIGTERM."
@@ -53,6 +58,8 @@ class Command(BaseCommand):
             scorer = load_scorer(config, backend=options["backend"] or setting_str("VLM_BACKEND"))
         except ModelDirectoryError as exc:
             raise CommandError(str(exc)) from exc
+        except ImportError as exc:
+            raise CommandError(f"{NO_TORCH} ({exc})") from exc
 
         def pick(option: str, setting: float) -> float:
             return setting if options[option] is None else options[option]

@@ -241,6 +241,7 @@ class Command(BaseCommand):
                         stage=stage,
                         filters=filters,
                         checkpoint_dir=checkpoint_dir,
+                        scoring_enabled=settings.SCORING_ENABLED,
                         limit=limit,
                         mode=Mode.INLINE if options["inline"] else Mode.ENQUEUE,
                         batch_size=options["batch_size"],

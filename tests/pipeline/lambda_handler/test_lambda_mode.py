@@ -130,7 +130,7 @@ def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
     )
     handle_event(s3_event(record), runtime)
 
-    photo_ingest(photo_id=photo.pk)
+    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
 
     photo.refresh_from_db()
     in_process = validate(data, Thresholds(), filename="beach.jpg")
@@ -158,7 +158,7 @@ def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
         size_bytes=len(data),
     )
 
-    photo_ingest(photo_id=photo.pk)
+    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
 
     photo.refresh_from_db()
     assert photo.status == "failed"

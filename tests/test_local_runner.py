@@ -1,0 +1,35 @@
+"""`make run`'s runner: which processes a newcomer gets. The run itself, from a fresh clone, is
+`make smoke`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import Settings
+
+from curation import local_runner
+
+
+def _names(port: int = 8123) -> list[str]:
+    return [child.name for child in local_runner._children("127.0.0.1", port)]
+
+
+def test_without_a_model_make_run_starts_no_scorer(settings: Settings) -> None:
+    settings.VLM_MODEL_PATH = ""
+    assert _names() == ["web", "worker"]
+
+
+def test_with_a_model_make_run_also_starts_the_scoring_loop(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.VLM_MODEL_PATH = str(tmp_path)
+    children = {child.name: child for child in local_runner._children("127.0.0.1", 8123)}
+    assert list(children) == ["web", "worker", "scorer"]
+    assert children["scorer"].argv[-1] == "run_gpu_worker"
+    # Only the web server ends the run; a worker or scorer that dies is restarted.
+    assert [name for name, child in children.items() if child.essential] == ["web"]
+
+
+def test_the_web_server_listens_where_asked(settings: Settings) -> None:
+    web = local_runner._children("0.0.0.0", 9001)[0]
+    assert web.argv[-2:] == ["0.0.0.0:9001", "--noreload"]

@@ -119,7 +119,12 @@ def _banner(base: str) -> None:
     from django.contrib.auth import get_user_model
 
     python = os.path.relpath(sys.executable)
-    lines = ["", f"  Parjanya is running at {base}/", ""]
+    lines = [
+        "",
+        f"  Parjanya is running at {base}/",
+        f"  Upload at {base}/upload/ and review at {base}/admin/.",
+        "",
+    ]
     if not get_user_model().objects.exists():
         lines += [
             "  Create the first account (a curator, who can also upload and invite photographers):",

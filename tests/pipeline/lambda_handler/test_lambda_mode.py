@@ -192,7 +192,7 @@ def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
         notes=["trailing_data"],
     )
 
-    photo_ingest(photo_id=photo.pk)
+    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
 
     photo.refresh_from_db()
     assert photo.status == "awaiting_score"

@@ -57,8 +57,9 @@ def _free_port() -> int:
 
 
 def _blurred_jpeg() -> bytes:
-    """A real photo defocused far past anything a photographer would keep."""
-    with Image.open(PHOTOS / "elephants.jpg") as image:
+    """A real photo defocused far past anything a photographer would keep. Not the good JPEG's
+    scene: a blurred copy of it is rightly caught as its near-duplicate first."""
+    with Image.open(PHOTOS / "cat_brown.jpg") as image:
         blurred = image.convert("RGB").filter(ImageFilter.GaussianBlur(radius=max(image.size) / 80))
     buffer = io.BytesIO()
     blurred.save(buffer, "JPEG", quality=92)
@@ -83,7 +84,7 @@ def _uploads() -> list[Upload]:
         Upload(
             "canon_eos_6d.dng", (PHOTOS / "canon_eos_6d.dng").read_bytes(), not_rejected, "kept"
         ),
-        Upload("elephants-defocused.jpg", _blurred_jpeg(), blurry, "rejected or flagged as blurry"),
+        Upload("cat-defocused.jpg", _blurred_jpeg(), blurry, "rejected or flagged as blurry"),
         Upload("broken.jpg", good[: len(good) // 3], unreadable, "rejected as unreadable"),
     ]
 

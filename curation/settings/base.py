@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "curation.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "curation.urls"
@@ -219,6 +220,15 @@ GPU_FLEET_IMAGES_PER_INSTANCE_PER_TICK = env.int(
 )
 GPU_FLEET_IDLE_TICKS_TO_MINIMUM = env.int("GPU_FLEET_IDLE_TICKS_TO_MINIMUM", default=5)
 GPU_FLEET_SCALE_IN_AFTER_TICKS = env.int("GPU_FLEET_SCALE_IN_AFTER_TICKS", default=3)
+
+# --- Faults and limits (README "Faults and limits") ----------------------------------------
+# Seconds a client is told to wait (Retry-After) when the database, broker or storage is down.
+UNAVAILABLE_RETRY_AFTER_S = env.int("UNAVAILABLE_RETRY_AFTER_S", default=30)
+# The ingest reconciler (runs inside every Celery worker): every INGEST_RECONCILE_EVERY_S it
+# re-sends the ingest of photos still `uploaded` whose message the broker never took, or took
+# more than INGEST_RECONCILE_AFTER_S ago. 0 turns it off.
+INGEST_RECONCILE_EVERY_S = env.int("INGEST_RECONCILE_EVERY_S", default=60)
+INGEST_RECONCILE_AFTER_S = env.int("INGEST_RECONCILE_AFTER_S", default=300)
 
 LOGGING = {
     "version": 1,

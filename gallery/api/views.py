@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -63,11 +64,17 @@ class PhotoListCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": UploadInput},
-        responses={201: UploadOutput, 207: UploadOutput, 400: UploadOutput, 413: UploadOutput},
+        responses={
+            201: UploadOutput,
+            207: UploadOutput,
+            400: UploadOutput,
+            413: UploadOutput,
+            503: UploadOutput,
+        },
         description=(
             "Upload one or many files in the multipart field `files`. Each file gets its own "
             "result: 201 when all were stored, 207 when some were refused, "
-            "400 or 413 when none was."
+            "400 or 413 when none was, 503 (with Retry-After) when the file store is down."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -78,7 +85,11 @@ class PhotoListCreateApi(APIView):
             {"file": name, "error": "too_large", "detail": f"{name} is larger than the limit."}
             for name in oversized
         ]
+        storage_down = False
         for upload in uploads:
+            if storage_down:
+                errors.append(_storage_unavailable(upload.name))
+                continue
             try:
                 created.append(
                     services.photo_create_from_upload(
@@ -89,12 +100,26 @@ class PhotoListCreateApi(APIView):
                 errors.append(
                     {"file": upload.name, "error": rejected.code, "detail": rejected.message}
                 )
+            except services.StorageUnavailable:
+                storage_down = True
+                errors.append(_storage_unavailable(upload.name))
         if not uploads and not oversized:
             errors.append(
                 {"file": "", "error": "no_files", "detail": "Send files in the `files` field."}
             )
         body = {"created": PhotoOutput(created, many=True).data, "errors": errors}
-        return Response(body, status=_upload_status(created=len(created), errors=errors))
+        response = Response(body, status=_upload_status(created=len(created), errors=errors))
+        if storage_down:
+            response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_S)
+        return response
+
+
+def _storage_unavailable(name: str | None) -> dict[str, Any]:
+    return {
+        "file": name,
+        "error": "storage_unavailable",
+        "detail": f"{name} was not stored: the file store is not answering. Send it again shortly.",
+    }
 
 
 def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
@@ -102,6 +127,8 @@ def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
         return status.HTTP_201_CREATED
     if created:
         return status.HTTP_207_MULTI_STATUS
+    if any(error["error"] == "storage_unavailable" for error in errors):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
     if all(error["error"] == "too_large" for error in errors):
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     return status.HTTP_400_BAD_REQUEST

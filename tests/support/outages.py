@@ -6,7 +6,9 @@ import base64
 import json
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
 
 import redis
 from django.db import connection
@@ -22,21 +24,42 @@ def closed_port() -> int:
     return port
 
 
-def _use_broker(url: str) -> None:
+def _use_broker(url: str, options: dict[str, Any]) -> None:
     app.conf.broker_url = app.conf.broker_write_url = url
+    app.conf.broker_transport_options = options
     # Drop pooled connections and producers bound to the previous URL.
     app.amqp._producer_pool = None
     app._pool = None
 
 
 @contextmanager
-def broker_unreachable() -> Iterator[None]:
-    saved = app.conf.broker_url
-    _use_broker(f"redis://127.0.0.1:{closed_port()}/0")
+def _broker(url: str, options: dict[str, Any]) -> Iterator[None]:
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    _use_broker(url, options)
     try:
         yield
     finally:
-        _use_broker(saved)
+        _use_broker(*saved)
+
+
+def broker_unreachable() -> AbstractContextManager[None]:
+    return _broker(f"redis://127.0.0.1:{closed_port()}/0", {})
+
+
+def filesystem_broker(folder: Path) -> AbstractContextManager[None]:
+    """This process sends to kombu's filesystem transport in `folder`, laid out as a worker
+    started with CELERY_BROKER_URL=filesystem:// and CELERY_BROKER_FOLDER=folder reads it."""
+    queue, processed, control = folder / "queue", folder / "processed", folder / "control"
+    for path in (queue, processed, control):
+        path.mkdir(parents=True, exist_ok=True)
+    options = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "control_folder": str(control),
+        "store_processed": False,
+    }
+    return _broker("filesystem://", options)
 
 
 @contextmanager

@@ -49,7 +49,6 @@ class Verdict(StrEnum):
     BORDERLINE = "borderline"
     REJECT = "reject"
 
-
 # The measuring copy for exposure and hashes has at least this long edge: enough pixels for area
 # fractions, and close enough to the full-resolution image that the hashes agree with it.
 _SMALL_LONG_EDGE: Final = 512

@@ -229,6 +229,11 @@ UNAVAILABLE_RETRY_AFTER_S = env.int("UNAVAILABLE_RETRY_AFTER_S", default=30)
 # more than INGEST_RECONCILE_AFTER_S ago. 0 turns it off.
 INGEST_RECONCILE_EVERY_S = env.int("INGEST_RECONCILE_EVERY_S", default=60)
 INGEST_RECONCILE_AFTER_S = env.int("INGEST_RECONCILE_AFTER_S", default=300)
+# A database host that drops packets must fail a request (503) in seconds, not hang a worker.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT_S", default=5
+    )
 
 LOGGING = {
     "version": 1,

@@ -37,9 +37,12 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
+        # The temporary file's name never carries the client's text: Django would put its
+        # "extension" in it, and a long non-Latin one exceeds the file system's 255 bytes.
         self.file = HashedUpload(
-            self.file_name or "", self.content_type, 0, self.charset, self.content_type_extra
+            "upload", self.content_type, 0, self.charset, self.content_type_extra
         )
+        self.file.name = self.file_name or ""
         self._digest = hashlib.sha256()
         self._head = b""
         self._received = 0

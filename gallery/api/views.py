@@ -10,12 +10,12 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery import selectors, services
+from gallery.api.parsers import NAMELESS, UploadParser
 from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
 from gallery.models import Photo
 from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
@@ -36,7 +36,7 @@ def _oversized_files(request: Request) -> list[str]:
 
 
 class PhotoListCreateApi(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         parameters=[
@@ -87,6 +87,16 @@ class PhotoListCreateApi(APIView):
         ]
         storage_down = False
         for upload in uploads:
+            if upload.name == NAMELESS:
+                errors.append(
+                    {
+                        "file": "",
+                        "error": "bad_name",
+                        "detail": "A file arrived without a usable name (empty, . or ..); "
+                        "rename it and send it again.",
+                    }
+                )
+                continue
             if storage_down:
                 errors.append(_storage_unavailable(upload.name))
                 continue

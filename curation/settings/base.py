@@ -130,7 +130,8 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication that refuses an address after too many wrong tokens (429).
+        "gallery.api.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -229,6 +230,21 @@ UNAVAILABLE_RETRY_AFTER_S = env.int("UNAVAILABLE_RETRY_AFTER_S", default=30)
 # more than INGEST_RECONCILE_AFTER_S ago. 0 turns it off.
 INGEST_RECONCILE_EVERY_S = env.int("INGEST_RECONCILE_EVERY_S", default=60)
 INGEST_RECONCILE_AFTER_S = env.int("INGEST_RECONCILE_AFTER_S", default=300)
+# Throttles (429 with Retry-After): upload requests per photographer, wrong API tokens per client
+# address. Behind a load balancer set TRUSTED_PROXY_COUNT=1 so the address is the client's (from
+# X-Forwarded-For), not the balancer's; 0 uses the socket's address and ignores the header.
+UPLOAD_THROTTLE_RATE = env.str("UPLOAD_THROTTLE_RATE", default="240/minute")
+TOKEN_FAILURE_THROTTLE_RATE = env.str("TOKEN_FAILURE_THROTTLE_RATE", default="20/minute")
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Throttle counts (and login lockouts) must be shared by every web process: a Redis URL in
+# production; the local-memory default is per process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("CACHE_URL")}
+        if env.str("CACHE_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # A database host that drops packets must fail a request (503) in seconds, not hang a worker.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(

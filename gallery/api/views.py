@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from gallery import selectors, services
 from gallery.api.parsers import NAMELESS, UploadParser
 from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
+from gallery.api.throttling import UploadRateThrottle
 from gallery.models import Photo
 from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
 
@@ -37,6 +38,7 @@ def _oversized_files(request: Request) -> list[str]:
 
 class PhotoListCreateApi(APIView):
     parser_classes = [UploadParser]
+    throttle_classes = [UploadRateThrottle]
 
     @extend_schema(
         parameters=[

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything configurable is read from the environment
 through the single `env` object below; see the README's configuration table."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -235,7 +236,24 @@ INGEST_RECONCILE_AFTER_S = env.int("INGEST_RECONCILE_AFTER_S", default=300)
 # X-Forwarded-For), not the balancer's; 0 uses the socket's address and ignores the header.
 UPLOAD_THROTTLE_RATE = env.str("UPLOAD_THROTTLE_RATE", default="240/minute")
 TOKEN_FAILURE_THROTTLE_RATE = env.str("TOKEN_FAILURE_THROTTLE_RATE", default="20/minute")
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# Sign-in attempts (django-axes, records in the database): LOGIN_FAILURE_LIMIT wrong passwords
+# for one account, or from one address, lock that account or address out of signing in for
+# LOGIN_LOCKOUT_S (429 with Retry-After); a right password resets the account's count.
+INSTALLED_APPS = [*INSTALLED_APPS, "axes"]
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "curation.login_limits.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_S", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "curation.login_limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "curation.login_limits.lockout_response"
 # Throttle counts (and login lockouts) must be shared by every web process: a Redis URL in
 # production; the local-memory default is per process.
 CACHES = {

@@ -89,8 +89,9 @@ class Photo(models.Model):
     awaiting_score_since = models.DateTimeField(null=True, blank=True)
     scoring_lease_owner = models.CharField(max_length=100, blank=True)
     scoring_lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # When the broker last accepted this photo's ingest message; empty while none was accepted
-    # (the broker was down). The ingest reconciler re-sends photos still `uploaded` long after.
+    # When the broker last accepted this photo's ingest message (or a reset that sends one
+    # began); empty while none was accepted (the broker was down). The ingest reconciler
+    # re-sends photos still `uploaded` long after.
     ingest_queued_at = models.DateTimeField(null=True, blank=True)
 
     curator_decision = models.CharField(max_length=10, choices=CuratorDecision.choices, blank=True)

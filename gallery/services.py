@@ -331,6 +331,10 @@ def photo_reset_for_reprocessing(*, photo_id: int, to_status: str, cause: str) -
     photo = _lock(photo_id)
     if photo.curator_decision or photo.status == to_status:
         return photo
+    if to_status == Status.UPLOADED:
+        # Its ingest is sent right after this commits: the reconciler waits its usual age
+        # before sending it again (it does if this process dies first).
+        photo.ingest_queued_at = timezone.now()
     return _record_transition(photo, to_status=to_status, cause=cause)
 
 

@@ -76,11 +76,16 @@ def database_unreachable() -> Iterator[None]:
         connection.settings_dict["PORT"] = saved
 
 
-def queued_task_args(broker_url: str, task: str) -> list[list[object]]:
-    """The args of every `task` message waiting in the Redis broker's default queue."""
-    args = []
-    for raw in redis.Redis.from_url(broker_url).lrange("celery", 0, -1):
+def queued_messages(broker_url: str, queue: str = "celery") -> list[tuple[str, list[Any]]]:
+    """(task name, args) of every message waiting on a Redis broker's queue, oldest first."""
+    found = []
+    for raw in reversed(redis.Redis.from_url(broker_url).lrange(queue, 0, -1)):
         message = json.loads(raw)
-        if message["headers"]["task"] == task:
-            args.append(json.loads(base64.b64decode(message["body"]))[0])
-    return args
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        found.append((message["headers"]["task"], args))
+    return found
+
+
+def queued_task_args(broker_url: str, task: str) -> list[list[Any]]:
+    """The args of every `task` message waiting in the broker's default queue."""
+    return [args for name, args in queued_messages(broker_url) if name == task]

@@ -4,7 +4,7 @@ gets a JSON answer, and never costs the other files in the request."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import TooManyFilesSent
@@ -21,7 +21,7 @@ class _KeepsNamelessFiles(DjangoMultiPartParser):
     # Django skips a part whose name sanitises to nothing without reading past its body, so the
     # next part's parse fails and the whole request with it; a placeholder keeps it in step.
     def sanitize_file_name(self, file_name: str) -> str:
-        return super().sanitize_file_name(file_name) or NAMELESS  # type: ignore[no-any-return]
+        return super().sanitize_file_name(file_name) or NAMELESS
 
 
 def too_many_files_error() -> dict[str, Any]:
@@ -45,7 +45,8 @@ class UploadParser(MultiPartParser):
         meta = {**request.META, "CONTENT_TYPE": media_type}
         encoding = context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            parser = _KeepsNamelessFiles(meta, stream, request.upload_handlers, encoding)
+            body = cast(Any, stream)  # the request's body stream, as DRF's own parser passes it
+            parser = _KeepsNamelessFiles(meta, body, request.upload_handlers, encoding)
             data, files = parser.parse()
         except TooManyFilesSent as error:
             raise ParseError({"created": [], "errors": [too_many_files_error()]}) from error

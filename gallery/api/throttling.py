@@ -34,6 +34,9 @@ class _TokenFailures(SimpleRateThrottle):
     """Wrong tokens from one client address, in a sliding window."""
 
     scope = "token_failures"
+    # Set by SimpleRateThrottle.__init__ from the rate; the stubs do not declare them.
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str:
         return str(settings.TOKEN_FAILURE_THROTTLE_RATE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from rest_framework.test import APIClient
 
 from gallery import services
 from gallery.models import Photo
+from gallery.upload_handlers import sweep_stale_upload_files
 from tests.support.celery_worker import purge_broker
 from tests.support.outages import (
     broker_unreachable,
@@ -135,3 +138,37 @@ def test_database_down_api_and_pages_answer_503_not_500(photographer: object) ->
     assert page.status_code == 503
     assert page["Content-Type"].startswith("text/html")
     assert b"try again" in page.content
+
+
+def test_spooled_uploads_are_removed_on_every_path(
+    api: APIClient, settings: Settings, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR = str(spool)
+    settings.UPLOAD_MAX_FILE_BYTES = 100_000
+    big = SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"\0" * 200_000)
+    note = SimpleUploadedFile("note.jpg", b"not a photo")
+    accepted = api.post(
+        "/api/photos/", {"files": [*_files("elephants.jpg"), big, note]}, format="multipart"
+    )
+    assert accepted.status_code == 207
+    assert list(spool.iterdir()) == []
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.MEDIA_ROOT = str(blocker / "media")
+    refused = api.post("/api/photos/", {"files": _files("elephants.jpg")}, format="multipart")
+    assert refused.status_code == 503
+    assert list(spool.iterdir()) == []
+
+
+def test_the_start_up_sweep_removes_only_stale_spooled_uploads(tmp_path: Path) -> None:
+    stale, live = tmp_path / "tmpa1.upload.jpg", tmp_path / "tmpb2.upload.jpg"
+    stale.write_bytes(b"half an upload from a killed process")
+    live.write_bytes(b"an upload in progress in another process")
+    hour_ago = time.time() - 3601
+    os.utime(stale, (hour_ago, hour_ago))
+
+    assert sweep_stale_upload_files(folder=tmp_path, older_than_s=3600) == 1
+    assert list(tmp_path.iterdir()) == [live]
+    assert sweep_stale_upload_files(folder=tmp_path / "absent", older_than_s=3600) == 0

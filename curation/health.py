@@ -77,3 +77,19 @@ def readyz(request: HttpRequest) -> HttpResponse:
     if not ready:
         response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_S)
     return response
+
+
+class HealthCheckMiddleware:
+    """Answers the two probes before anything reads the Host header: a load balancer's health
+    check addresses the task by its private IP, which is not (and should not be) in
+    ALLOWED_HOSTS. First in MIDDLEWARE; the probes reveal nothing but ok/unavailable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz/":
+            return healthz(request)
+        if request.path == "/readyz/":
+            return readyz(request)
+        return self.get_response(request)

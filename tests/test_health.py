@@ -60,3 +60,13 @@ def test_database_down_liveness_stays_up_and_readiness_says_not_ready(media_root
     assert live.status_code == 200
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "unavailable"
+
+
+@pytest.mark.django_db
+def test_probes_answer_a_load_balancer_that_uses_the_private_ip(media_root: Path) -> None:
+    media_root.mkdir()
+    balancer = Client(HTTP_HOST="10.0.3.17")
+    assert balancer.get("/healthz/").status_code == 200
+    assert balancer.get("/readyz/").status_code == 200
+    # Everything else still requires an allowed host.
+    assert balancer.get("/accounts/login/").status_code == 400

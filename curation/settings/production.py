@@ -16,7 +16,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # The load balancer probes over plain HTTP inside the VPC.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=3600)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Faults and limits: static files ------------------------------------------------------------

@@ -12,6 +12,7 @@ application = get_wsgi_application()
 # process (SIGKILL, OOM) left half written.
 from gallery.upload_handlers import sweep_stale_upload_files  # noqa: E402 (needs Django set up)
 
-sweep_stale_upload_files(
-    folder=Path(settings.FILE_UPLOAD_TEMP_DIR), older_than_s=settings.UPLOAD_TEMP_MAX_AGE_S
-)
+if settings.FILE_UPLOAD_TEMP_DIR:
+    sweep_stale_upload_files(
+        folder=Path(settings.FILE_UPLOAD_TEMP_DIR), older_than_s=settings.UPLOAD_TEMP_MAX_AGE_S
+    )

@@ -42,7 +42,8 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
-        Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+        if settings.FILE_UPLOAD_TEMP_DIR:
+            Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
         # The temporary file's name never carries the client's text: Django would put its
         # "extension" in it, and a long non-Latin one exceeds the file system's 255 bytes.
         self.file = HashedUpload(

@@ -265,9 +265,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Uploads spool here (not the shared /tmp), so the web process's start-up sweep can remove what
-# a killed process left half written: files older than UPLOAD_TEMP_MAX_AGE_S.
-FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "upload-tmp"))
+# Set (the web image does), uploads spool in this folder of their own instead of the system's
+# temporary folder, and each web process's start-up sweep removes what a killed process left
+# half written there: files older than UPLOAD_TEMP_MAX_AGE_S.
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
 UPLOAD_TEMP_MAX_AGE_S = env.int("UPLOAD_TEMP_MAX_AGE_S", default=3600)
 # A database host that drops packets must fail a request (503) in seconds, not hang a worker.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

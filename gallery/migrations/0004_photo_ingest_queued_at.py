@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('gallery', '0003_paired_status_scoring_queue'),
+        ("gallery", "0003_paired_status_scoring_queue"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='photo',
-            name='ingest_queued_at',
+            model_name="photo",
+            name="ingest_queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(condition=models.Q(('status', 'uploaded')), fields=['ingest_queued_at', 'created_at'], name='photo_ingest_pending'),
+            model_name="photo",
+            index=models.Index(
+                condition=models.Q(("status", "uploaded")),
+                fields=["ingest_queued_at", "created_at"],
+                name="photo_ingest_pending",
+            ),
         ),
     ]

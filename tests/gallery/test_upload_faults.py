@@ -39,11 +39,14 @@ def _stored(media_root: Path) -> list[Path]:
 
 
 def test_broker_down_keeps_every_upload_and_the_reconciler_sends_them_later(
-    api: APIClient, media_root: Path
+    api: APIClient, media_root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     purge_broker(django_settings.CELERY_BROKER_URL)
     with broker_unreachable():
         response = api.post("/api/photos/", {"files": _files(*PHOTO_NAMES)}, format="multipart")
+    # One failed connection for the whole request; the other files do not wait on the broker.
+    assert sum("broker unavailable" in r.getMessage() for r in caplog.records) == 1
+    assert sum("broker down moments ago" in r.getMessage() for r in caplog.records) == 2
 
     assert response.status_code == 201, response.content
     assert [c["status"] for c in response.json()["created"]] == ["uploaded"] * 3

@@ -14,6 +14,7 @@ import redis
 from django.db import connection
 
 from curation.celery import app
+from gallery import services as gallery_services
 
 
 def closed_port() -> int:
@@ -42,8 +43,14 @@ def _broker(url: str, options: dict[str, Any]) -> Iterator[None]:
         _use_broker(*saved)
 
 
-def broker_unreachable() -> AbstractContextManager[None]:
-    return _broker(f"redis://127.0.0.1:{closed_port()}/0", {})
+@contextmanager
+def broker_unreachable() -> Iterator[None]:
+    with _broker(f"redis://127.0.0.1:{closed_port()}/0", {}):
+        try:
+            yield
+        finally:
+            # The broker is back: this process need not wait out the upload back-off.
+            gallery_services._broker_down_until = 0.0
 
 
 def filesystem_broker(folder: Path) -> AbstractContextManager[None]:

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from curation.health import healthz
+from curation.health import healthz, readyz
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
@@ -13,6 +13,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="password_reset"),
         name="admin_password_reset",
     ),
+    path("readyz/", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/uploads/", include("gallery.api.direct_upload_urls")),

@@ -7,11 +7,15 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import BadRequest
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from gallery.models import Photo
+from gallery.query_params import positive_int
 from gallery.selectors import photo_flag_q
+
+MAX_USER_ID = 2**63 - 1  # BIGINT
 
 
 class ScoreRangeFilter(admin.SimpleListFilter):
@@ -98,7 +102,12 @@ class PhotographerFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> QuerySet[Photo]:
         value = self.value()
-        return queryset.filter(owner_id=int(value)) if value and value.isdigit() else queryset
+        if not value:
+            return queryset
+        owner_id = positive_int(value, maximum=MAX_USER_ID)
+        if owner_id is None:
+            raise BadRequest("The photographer filter takes a user id.")
+        return queryset.filter(owner_id=owner_id)
 
 
 class ValidatorFlagFilter(admin.SimpleListFilter):

@@ -23,3 +23,19 @@ def sanitize_filename(raw: str) -> str:
     if dot and 0 < len(ext) <= 10:
         return stem[: MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
     return name[:MAX_FILENAME_CHARS]
+
+
+# File extensions for the formats whose usual one is not the format's own name.
+_EXTENSIONS = {"jpeg": "jpg", "tiff": "tif"}
+
+
+def download_filename(original_filename: str, *, fmt: str) -> str:
+    """The name an original downloads under: the sanitised stem of the client's name plus the
+    extension of the format its bytes proved, so `evil.jpg<RLO>gpj.exe` or `poly.html` never
+    comes back as a program or a page. Sanitising drops bidirectional controls (they are
+    format characters)."""
+    name = sanitize_filename(original_filename)
+    if not fmt:
+        return name
+    stem = name.rpartition(".")[0].rstrip(" .") or name
+    return f"{stem}.{_EXTENSIONS.get(fmt, fmt)}"

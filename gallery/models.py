@@ -133,6 +133,10 @@ class Photo(models.Model):
     awaiting_score_since = models.DateTimeField(null=True, blank=True)
     scoring_lease_owner = models.CharField(max_length=100, blank=True)
     scoring_lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the broker last accepted this photo's ingest message (or a reset that sends one
+    # began); empty while none was accepted (the broker was down). The ingest reconciler
+    # re-sends photos still `uploaded` long after.
+    ingest_queued_at = models.DateTimeField(null=True, blank=True)
 
     curator_decision = models.CharField(max_length=10, choices=CuratorDecision.choices, blank=True)
     curator_note = models.TextField(blank=True)
@@ -177,6 +181,12 @@ class Photo(models.Model):
                 fields=["awaiting_score_since", "id"],
                 condition=models.Q(status="awaiting_score"),
                 name="photo_scoring_queue",
+            ),
+            # The ingest reconciler's scan: only photos still waiting for their ingest.
+            models.Index(
+                fields=["ingest_queued_at", "created_at"],
+                condition=models.Q(status="uploaded"),
+                name="photo_ingest_pending",
             ),
         ]
 

@@ -87,10 +87,11 @@ def photo_get_for_owner(*, owner: User, uid: str) -> Photo | None:
 
 
 def photo_get_for_viewer(*, user: User | AnonymousUser, uid: str) -> Photo | None:
-    """The photo if this user may see it: its owner, or staff (curators). None otherwise."""
+    """The photo if this user may see it: its owner, or a curator (staff with the
+    `gallery.view_photo` permission). None otherwise."""
     if not user.is_authenticated:
         return None
-    if user.is_staff:
+    if user.is_staff and user.has_perm("gallery.view_photo"):
         return Photo.objects.filter(uid=uid).first()
     return Photo.objects.filter(owner=user, uid=uid).first()
 

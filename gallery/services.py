@@ -4,13 +4,18 @@ the new status and a PhotoEvent with its cause in the same transaction."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from datetime import timedelta
 from urllib.parse import quote
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from curation.celery import app as celery_app
 from gallery.filenames import sanitize_filename
@@ -27,6 +32,16 @@ UNSCORED_DETAIL = (
 )
 Status = Photo.Status
 Reason = Photo.RejectReason
+
+# What a broker that is down or unreachable raises from a send (kombu wraps the client's own
+# connection errors in OperationalError; a refused socket can surface as OSError).
+BROKER_ERRORS = (KombuError, OSError)
+# What a local disk or an S3 endpoint that cannot take a file raises.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+
+class StorageUnavailable(Exception):
+    """The file store could not take an original; nothing of that file was kept."""
 
 
 class UploadRejected(Exception):
@@ -63,7 +78,13 @@ def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
             "(checked by its content, not its name).",
         )
     upload.object_metadata = original_object_metadata(owner_id=owner.pk, filename=filename)
-    key = default_storage.save(original_storage_key(fmt=fmt.value), upload)
+    key = original_storage_key(fmt=fmt.value)
+    try:
+        key = default_storage.save(key, upload)
+    except STORAGE_ERRORS as error:
+        logger.error("storage refused an original: %s", error)
+        _delete_quietly(key)
+        raise StorageUnavailable from error
     try:
         return photo_record_original(
             owner_id=owner.pk,
@@ -75,9 +96,19 @@ def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
             cause="upload",
         )
     except BaseException:
-        # Never leave an original without its row.
-        default_storage.delete(key)
+        # Never leave an original without its row. The ingest is sent only after the commit
+        # and never raises (photo_enqueue_ingest), so a row that exists never lands here.
+        _delete_quietly(key)
         raise
+
+
+def _delete_quietly(key: str) -> None:
+    """Remove a partly or wholly written original whose upload failed; a store that is down
+    for the write may be down for the delete too, and that must not hide the first error."""
+    try:
+        default_storage.delete(key)
+    except STORAGE_ERRORS as error:
+        logger.error("could not remove the unrecorded original %s: %s", key, error)
 
 
 def photo_record_original(
@@ -104,12 +135,70 @@ def photo_record_original(
         PhotoEvent.objects.create(
             photo=photo, from_status="", to_status=Status.UPLOADED, cause=cause, actor_id=owner_id
         )
-        transaction.on_commit(lambda: photo_enqueue_ingest(photo_id=photo.pk))
+        # robust: nothing that happens after the commit may undo the upload it committed.
+        transaction.on_commit(lambda: photo_enqueue_ingest(photo_id=photo.pk), robust=True)
     return photo
 
 
-def photo_enqueue_ingest(*, photo_id: int) -> None:
-    celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+# After a send fails, this process leaves the broker alone for this long: each failed send costs
+# about 0.6 s (a refused connection, with kombu's retries), so a 100-file upload to a dead broker
+# would otherwise outlast the web timeout. The reconciler sends what is skipped.
+BROKER_BACKOFF_S = 10.0
+_broker_down_until = 0.0
+
+
+def photo_enqueue_ingest(*, photo_id: int) -> bool:
+    """Hand the photo's ingest to the broker and note when. A broker that is down is logged,
+    not raised: the photo is safely `uploaded`, and the reconciler sends it once the broker
+    answers again. True when the broker took the message."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        logger.warning("photo %s: broker down moments ago, left to the reconciler", photo_id)
+        return False
+    try:
+        celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+    except BROKER_ERRORS as error:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_S
+        logger.warning("photo %s: broker unavailable, left to the reconciler: %s", photo_id, error)
+        return False
+    Photo.objects.filter(pk=photo_id).update(ingest_queued_at=timezone.now())
+    return True
+
+
+def photo_reconcile_ingest(*, older_than_s: int, limit: int = 500) -> list[int]:
+    """Send the ingest again for photos still `uploaded` whose message the broker never took,
+    or took more than `older_than_s` ago: a broker that was down, a worker killed with the
+    message in hand, a transport that never redelivers (kombu's filesystem broker). Returns the
+    ids sent.
+
+    Idempotent: each photo is marked queued in the transaction that picks it, and rows another
+    reconciler holds are skipped, so one photo is sent once per `older_than_s` however many
+    workers run this. A photo whose first message turns up after all is ingested once; the
+    second message finds it no longer `uploaded`."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_s)
+    stale = Q(ingest_queued_at__lt=cutoff) | Q(ingest_queued_at__isnull=True, created_at__lt=cutoff)
+    with transaction.atomic():
+        photo_ids = list(
+            Photo.objects.select_for_update(skip_locked=True)
+            .filter(stale, status=Status.UPLOADED, curator_decision="")
+            .order_by("id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Photo.objects.filter(pk__in=photo_ids).update(ingest_queued_at=now)
+    sent: list[int] = []
+    for photo_id in photo_ids:
+        try:
+            celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+        except BROKER_ERRORS as error:
+            unsent = photo_ids[len(sent) :]
+            Photo.objects.filter(pk__in=unsent).update(ingest_queued_at=None)
+            logger.warning("reconciler: broker unavailable, %d photos wait: %s", len(unsent), error)
+            break
+        sent.append(photo_id)
+    if sent:
+        logger.info("reconciler: re-sent the ingest of %d photos: %s", len(sent), sent)
+    return sent
 
 
 def _record_transition(
@@ -285,6 +374,10 @@ def photo_reset_for_reprocessing(*, photo_id: int, to_status: str, cause: str) -
     photo = _lock(photo_id)
     if photo.curator_decision or photo.status == to_status:
         return photo
+    if to_status == Status.UPLOADED:
+        # Its ingest is sent right after this commits: the reconciler waits its usual age
+        # before sending it again (it does if this process dies first).
+        photo.ingest_queued_at = timezone.now()
     return _record_transition(photo, to_status=to_status, cause=cause)
 
 

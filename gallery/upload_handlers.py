@@ -8,6 +8,9 @@ hands the services the sha256 and the first bytes (for format sniffing) without 
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +22,8 @@ from django.core.files.uploadhandler import (
 )
 
 from pipeline.core.sniff import SNIFF_BYTES
+
+logger = logging.getLogger(__name__)
 
 
 class HashedUpload(TemporaryUploadedFile):
@@ -37,9 +42,14 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
+        if settings.FILE_UPLOAD_TEMP_DIR:
+            Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+        # The temporary file's name never carries the client's text: Django would put its
+        # "extension" in it, and a long non-Latin one exceeds the file system's 255 bytes.
         self.file = HashedUpload(
-            self.file_name or "", self.content_type, 0, self.charset, self.content_type_extra
+            "upload", self.content_type, 0, self.charset, self.content_type_extra
         )
+        self.file.name = self.file_name or ""
         self._digest = hashlib.sha256()
         self._head = b""
         self._received = 0
@@ -62,3 +72,24 @@ class HashingSizeLimitedUploadHandler(TemporaryFileUploadHandler):
         uploaded.sha256 = self._digest.hexdigest()
         uploaded.head = self._head
         return uploaded
+
+
+def sweep_stale_upload_files(*, folder: Path, older_than_s: float) -> int:
+    """Remove spooled uploads a killed web process left behind: Django deletes them when a
+    request ends, on every path, but a SIGKILL ends no request. Only files older than any live
+    upload may be (`older_than_s`) go, so a sweep in one web process never touches another's
+    upload in progress. Returns how many were removed."""
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another process's sweep got there first
+    if removed:
+        logger.info("removed %d stale upload file(s) from %s", removed, folder)
+    return removed

@@ -20,7 +20,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from gallery import selectors
+from gallery.filenames import download_filename
 from gallery.models import Photo
+from gallery.query_params import MAX_PAGE, positive_int
 
 PAGE_SIZE = 48
 # Score filter choices offered on the gallery page (minimum VLM score).
@@ -46,9 +48,7 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
         min_score=float(min_score) if min_score else None,
         flag=flag,
     )
-    page = selectors.photo_page(
-        photos=photos, number=_page_number(request.GET.get("page")), size=PAGE_SIZE
-    )
+    page = selectors.photo_page(photos=photos, number=_page_number(request), size=PAGE_SIZE)
     filters = "&".join(
         f"{key}={value}"
         for key, value in (("status", status), ("min_score", min_score), ("flag", flag))
@@ -71,8 +71,14 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else 1
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page")
+    if raw is None:
+        return 1
+    number = positive_int(raw, maximum=MAX_PAGE)
+    if number is None:
+        raise Http404("No such page.")
+    return number
 
 
 @login_required
@@ -147,7 +153,11 @@ def photo_file(request: HttpRequest, uid: str, kind: str) -> HttpResponseBase:
     response = FileResponse(
         handle,
         as_attachment=is_original,
-        filename=photo.original_filename if is_original else f"{photo.uid}-{kind}.jpg",
+        filename=(
+            download_filename(photo.original_filename, fmt=photo.format)
+            if is_original
+            else f"{photo.uid}-{kind}.jpg"
+        ),
         content_type=(mimetypes.guess_type(name)[0] or "application/octet-stream"),
     )
     response["Cache-Control"] = "private, max-age=3600"

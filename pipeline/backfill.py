@@ -326,8 +326,8 @@ class BackfillSummary:
 
 @dataclass(frozen=True, slots=True)
 class _Done:
-    """One photo's result. `task` is a Celery task still to send for it, once the batch's
-    status changes are committed (a worker must not see the photo before its reset)."""
+    """One photo's result. `task` is a Celery task still to send for it, once its status change
+    is committed (a worker must not see the photo before its reset)."""
 
     photo_id: int
     outcome: Outcome
@@ -507,7 +507,8 @@ def _left(checkpoint: Checkpoint) -> int | None:
 
 
 class _Batches:
-    """Applies one batch: the database part, then (enqueue mode) the sends, then the record."""
+    """Applies one batch, photo by photo: its database part (and, in enqueue mode, its message
+    right after), then its record in the journal."""
 
     def __init__(
         self,
@@ -547,38 +548,35 @@ class _Batches:
             return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
         return self._one(stage, now)
 
+    def _one_enqueued(self, stage: Stage, photo_id: int) -> _Done:
+        """The photo's reset commits on its own, just before its message is sent: a stop or a
+        kill at any moment leaves at most this one photo reset and unsent (the ingest
+        reconciler re-sends it), never a whole batch waiting in `uploaded`."""
+        with transaction.atomic():
+            # Read the row as it is now, locked: a photo already where the stage sends it
+            # needs only its message (after an outage, that is every photo).
+            current = photo_backfill_lock(ids=[photo_id])
+            done = self._one_locked(stage, photo_id, current.get(photo_id))
+        if done.task is not None and self.send is not None:
+            self.send(done.task, done.photo_id)
+        return done
+
     def apply(self, stage: Stage, rows: list[BackfillRow], should_stop: Callable[[], bool]) -> bool:
-        """Returns True when stopped before the end of the batch."""
-        if self.send is None:
-            # Inline: each photo is its own unit of work, recorded as soon as it is done.
-            for row in rows:
+        """Returns True when stopped before the end of the batch. Each photo is its own unit
+        of work, recorded as soon as it is done, and a stop is honoured before the next one."""
+        for row in rows:
+            if self.send is None:
                 if should_stop():
                     return True
                 self._record(self._one(stage, row))
-            return False
-        # Enqueue: one transaction for the batch's resets (one commit instead of hundreds),
-        # then the messages. A kill before the commit undoes the batch; a kill during the
-        # sends leaves unsent photos unrecorded, and the next attempt sends them (their reset
-        # is then a no-op).
-        stopped = False
-        done: list[_Done] = []
-        with transaction.atomic():
-            # Lock the batch's rows and read them as they are now: a photo already where the
-            # stage sends it needs no status change, only its message (after an outage, that
-            # is every photo), and none can move before the commit.
-            current = photo_backfill_lock(ids=[row.id for row in rows])
-            for row in rows:
-                if should_stop():
-                    stopped = True
-                    break
-                done.append(self._one_locked(stage, row.id, current.get(row.id)))
-        for result in done:
-            if result.outcome is Outcome.PROCESSED:
+                continue
+            if skip_reason(stage, row) is None:
                 self.limiter.wait()
-            if result.task is not None:
-                self.send(result.task, result.photo_id)
-            self._record(result)
-        return stopped
+            # After the wait: a stop asked for while waiting sends nothing more.
+            if should_stop():
+                return True
+            self._record(self._one_enqueued(stage, row.id))
+        return False
 
 
 def _walk(

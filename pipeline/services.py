@@ -209,6 +209,12 @@ def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
     )
 
 
+# In a library shared across photographers (DEDUP_SCOPE=global), what a photographer reads about
+# a match in someone else's photos: neither its file name nor its id.
+SOMEONE_ELSES_COPY = "A copy of this photo is already in the library."
+SOMEONE_ELSES_FRAME = "The same frame is already in the library; that file is scored for both."
+
+
 def _record_dedup_outcome(
     photo: Photo,
     outcome: DedupOutcome,
@@ -219,33 +225,44 @@ def _record_dedup_outcome(
 ) -> None:
     """Move a frame the validator sent on: to scoring (or to review unscored when no scorer is
     configured), paired, or rejected as a duplicate. `cause` and `detail` describe the
-    validator's verdict on the event that moves it."""
+    validator's verdict on the event that moves it on."""
     other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
     if outcome.kind is OutcomeKind.ORIGINAL or other is None:
         if scoring_enabled:
             gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause=cause, detail=detail)
         else:
             gallery_services.photo_mark_unscored(photo_id=photo.pk, cause=cause, detail=detail)
-    elif outcome.kind is OutcomeKind.PAIRED:
+        return
+    own = other.owner_id == photo.owner_id
+    if outcome.kind is OutcomeKind.PAIRED:
         gallery_services.photo_mark_paired(
             photo_id=photo.pk,
             partner_id=other.pk,
-            detail=f"Same frame as {other.original_filename}; that file is scored for both.",
-        )
-    else:
-        identical = bool(photo.sha256) and photo.sha256 == other.sha256
-        gallery_services.photo_reject(
-            photo_id=photo.pk,
-            reason=Photo.RejectReason.DUPLICATE,
             detail=(
-                f"Same file as {other.original_filename}, uploaded earlier."
-                if identical
-                else f"Near-duplicate of {other.original_filename} "
-                f"({outcome.distance} of 64 hash bits differ)."
+                f"Same frame as {other.original_filename}; that file is scored for both."
+                if own
+                else SOMEONE_ELSES_FRAME
             ),
-            cause="exact duplicate" if identical else "near-duplicate",
-            duplicate_of_id=other.pk,
         )
+        return
+    identical = bool(photo.sha256) and photo.sha256 == other.sha256
+    if not own:
+        why = SOMEONE_ELSES_COPY
+    elif identical:
+        why = f"Same file as {other.original_filename}, uploaded earlier."
+    else:
+        why = (
+            f"Near-duplicate of {other.original_filename} "
+            f"({outcome.distance} of 64 hash bits differ)."
+        )
+    gallery_services.photo_reject(
+        photo_id=photo.pk,
+        reason=Photo.RejectReason.DUPLICATE,
+        detail=why,
+        cause="exact duplicate" if identical else "near-duplicate",
+        # Kept for curators (duplicate groups); the API shows it only within one owner.
+        duplicate_of_id=other.pk,
+    )
 
 
 def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:

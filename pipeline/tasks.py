@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import DatabaseError
 
 from gallery.models import Photo
 from pipeline import services
 from pipeline.core.errors import UnreadableImage
+from pipeline.reconciler import IngestReconciler
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +75,24 @@ def regenerate_previews(self: Task, photo_id: int) -> None:
             logger.error("photo %s: gave up rendering previews: %s", photo_id, error)
             return
         raise self.retry(exc=error, countdown=_retry_delay(self.request.retries)) from error
+
+
+_reconciler: IngestReconciler | None = None
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def start_ingest_reconciler(**_: Any) -> None:
+    global _reconciler
+    if settings.INGEST_RECONCILE_EVERY_S <= 0:
+        return
+    _reconciler = IngestReconciler(
+        every_s=settings.INGEST_RECONCILE_EVERY_S,
+        older_than_s=settings.INGEST_RECONCILE_AFTER_S,
+    )
+    _reconciler.start()
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def stop_ingest_reconciler(**_: Any) -> None:
+    if _reconciler is not None:
+        _reconciler.stop()

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything configurable is read from the environment
 through the single `env` object below; see the README's configuration table."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health probes, answered before the Host check (README "Faults and limits").
+    "curation.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -41,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "curation.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "curation.urls"
@@ -146,7 +150,8 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication that refuses an address after too many wrong tokens (429).
+        "gallery.api.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -169,7 +174,7 @@ SPECTACULAR_SETTINGS = {
 # Celery. The embedded default uses kombu's filesystem transport: a real broker that needs no
 # server (measured: ~10x faster than sqla+sqlite, nothing lost or duplicated across processes).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-_broker_dir = VAR_DIR / "broker"
+_broker_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -245,6 +250,57 @@ GPU_FLEET_IMAGES_PER_INSTANCE_PER_TICK = env.int(
 )
 GPU_FLEET_IDLE_TICKS_TO_MINIMUM = env.int("GPU_FLEET_IDLE_TICKS_TO_MINIMUM", default=5)
 GPU_FLEET_SCALE_IN_AFTER_TICKS = env.int("GPU_FLEET_SCALE_IN_AFTER_TICKS", default=3)
+
+# --- Faults and limits (README "Faults and limits") ----------------------------------------
+# Seconds a client is told to wait (Retry-After) when the database, broker or storage is down.
+UNAVAILABLE_RETRY_AFTER_S = env.int("UNAVAILABLE_RETRY_AFTER_S", default=30)
+# The ingest reconciler (runs inside every Celery worker): every INGEST_RECONCILE_EVERY_S it
+# re-sends the ingest of photos still `uploaded` whose message the broker never took, or took
+# more than INGEST_RECONCILE_AFTER_S ago. 0 turns it off.
+INGEST_RECONCILE_EVERY_S = env.int("INGEST_RECONCILE_EVERY_S", default=60)
+INGEST_RECONCILE_AFTER_S = env.int("INGEST_RECONCILE_AFTER_S", default=300)
+# Throttles (429 with Retry-After): upload requests per photographer, wrong API tokens per client
+# address. Behind a load balancer set TRUSTED_PROXY_COUNT=1 so the address is the client's (from
+# X-Forwarded-For), not the balancer's; 0 uses the socket's address and ignores the header.
+UPLOAD_THROTTLE_RATE = env.str("UPLOAD_THROTTLE_RATE", default="240/minute")
+TOKEN_FAILURE_THROTTLE_RATE = env.str("TOKEN_FAILURE_THROTTLE_RATE", default="20/minute")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# Sign-in attempts (django-axes, records in the database): LOGIN_FAILURE_LIMIT wrong passwords
+# for one account, or from one address, lock that account or address out of signing in for
+# LOGIN_LOCKOUT_S (429 with Retry-After); a right password resets the account's count.
+INSTALLED_APPS = [*INSTALLED_APPS, "axes"]
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "curation.login_limits.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_S", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "curation.login_limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "curation.login_limits.lockout_response"
+# Throttle counts (and login lockouts) must be shared by every web process: a Redis URL in
+# production; the local-memory default is per process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("CACHE_URL")}
+        if env.str("CACHE_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Set (the web image does), uploads spool in this folder of their own instead of the system's
+# temporary folder, and each web process's start-up sweep removes what a killed process left
+# half written there: files older than UPLOAD_TEMP_MAX_AGE_S.
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+UPLOAD_TEMP_MAX_AGE_S = env.int("UPLOAD_TEMP_MAX_AGE_S", default=3600)
+# A database host that drops packets must fail a request (503) in seconds, not hang a worker.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT_S", default=5
+    )
 
 LOGGING = {
     "version": 1,

@@ -34,6 +34,13 @@ COPY --chown=app:app gallery/ gallery/
 COPY --chown=app:app pipeline/ pipeline/
 COPY --chown=app:app gpu_worker/ gpu_worker/
 COPY --chown=app:app deploy/docker/entrypoint.py deploy/docker/entrypoint.py
+# Static files into the image (STATIC_ROOT /app/var/static), served by WhiteNoise. The key only
+# satisfies the production settings' check; nothing is signed at build time.
+# Uploads spool in a folder of their own, swept at start-up (README "Faults and limits").
+ENV FILE_UPLOAD_TEMP_DIR=/app/var/upload-tmp
+RUN DJANGO_SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var/upload-tmp \
+    && chown -R app:app /app/var
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

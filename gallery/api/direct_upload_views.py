@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from gallery import direct_upload
 from gallery.api.serializers import PhotoOutput
+from gallery.api.throttling import UploadRateThrottle
 from gallery.api.views import _user
 from gallery.direct_upload import DirectUpload, DirectUploadError, PartUrl, UploadedPart
 
@@ -61,6 +62,8 @@ def _state(upload: DirectUpload) -> dict[str, Any]:
 
 
 class DirectUploadCreateApi(APIView):
+    throttle_classes = [UploadRateThrottle]
+
     class Input(serializers.Serializer[None]):
         filename = serializers.CharField(max_length=1024)
         size = serializers.IntegerField(min_value=0)

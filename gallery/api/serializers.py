@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from gallery.models import FLAG_CODES, NOTE_CODES, Photo
@@ -12,7 +12,7 @@ def _choices(codes: tuple[str, ...]) -> list[tuple[str, str]]:
 
 class PhotoOutput(serializers.ModelSerializer[Photo]):
     id = serializers.UUIDField(source="uid", read_only=True)
-    duplicate_of = serializers.UUIDField(source="duplicate_of.uid", read_only=True, default=None)
+    duplicate_of = serializers.SerializerMethodField()
     verdict = serializers.ChoiceField(
         source="validator_verdict",
         choices=Photo.ValidatorVerdict.choices,
@@ -78,6 +78,15 @@ class PhotoOutput(serializers.ModelSerializer[Photo]):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_duplicate_of(self, photo: Photo) -> str | None:
+        """The photo this one duplicates, when it is the same photographer's: in a library
+        shared across photographers, someone else's photo is never named."""
+        other = photo.duplicate_of
+        if other is None or other.owner_id != photo.owner_id:
+            return None
+        return str(other.uid)
 
 
 class UploadInput(serializers.Serializer[None]):

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery import selectors, services
+from gallery.api.parsers import NAMELESS, UploadParser
 from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
+from gallery.api.throttling import UploadRateThrottle
 from gallery.models import Photo
 from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
 
@@ -35,7 +37,8 @@ def _oversized_files(request: Request) -> list[str]:
 
 
 class PhotoListCreateApi(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
+    throttle_classes = [UploadRateThrottle]
 
     @extend_schema(
         parameters=[
@@ -76,11 +79,17 @@ class PhotoListCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": UploadInput},
-        responses={201: UploadOutput, 207: UploadOutput, 400: UploadOutput, 413: UploadOutput},
+        responses={
+            201: UploadOutput,
+            207: UploadOutput,
+            400: UploadOutput,
+            413: UploadOutput,
+            503: UploadOutput,
+        },
         description=(
             "Upload one or many files in the multipart field `files`. Each file gets its own "
             "result: 201 when all were stored, 207 when some were refused, "
-            "400 or 413 when none was."
+            "400 or 413 when none was, 503 (with Retry-After) when the file store is down."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -91,7 +100,21 @@ class PhotoListCreateApi(APIView):
             {"file": name, "error": "too_large", "detail": f"{name} is larger than the limit."}
             for name in oversized
         ]
+        storage_down = False
         for upload in uploads:
+            if upload.name == NAMELESS:
+                errors.append(
+                    {
+                        "file": "",
+                        "error": "bad_name",
+                        "detail": "A file arrived without a usable name (empty, . or ..); "
+                        "rename it and send it again.",
+                    }
+                )
+                continue
+            if storage_down:
+                errors.append(_storage_unavailable(upload.name))
+                continue
             try:
                 created.append(
                     services.photo_create_from_upload(
@@ -102,12 +125,26 @@ class PhotoListCreateApi(APIView):
                 errors.append(
                     {"file": upload.name, "error": rejected.code, "detail": rejected.message}
                 )
+            except services.StorageUnavailable:
+                storage_down = True
+                errors.append(_storage_unavailable(upload.name))
         if not uploads and not oversized:
             errors.append(
                 {"file": "", "error": "no_files", "detail": "Send files in the `files` field."}
             )
         body = {"created": PhotoOutput(created, many=True).data, "errors": errors}
-        return Response(body, status=_upload_status(created=len(created), errors=errors))
+        response = Response(body, status=_upload_status(created=len(created), errors=errors))
+        if storage_down:
+            response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_S)
+        return response
+
+
+def _storage_unavailable(name: str | None) -> dict[str, Any]:
+    return {
+        "file": name,
+        "error": "storage_unavailable",
+        "detail": f"{name} was not stored: the file store is not answering. Send it again shortly.",
+    }
 
 
 def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
@@ -115,6 +152,8 @@ def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
         return status.HTTP_201_CREATED
     if created:
         return status.HTTP_207_MULTI_STATUS
+    if any(error["error"] == "storage_unavailable" for error in errors):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
     if all(error["error"] == "too_large" for error in errors):
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     return status.HTTP_400_BAD_REQUEST

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.test import Client
 
 from gallery import views
@@ -107,6 +107,7 @@ def test_files_are_served_to_the_owner_and_staff_only(
         assert client.get(f"/photos/{photo.uid}/{kind}").status_code == 404
 
     curator = get_user_model().objects.create_user("minor", password="x", is_staff=True)
+    curator.user_permissions.add(Permission.objects.get(codename="view_photo"))
     client.force_login(curator)
     assert client.get(f"/photos/{photo.uid}/preview").status_code == 200
     assert client.get(f"/photos/{photo.uid}/secrets").status_code == 404

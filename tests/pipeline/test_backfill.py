@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from django.core.management import CommandError, call_command
 from gallery.models import Photo, PhotoEvent
 from pipeline.backfill import RateLimiter
 from tests.support.celery_worker import database_url, wait_until
+from tests.support.outages import queued_messages
 from tests.support.paths import PHOTOS, REPO_ROOT
 
 S = Photo.Status
@@ -77,13 +77,7 @@ def queue() -> Iterator[str]:
 
 def _messages(queue: str) -> list[tuple[str, list[int]]]:
     """(task name, args) of every message waiting on the queue, oldest first."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    found = []
-    for raw in reversed(client.lrange(queue, 0, -1)):
-        message = json.loads(raw)
-        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        found.append((message["headers"]["task"], args))
-    return found
+    return queued_messages(settings.CELERY_BROKER_URL, queue)
 
 
 def _backfill(*args: str, checkpoints: Path) -> str:
@@ -516,3 +510,67 @@ def test_inline_validate_of_flagged_photos_applies_the_new_verdict(
     assert (flagged.status, flagged.validator_verdict) == (S.AWAITING_SCORE, "pass")
     assert flagged.validator_flags == []
     assert (unflagged.status, _backfill_events(unflagged)) == (S.SCORED, 0)
+
+
+def _ingest_queued(queue: str) -> set[int]:
+    return {args[0] for task, args in _messages(queue) if task == "pipeline.ingest_photo"}
+
+
+def _reset_to_uploaded(photos: list[Photo]) -> set[int]:
+    return set(
+        Photo.objects.filter(pk__in=[p.pk for p in photos], status=S.UPLOADED).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_in_enqueue_mode_resets_only_what_it_sent(
+    photographer: AbstractBaseUser, tmp_path: Path, queue: str
+) -> None:
+    photos = [_photo(photographer, S.SCORED) for _ in range(20)]
+    args = ("--stage", "validate", "--queue", queue, "--checkpoint-dir", str(tmp_path))
+    first = subprocess.Popen(
+        _command(*args, "--rate", "2"), cwd=REPO_ROOT, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_until(lambda: bool(_messages(queue)), timeout_s=60, what="the first message")
+    first.send_signal(signal.SIGINT)
+    stdout, stderr = first.communicate(timeout=60)
+
+    assert first.returncode == 130, stdout + stderr
+    assert "interrupted; continue with the same command and --resume" in stderr
+    assert "processed:" in stdout  # the summary is printed before the non-zero exit
+    sent = _ingest_queued(queue)
+    # One batch of 20, yet only the photos whose message went out were reset.
+    assert 0 < len(sent) < len(photos)
+    assert _reset_to_uploaded(photos) == sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_in_enqueue_mode_leaves_nothing_resume_does_not_pick_up(
+    photographer: AbstractBaseUser, tmp_path: Path, queue: str
+) -> None:
+    photos = [_photo(photographer, S.SCORED) for _ in range(20)]
+    args = ("--stage", "validate", "--queue", queue, "--checkpoint-dir", str(tmp_path))
+    first = subprocess.Popen(
+        _command(*args, "--rate", "4"), cwd=REPO_ROOT, env=_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_until(lambda: len(_messages(queue)) >= 2, timeout_s=60, what="two messages")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+
+    sent = _ingest_queued(queue)
+    reset = _reset_to_uploaded(photos)
+    # At most the photo in hand was reset without its message (the reconciler sends it).
+    assert len(reset - sent) <= 1
+    assert len(reset) < len(photos)
+
+    second = subprocess.run(
+        _command(*args, "--resume"), cwd=REPO_ROOT, env=_env(),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _ingest_queued(queue) == {p.pk for p in photos}
+    assert all(_backfill_events(p) == 1 for p in photos)

@@ -13,21 +13,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from tests.support.celery_worker import celery_worker, database_url, purge_broker, wait_until
+from tests.support.celery_worker import (
+    a_backend_waits_for_a_lock,
+    celery_worker,
+    database_url,
+    purge_broker,
+    wait_until,
+)
 from tests.support.paths import PHOTOS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Redis gives an unacknowledged task to another worker after this long.
 VISIBILITY_S = 3
-
-
-def _a_backend_waits_for_a_lock(conn: psycopg.Connection) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s",
-        (conn.info.backend_pid,),
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def test_a_killed_worker_s_ingest_is_redone_once_by_another(api: APIClient) -> None:
@@ -49,7 +47,7 @@ def test_a_killed_worker_s_ingest_is_redone_once_by_another(api: APIClient) -> N
     ):
         holder.execute("SELECT id FROM gallery_photo WHERE id = %s FOR UPDATE", (photo.pk,))
         with celery_worker(extra_env=env, pool="solo") as doomed:
-            wait_until(lambda: _a_backend_waits_for_a_lock(observer), what="the ingest to block")
+            wait_until(lambda: a_backend_waits_for_a_lock(observer), what="the ingest to block")
             doomed.send_signal(signal.SIGKILL)
             doomed.wait()
         holder.rollback()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import redis
 from django.conf import settings
 from django.db import connection
@@ -72,3 +73,12 @@ def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 90, what: st
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def a_backend_waits_for_a_lock(conn: psycopg.Connection) -> bool:
+    """Whether some other PostgreSQL backend is blocked on a lock (a worker held mid-task)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s",
+        (conn.info.backend_pid,),
+    ).fetchone()
+    return bool(row and row[0])

@@ -280,6 +280,8 @@ AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_S", default=900))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
+# Its version banner would open the output of every manage.py command.
+AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "curation.login_limits.client_ip"
 AXES_LOCKOUT_CALLABLE = "curation.login_limits.lockout_response"
 # Throttle counts (and login lockouts) must be shared by every web process: a Redis URL in

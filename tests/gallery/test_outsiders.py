@@ -33,7 +33,7 @@ def test_staff_without_the_view_permission_get_no_file(client: Client, photograp
 
 def _ingested(owner: User, filename: str) -> Photo:
     photo = photo_uploaded(owner=owner, source="elephants.jpg", filename=filename)
-    photo_ingest(photo_id=photo.pk)
+    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
     photo.refresh_from_db()
     return photo
 

@@ -1,0 +1,144 @@
+"""Damage that a JPEG decoder papers over, and data hidden after the image.
+
+libjpeg decodes a file whose scan data is damaged without complaint to Pillow: it warns (Pillow
+drops the warning), fills what it cannot decode with mid-grey, and carries on. Such a frame
+would be measured as sharp and well exposed. Two kinds of evidence are checked here, both cheap:
+
+- the structure of the scan: restart markers (RST0..RST7) must follow each other in order, as
+  many as the frame's restart interval calls for; a removed or repeated stretch breaks that;
+- the decoded pixels: blocks of exactly mid-grey (128, 128, 128), libjpeg's fill for data it
+  could not decode, covering a stretch of the frame. A camera never records a flat block of that
+  exact value in all three channels across several neighbouring blocks.
+
+Bytes after the end-of-image marker (a second embedded image, or a JPEG+ZIP polyglot) are not
+damage: the image is whole. They are reported so the photo can carry a note.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from PIL import Image
+
+_SOF_MARKERS: Final = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB})
+_SOS: Final = 0xDA
+_DRI: Final = 0xDD
+_EOI: Final = 0xD9
+# Inside entropy-coded data, 0xFF is followed by 0x00 (a stuffed byte), RSTn or 0xFF (fill);
+# anything else is the next marker.
+_NEXT_MARKER: Final = re.compile(rb"\xff(?![\x00\xd0-\xd7\xff])")
+_RESTART: Final = re.compile(rb"\xff[\xd0-\xd7]")
+# Trailing bytes up to this many, all zero or 0xFF, are padding some cameras write: not data.
+_PADDING_SLACK: Final = 4096
+# Grey fill covering at least this share of the frame's blocks, or at least a whole row of
+# blocks, is damage.
+_MIN_GREY_SHARE: Final = 0.002
+_GREY: Final = 128
+
+
+@dataclass(frozen=True)
+class JpegLayout:
+    end: int  # offset just past the end-of-image marker (or the file's length if there is none)
+    trailing_bytes: int  # bytes after `end` that are not padding
+    restart_problem: str  # a plain-words sentence, or "" when the restart markers are sound
+    block_rows: int  # the scale-free block grid of the frame: 8 x 8 pixels per block
+    block_cols: int
+
+
+def _restart_problem(
+    data: bytes, start: int, end: int, interval: int, mcus: int, progressive: bool
+) -> str:
+    indices = [data[m.start() + 1] - 0xD0 for m in _RESTART.finditer(data, start, end)]
+    out_of_order = sum(
+        1 for before, after in itertools.pairwise(indices) if after != (before + 1) % 8
+    )
+    if out_of_order:
+        return (
+            f"The image data is damaged: {out_of_order} of its restart markers are out of "
+            "sequence, so part of the picture is missing or misplaced."
+        )
+    expected = -(-mcus // interval) - 1
+    if not progressive and indices and len(indices) != expected:
+        return (
+            f"The image data is damaged: it holds {len(indices)} restart markers where the "
+            f"picture needs {expected}, so part of it is missing."
+        )
+    return ""
+
+
+def inspect_jpeg(data: bytes) -> JpegLayout:
+    """Walk the JPEG's markers: where the image ends, and whether its restart markers add up."""
+    position, interval, progressive = 2, 0, False
+    width = height = 0
+    mcu_w = mcu_h = 8
+    problem = ""
+    first_scan = True
+    end = len(data)
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == _EOI:
+            end = position + 2
+            break
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        segment = data[position + 4 : position + 2 + length]
+        if marker in _SOF_MARKERS and len(segment) >= 6:
+            progressive = marker in (0xC2, 0xC6, 0xCA)
+            height = int.from_bytes(segment[1:3], "big")
+            width = int.from_bytes(segment[3:5], "big")
+            factors = segment[6 : 6 + 3 * segment[5]]
+            mcu_w = 8 * max((factors[i + 1] >> 4 for i in range(0, len(factors), 3)), default=1)
+            mcu_h = 8 * max((factors[i + 1] & 15 for i in range(0, len(factors), 3)), default=1)
+        elif marker == _DRI and len(segment) >= 2:
+            interval = int.from_bytes(segment[:2], "big")
+        position += 2 + length
+        if marker == _SOS:
+            found = _NEXT_MARKER.search(data, position)
+            scan_end = found.start() if found else len(data)
+            if first_scan and interval and width and height and not problem:
+                mcus = -(-width // mcu_w) * -(-height // mcu_h)
+                problem = _restart_problem(data, position, scan_end, interval, mcus, progressive)
+            first_scan = False
+            position = scan_end
+    tail = data[end:]
+    padding = len(tail) <= _PADDING_SLACK and not tail.strip(b"\x00\xff")
+    return JpegLayout(
+        end=end,
+        trailing_bytes=0 if padding else len(tail),
+        restart_problem=problem,
+        block_rows=-(-height // 8),
+        block_cols=-(-width // 8),
+    )
+
+
+def grey_fill_problem(image: Image.Image, layout: JpegLayout) -> str:
+    """A plain-words sentence if the decoded `image` (RGB, at any DCT scale, stored layout)
+    holds libjpeg's mid-grey fill over a stretch of the frame; "" otherwise."""
+    if layout.block_cols == 0 or layout.block_rows == 0:
+        return ""
+    pixels = np.asarray(image)
+    # One cell per 8 x 8 block of the original: a cell of the decode is `step` pixels square.
+    step = max(1, round(pixels.shape[1] / layout.block_cols))
+    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
+    if rows == 0 or cols == 0:
+        return ""
+    grey = (pixels[: rows * step, : cols * step] == _GREY).all(axis=2)
+    cells = grey.reshape(rows, step, cols, step).all(axis=(1, 3))
+    filled = int(cells.sum())
+    widest_row = int(cells.sum(axis=1).max())
+    if filled < max(_MIN_GREY_SHARE * rows * cols, 4) and widest_row < cols:
+        return ""
+    share = filled / (rows * cols)
+    return (
+        "The image data is damaged: "
+        f"{'part' if share >= 0.005 else 'a small part'} of the picture "
+        f"({max(share, 0.001):.1%} of it) could not be decoded and shows as flat grey."
+    )

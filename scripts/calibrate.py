@@ -91,9 +91,13 @@ class Record:
 
 
 def _code_digest() -> str:
-    """Measurements are cached per version of the code that makes them."""
+    """Measurements are cached per version of the code that makes them. The verdict is replayed
+    from them (validator.judge), so validator.py is left out: changing how validate() measures
+    needs --remeasure."""
     digest = hashlib.sha256()
-    sources = sorted((ROOT / "pipeline" / "core").glob("*.py"))
+    sources = sorted(
+        p for p in (ROOT / "pipeline" / "core").glob("*.py") if p.name != "validator.py"
+    )
     sources += [ROOT / "scripts" / "sharpness_candidates.py"]
     for source in sources:
         digest.update(source.read_bytes())
@@ -137,10 +141,13 @@ def _measure(job: tuple[str, Sample, bool]) -> Record:
     )
 
 
-def _measure_all(jobs: list[tuple[str, Sample, bool]], workers: int) -> list[Record]:
+def _measure_all(
+    jobs: list[tuple[str, Sample, bool]], workers: int, remeasure: bool
+) -> list[Record]:
     digest = _code_digest()
     path = CACHE / f"measures-{digest}.json"
-    cached: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+    fresh = remeasure or not path.exists()
+    cached: dict[str, dict[str, Any]] = {} if fresh else json.loads(path.read_text())
 
     def key(job: tuple[str, Sample, bool]) -> str:
         stat = job[1].path.stat()
@@ -413,8 +420,9 @@ def _report(by_set: dict[str, list[Record]], seconds: float, note: str) -> tuple
     lines += [*_candidates_table(by_set["real"], by_set["derived"]), ""]
     sweeps = (
         ("min_sharpness", [0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.32, 0.34]),
+        ("min_direction_balance", [0.0, 0.05, 0.08, 0.107, 0.13, 0.16]),
         ("min_bright_level", [0.30, 0.35, 0.40, 0.45, 0.50, 0.55]),
-        ("max_highlight_clipped", [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50]),
+        ("max_highlight_clipped", [0.25, 0.28, 0.30, 0.32, 0.35, 0.40, 0.50]),
         ("max_median_luminance", [0.60, 0.70, 0.75, 0.80, 0.85, 0.90]),
     )
     lines += ["## Threshold sweeps (other thresholds at their defaults)", ""]
@@ -431,6 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenes", type=int, default=10, help="synthetic scenes (9 frames each)")
     parser.add_argument("--all-blur-kinds", action="store_true", help="every kind on every photo")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--remeasure", action="store_true", help="ignore cached measurements")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     real = real_samples()
@@ -441,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + [("derived", s, s.group.startswith("blur:")) for s in derived]
         + [("synthetic", s, False) for s in synthetic]
     )
-    records = _measure_all(jobs, args.workers)
+    records = _measure_all(jobs, args.workers, args.remeasure)
     by_set = {name: [r for r in records if r.set == name] for name in FORMATS}
     kinds = "every blur kind" if args.all_blur_kinds else "one blur kind, in turn,"
     note = (

@@ -233,7 +233,8 @@ def _build(sample: Sample, index: int, recipe: str, path: Path) -> None:
         rgb = np.asarray(original.convert("RGB"))
         if kind == "blur":
             name, fraction = argument.split(":")
-            rgb = blur(rgb, BlurKind(name), float(fraction), index)
+            # The kind went in turn with the index: the direction goes with the next digit.
+            rgb = blur(rgb, BlurKind(name), float(fraction), index // len(BlurKind))
         else:
             rgb = shift_ev(rgb, float(argument))
         out = encode_like(rgb, original)

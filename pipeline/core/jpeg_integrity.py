@@ -7,8 +7,14 @@ would be measured as sharp and well exposed. Two kinds of evidence are checked h
 - the structure of the scan: restart markers (RST0..RST7) must follow each other in order, as
   many as the frame's restart interval calls for; a removed or repeated stretch breaks that;
 - the decoded pixels: blocks of exactly mid-grey (128, 128, 128), libjpeg's fill for data it
-  could not decode, covering a stretch of the frame. A camera never records a flat block of that
-  exact value in all three channels across several neighbouring blocks.
+  could not decode, covering a stretch of the frame (a camera never records a flat block of that
+  exact value in all three channels across several neighbouring blocks); or, when the scan data
+  ends in a run of zero bytes, a frame whose last rows of blocks are all one exact colour, which
+  is what padding after cut-short scan data decodes to.
+
+Bit flips that leave the data decodable (the Huffman code resynchronises) shift colours in a
+band but leave no such trace; libjpeg's warning about them does not reach Python through Pillow,
+so they are found only when they end in grey fill (docs/calibration.md gives the share).
 
 Bytes after the end-of-image marker (a second embedded image, or a JPEG+ZIP polyglot) are not
 damage: the image is whole. They are reported so the photo can carry a note.
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 _SOF_MARKERS: Final = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB})
@@ -38,6 +45,12 @@ _PADDING_SLACK: Final = 4096
 # blocks, is damage.
 _MIN_GREY_SHARE: Final = 0.002
 _GREY: Final = 128
+# Scan data that ends in this many zero bytes was padded out after it was cut short; its
+# decode ends in rows of blocks all of one exact colour (a black night sky or a blown white one
+# can be that flat too, which is why the zero bytes are required as well).
+_MIN_ZERO_PADDING: Final = 64
+_MIN_FLAT_TAIL_BLOCK_ROWS: Final = 4
+_FLAT_TOLERANCE: Final = 3
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class JpegLayout:
     restart_problem: str  # a plain-words sentence, or "" when the restart markers are sound
     block_rows: int  # the scale-free block grid of the frame: 8 x 8 pixels per block
     block_cols: int
+    padded_scan: bool  # the last scan's data ends in a long run of zero bytes
 
 
 def _restart_problem(
@@ -77,6 +91,7 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
     mcu_w = mcu_h = 8
     problem = ""
     first_scan = True
+    padded = False
     end = len(data)
     while position + 4 <= len(data):
         if data[position] != 0xFF:
@@ -107,6 +122,8 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
                 mcus = -(-width // mcu_w) * -(-height // mcu_h)
                 problem = _restart_problem(data, position, scan_end, interval, mcus, progressive)
             first_scan = False
+            zeros = len(data[position:scan_end]) - len(data[position:scan_end].rstrip(b"\x00"))
+            padded = zeros >= _MIN_ZERO_PADDING
             position = scan_end
     tail = data[end:]
     padding = len(tail) <= _PADDING_SLACK and not tail.strip(b"\x00\xff")
@@ -116,12 +133,14 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
         restart_problem=problem,
         block_rows=-(-height // 8),
         block_cols=-(-width // 8),
+        padded_scan=padded,
     )
 
 
-def grey_fill_problem(image: Image.Image, layout: JpegLayout) -> str:
+def fill_problem(image: Image.Image, layout: JpegLayout) -> str:
     """A plain-words sentence if the decoded `image` (RGB, at any DCT scale, stored layout)
-    holds libjpeg's mid-grey fill over a stretch of the frame; "" otherwise."""
+    holds libjpeg's mid-grey fill over a stretch of the frame, or ends in a flat run of one
+    colour over several rows of blocks (scan data cut short and padded out); "" otherwise."""
     if layout.block_cols == 0 or layout.block_rows == 0:
         return ""
     pixels = np.asarray(image)
@@ -134,11 +153,26 @@ def grey_fill_problem(image: Image.Image, layout: JpegLayout) -> str:
     cells = grey.reshape(rows, step, cols, step).all(axis=(1, 3))
     filled = int(cells.sum())
     widest_row = int(cells.sum(axis=1).max())
-    if filled < max(_MIN_GREY_SHARE * rows * cols, 4) and widest_row < cols:
-        return ""
-    share = filled / (rows * cols)
-    return (
-        "The image data is damaged: "
-        f"{'part' if share >= 0.005 else 'a small part'} of the picture "
-        f"({max(share, 0.001):.1%} of it) could not be decoded and shows as flat grey."
-    )
+    if filled >= max(_MIN_GREY_SHARE * rows * cols, 4) or widest_row == cols:
+        share = filled / (rows * cols)
+        return (
+            "The image data is damaged: "
+            f"{'part' if share >= 0.005 else 'a small part'} of the picture "
+            f"({max(share, 0.001):.1%} of it) could not be decoded and shows as flat grey."
+        )
+    flat_rows = _flat_tail_rows(pixels) if layout.padded_scan else 0
+    if flat_rows >= _MIN_FLAT_TAIL_BLOCK_ROWS * step:
+        return (
+            "The image data is damaged: it was cut short, and the bottom "
+            f"{max(flat_rows / pixels.shape[0], 0.01):.0%} of the picture is one flat colour."
+        )
+    return ""
+
+
+def _flat_tail_rows(pixels: NDArray[np.uint8]) -> int:
+    """How many rows at the bottom of `pixels` (rows, cols, 3) are one colour, to within the
+    IDCT's rounding."""
+    reference = np.median(pixels[-1], axis=0)
+    spread = np.abs(pixels.astype(np.int16) - reference.astype(np.int16)).max(axis=(1, 2))
+    uneven = np.flatnonzero(spread > _FLAT_TOLERANCE)
+    return len(spread) - (int(uneven[-1]) + 1 if len(uneven) else 0)

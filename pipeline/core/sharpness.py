@@ -17,6 +17,13 @@ Noise adds energy at the finest scale and would make a blurred frame look sharp.
 noise floor (the energy of its least detailed tiles, which is all noise) is subtracted from
 every tile at both scales before the ratio is taken.
 
+Motion blur is a box filter along one direction; a box keeps more of the finest scale than a
+defocus disk does, so the ratio falls less. What motion blur does do is unbalance the
+directions: the detail left along the smear is a small share of the detail across it. The
+balance (the weakest direction's fine-scale energy over that of its perpendicular, pooled over
+the examined tiles) is reported beside the score. Strongly oriented scenes (blinds, fences) are
+unbalanced too, so the verdict lets balance alone make a frame borderline, never rejected.
+
 Only the tiles with the most coarse detail are examined (edges and texture, not sky), and the
 score is taken from the best of them: a portrait with a sharp subject and a blurred background
 is judged by its subject.
@@ -52,6 +59,8 @@ class SharpnessMetrics:
     tiles_examined: int
     scale: float  # viewing-scale pixels per original pixel
     noise: float = 0.0  # noise floor at the viewing scale (RMS second difference, 8-bit levels)
+    # Fine-scale detail along the weakest direction over that across it, 0..1 (1: balanced).
+    balance: float = 1.0
 
 
 def viewing_copy(luma: Image.Image) -> Image.Image:
@@ -137,10 +146,17 @@ def measure_sharpness(view: Image.Image, scale: float) -> SharpnessMetrics:
     # motion blur smears one direction only. Pooling the tiles gives every direction edges to
     # measure, where a single tile's straight edge would have none along itself.
     per_direction = fine_signal[best].sum(axis=0) / np.maximum(coarse_signal[best].sum(axis=0), 1.0)
+    pooled = fine_signal[candidates].sum(axis=0)
+    # Pairs of perpendicular directions: horizontal / vertical, and the two diagonals.
+    balance = min(
+        min(pooled[0], pooled[1]) / max(pooled[0], pooled[1], 1e-9),
+        min(pooled[2], pooled[3]) / max(pooled[2], pooled[3], 1e-9),
+    )
     return SharpnessMetrics(
         score=float(per_direction.min()),
         laplacian_variance=float(np.mean(fine[best].sum(axis=1))),
         tiles_examined=len(candidates),
         scale=scale,
         noise=noise,
+        balance=float(balance),
     )

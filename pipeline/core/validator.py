@@ -26,7 +26,7 @@ from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics, measure_exposure
 from pipeline.core.hashing import dhash, phash
-from pipeline.core.jpeg_integrity import grey_fill_problem, inspect_jpeg
+from pipeline.core.jpeg_integrity import fill_problem, inspect_jpeg
 from pipeline.core.sharpness import (
     VIEW_LONG_EDGE,
     SharpnessMetrics,
@@ -74,13 +74,17 @@ class Thresholds:
 
     # Spectral ratio of the sharpest regions at the viewing scale (see sharpness.py).
     min_sharpness: float = 0.24
-    sharpness_margin: float = 0.06
+    sharpness_margin: float = 0.08
+    # Possibly soft (camera shake): the weakest direction holds less than this share of the
+    # detail across it. Borderline only: strongly oriented scenes are unbalanced too.
+    min_direction_balance: float = 0.107
     # Underexposed: even the brightest 0.1 % of the frame is darker than this.
     min_bright_level: float = 0.40
     bright_level_margin: float = 0.10
-    # Overexposed (blown): at least this share of the frame clipped white, and its median tone
-    # above max_median_luminance.
-    max_highlight_clipped: float = 0.30
+    # Overexposed (blown): at least this share of the frame clipped white in some colour channel,
+    # and its median tone above max_median_luminance. Clipping alone, from the margin below
+    # this limit up, makes the frame borderline.
+    max_highlight_clipped: float = 0.32
     highlight_margin: float = 0.15
     max_median_luminance: float = 0.80
     median_margin: float = 0.10
@@ -170,6 +174,9 @@ class ValidationResult:
             FLAG_POSSIBLY_SOFT: (
                 f"Possibly soft: sharpness {sharpness:.2f} is near the "
                 f"{t.min_sharpness:.2f} limit; sent on for scoring."
+                if sharpness < t.min_sharpness + t.sharpness_margin
+                else "Possibly soft: the detail is smeared in one direction, as camera shake "
+                "leaves it; sent on for scoring."
             ),
             FLAG_POSSIBLY_OVEREXPOSED: (
                 f"Possibly overexposed: {_overexposure(exposure)}; sent on for scoring."
@@ -194,8 +201,8 @@ class ValidationResult:
 
 def _overexposure(exposure: ExposureMetrics) -> str:
     return (
-        f"{exposure.highlight_clipped:.0%} of the frame is clipped white, half of it is brighter "
-        f"than {exposure.median_luminance:.0%} and its darkest parts are at "
+        f"{max(exposure.highlight_clipped_rgb):.0%} of the frame is clipped white, half of it is "
+        f"brighter than {exposure.median_luminance:.0%} and its darkest parts are at "
         f"{exposure.dark_level:.0%}"
     )
 
@@ -239,12 +246,18 @@ def judge(
     t = thresholds
     # Falling measures are negated so every check counts up towards its limit.
     soft = _severity(-sharpness.score, -t.min_sharpness, t.sharpness_margin)
+    if sharpness.balance < t.min_direction_balance:
+        soft = _worse(soft, Verdict.BORDERLINE)
     under = _severity(-exposure.bright_level, -t.min_bright_level, t.bright_level_margin)
-    blown = _severity(exposure.highlight_clipped, t.max_highlight_clipped, t.highlight_margin)
+    blown = _severity(
+        max(exposure.highlight_clipped_rgb), t.max_highlight_clipped, t.highlight_margin
+    )
     bright = _severity(exposure.median_luminance, t.max_median_luminance, t.median_margin)
-    # Blown means both: much clipped white *and* most of the frame bright. A blown window
+    # A reject needs both: much clipped white *and* most of the frame bright. A blown window
     # behind a well-exposed subject clips a lot but leaves the median where it was.
-    over = min(blown, bright, key=_ORDER.index)
+    over = Verdict.PASS if blown is Verdict.PASS else Verdict.BORDERLINE
+    if blown is Verdict.REJECT and bright is Verdict.REJECT:
+        over = Verdict.REJECT
     if exposure.dark_level >= t.max_dark_level:
         over = _worse(over, Verdict.BORDERLINE)
     checks = (
@@ -324,7 +337,7 @@ def _validate(
     if decoded.format is ImageFormat.JPEG:
         mark = time.perf_counter()
         layout = inspect_jpeg(payload)
-        problem = layout.restart_problem or grey_fill_problem(decoded.image, layout)
+        problem = layout.restart_problem or fill_problem(decoded.image, layout)
         if problem:
             raise UnreadableImage(UnreadableReason.CORRUPT, problem, exif=decoded.exif)
         notes = (NOTE_TRAILING_DATA,) if layout.trailing_bytes else ()

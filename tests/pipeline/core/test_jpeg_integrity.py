@@ -33,6 +33,8 @@ def damaged(name: str, kind: str, seed: int = 1) -> bytes:
         # No restart markers here: the decoder runs out of data and fills with grey.
         ("Apple_iPhone_5.jpg", "restart_removed", "flat grey"),
         ("Canon_EOS_1000D.jpg", "truncated_padded", "flat grey"),
+        # Here the zero padding decodes to one flat colour, not grey.
+        ("Sony_DSC-T5.jpg", "truncated_padded", "cut short"),
         ("Kodak_Z1012_IS.jpg", "truncated_padded", "restart markers"),
     ],
 )

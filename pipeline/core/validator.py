@@ -81,10 +81,10 @@ class Thresholds:
     # Underexposed: even the brightest 0.1 % of the frame is darker than this.
     min_bright_level: float = 0.40
     bright_level_margin: float = 0.10
-    # Overexposed (blown): at least this share of the frame clipped white in some colour channel,
-    # and its median tone above max_median_luminance. Clipping alone, from the margin below
-    # this limit up, makes the frame borderline.
-    max_highlight_clipped: float = 0.32
+    # Overexposed (blown): at least this share of the frame clipped white (in two colour
+    # channels: one alone is a saturated colour), and its median tone above max_median_luminance.
+    # Clipping alone, from the margin below this limit up, makes the frame borderline.
+    max_highlight_clipped: float = 0.30
     highlight_margin: float = 0.15
     max_median_luminance: float = 0.80
     median_margin: float = 0.10
@@ -199,9 +199,15 @@ class ValidationResult:
         return " ".join(sentences + [notes[n] for n in self.notes])
 
 
+def _clipped_white(exposure: ExposureMetrics) -> float:
+    """The share of the frame clipped in its second most clipped channel: a proxy for clipped
+    white that a saturated red or blue alone does not reach."""
+    return sorted(exposure.highlight_clipped_rgb)[1]
+
+
 def _overexposure(exposure: ExposureMetrics) -> str:
     return (
-        f"{max(exposure.highlight_clipped_rgb):.0%} of the frame is clipped white, half of it is "
+        f"{_clipped_white(exposure):.0%} of the frame is clipped white, half of it is "
         f"brighter than {exposure.median_luminance:.0%} and its darkest parts are at "
         f"{exposure.dark_level:.0%}"
     )
@@ -249,9 +255,7 @@ def judge(
     if sharpness.balance < t.min_direction_balance:
         soft = _worse(soft, Verdict.BORDERLINE)
     under = _severity(-exposure.bright_level, -t.min_bright_level, t.bright_level_margin)
-    blown = _severity(
-        max(exposure.highlight_clipped_rgb), t.max_highlight_clipped, t.highlight_margin
-    )
+    blown = _severity(_clipped_white(exposure), t.max_highlight_clipped, t.highlight_margin)
     bright = _severity(exposure.median_luminance, t.max_median_luminance, t.median_margin)
     # A reject needs both: much clipped white *and* most of the frame bright. A blown window
     # behind a well-exposed subject clips a lot but leaves the median where it was.

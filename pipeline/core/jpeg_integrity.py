@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageChops
 
 _SOF_MARKERS: Final = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB})
 _SOS: Final = 0xDA
@@ -45,6 +46,7 @@ _PADDING_SLACK: Final = 4096
 # blocks, is damage.
 _MIN_GREY_SHARE: Final = 0.002
 _GREY: Final = 128
+_GREY_LUT: Final = [255 if level == _GREY else 0 for level in range(256)]
 # Scan data that ends in this many zero bytes was padded out after it was cut short; its
 # decode ends in rows of blocks all of one exact colour (a black night sky or a blown white one
 # can be that flat too, which is why the zero bytes are required as well).
@@ -122,8 +124,8 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
                 mcus = -(-width // mcu_w) * -(-height // mcu_h)
                 problem = _restart_problem(data, position, scan_end, interval, mcus, progressive)
             first_scan = False
-            zeros = len(data[position:scan_end]) - len(data[position:scan_end].rstrip(b"\x00"))
-            padded = zeros >= _MIN_ZERO_PADDING
+            tail_start = max(position, scan_end - _MIN_ZERO_PADDING)
+            padded = data.count(0, tail_start, scan_end) == _MIN_ZERO_PADDING
             position = scan_end
     tail = data[end:]
     padding = len(tail) <= _PADDING_SLACK and not tail.strip(b"\x00\xff")
@@ -137,36 +139,60 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
     )
 
 
-def fill_problem(image: Image.Image, layout: JpegLayout) -> str:
-    """A plain-words sentence if the decoded `image` (RGB, at any DCT scale, stored layout)
-    holds libjpeg's mid-grey fill over a stretch of the frame, or ends in a flat run of one
-    colour over several rows of blocks (scan data cut short and padded out); "" otherwise."""
+def fill_problem(image: Image.Image, luma: Image.Image, layout: JpegLayout) -> str:
+    """A plain-words sentence if the decoded `image` (RGB, at any DCT scale, stored layout;
+    `luma` is its luminance) holds libjpeg's mid-grey fill over a stretch of the frame, or ends
+    in a flat run of one colour over several rows of blocks (scan data cut short and padded
+    out); "" otherwise."""
     if layout.block_cols == 0 or layout.block_rows == 0:
         return ""
-    pixels = np.asarray(image)
+    width, height = image.size
     # One cell per 8 x 8 block of the original: a cell of the decode is `step` pixels square.
-    step = max(1, round(pixels.shape[1] / layout.block_cols))
-    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
+    step = max(1, round(width / layout.block_cols))
+    rows, cols = height // step, width // step
     if rows == 0 or cols == 0:
         return ""
-    grey = (pixels[: rows * step, : cols * step] == _GREY).all(axis=2)
-    cells = grey.reshape(rows, step, cols, step).all(axis=(1, 3))
+    box = (0, 0, cols * step, rows * step)
+    whole = box == (0, 0, width, height)
+    # Luminance first: mid-grey has luminance 128, and one band costs a third of three. Only
+    # if enough blocks pass is the colour checked.
+    cells = _uniform_blocks([luma if whole else luma.crop(box)], step)
+    if _grey_stretch(cells) and image.mode == "RGB":
+        cells &= _uniform_blocks((image if whole else image.crop(box)).split(), step)
     filled = int(cells.sum())
-    widest_row = int(cells.sum(axis=1).max())
-    if filled >= max(_MIN_GREY_SHARE * rows * cols, 4) or widest_row == cols:
+    if _grey_stretch(cells):
         share = filled / (rows * cols)
         return (
             "The image data is damaged: "
             f"{'part' if share >= 0.005 else 'a small part'} of the picture "
             f"({max(share, 0.001):.1%} of it) could not be decoded and shows as flat grey."
         )
-    flat_rows = _flat_tail_rows(pixels) if layout.padded_scan else 0
+    flat_rows = _flat_tail_rows(np.asarray(image)) if layout.padded_scan else 0
     if flat_rows >= _MIN_FLAT_TAIL_BLOCK_ROWS * step:
         return (
             "The image data is damaged: it was cut short, and the bottom "
-            f"{max(flat_rows / pixels.shape[0], 0.01):.0%} of the picture is one flat colour."
+            f"{max(flat_rows / height, 0.01):.0%} of the picture is one flat colour."
         )
     return ""
+
+
+def _uniform_blocks(bands: Sequence[Image.Image], step: int) -> NDArray[np.bool_]:
+    """Per block of `step` x `step` pixels: whether every band is exactly mid-grey throughout.
+    In Pillow: 255 where a band is mid-grey, the minimum over bands, then each block's mean,
+    which is 255 only for a block grey throughout (numpy is several times slower here)."""
+    masks = [band.point(_GREY_LUT) for band in bands]
+    mask = masks[0]
+    for other in masks[1:]:
+        mask = ImageChops.darker(mask, other)
+    blocks: NDArray[np.bool_] = np.asarray(mask.reduce(step) if step > 1 else mask) == 255
+    return blocks
+
+
+def _grey_stretch(cells: NDArray[np.bool_]) -> bool:
+    rows, cols = cells.shape
+    return int(cells.sum()) >= max(_MIN_GREY_SHARE * rows * cols, 4) or bool(
+        cells.all(axis=1).any()
+    )
 
 
 def _flat_tail_rows(pixels: NDArray[np.uint8]) -> int:

@@ -338,17 +338,19 @@ def _validate(
     decoded = decode(payload, filename=filename, limits=limits)
     timings = dict(decoded.timings_ms)
     notes: tuple[str, ...] = ()
+    # One luminance copy of the decode serves the damage check and the viewing-scale copy.
+    luma = decoded.image.convert("L")
     if decoded.format is ImageFormat.JPEG:
         mark = time.perf_counter()
         layout = inspect_jpeg(payload)
-        problem = layout.restart_problem or fill_problem(decoded.image, layout)
+        problem = layout.restart_problem or fill_problem(decoded.image, luma, layout)
         if problem:
             raise UnreadableImage(UnreadableReason.CORRUPT, problem, exif=decoded.exif)
         notes = (NOTE_TRAILING_DATA,) if layout.trailing_bytes else ()
         timings["integrity"] = (time.perf_counter() - mark) * 1e3
     try:
         mark = time.perf_counter()
-        view = viewing_copy(decoded.image.convert("L"))
+        view = viewing_copy(luma)
         scale = view.size[0] / max(1, decoded.width if decoded.orientation < 5 else decoded.height)
         sharpness = measure_sharpness(view, scale)
         small = _small_copy(decoded.image)

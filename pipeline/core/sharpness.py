@@ -43,6 +43,7 @@ TILE: Final = 32  # viewing-scale pixels per tile side
 CANDIDATE_FRACTION: Final = 0.08  # share of the tiles examined, the most detailed ones
 MIN_CANDIDATES: Final = 8
 BEST_FRACTION: Final = 0.25  # the score is the mean over this best share of the candidates
+SIGNAL_TO_NOISE: Final = 3.0  # a tile's detail must be this many times the noise floor
 NOISE_PERCENTILE: Final = 10.0  # the coarse noise floor: this percentile of tile energies
 # A tile whose coarse energy (summed over the four directions, after the noise floor) is below
 # this has no detail worth judging: its ratio would measure only noise and JPEG residue.
@@ -159,11 +160,15 @@ def measure_sharpness(view: Image.Image, scale: float) -> SharpnessMetrics:
         .mean(axis=2)
     )
     usable = ((means > 8.0) & (means < 247.0)).ravel()
-    coarse_signal = np.maximum(coarse - _noise_floor(coarse, usable), 0.0)
+    coarse_floor = _noise_floor(coarse, usable)
+    coarse_signal = np.maximum(coarse - coarse_floor, 0.0)
     detail = coarse_signal.sum(axis=1)
     count = max(MIN_CANDIDATES, round(len(detail) * CANDIDATE_FRACTION))
     candidates = np.argsort(detail)[::-1][:count]
-    candidates = candidates[detail[candidates] >= _MIN_COARSE_ENERGY]
+    # Detail must stand clear of the noise: ranking tiles by energy alone would pick, in a noisy
+    # blurred frame, the tiles where the noise happens to be strongest.
+    enough = max(_MIN_COARSE_ENERGY, SIGNAL_TO_NOISE * float(coarse_floor.sum()))
+    candidates = candidates[detail[candidates] >= enough]
     # The fine scale costs four times the coarse one, so it is measured only where it is used:
     # on the candidates, and on the least detailed usable tiles, whose energy is the noise floor.
     flat = np.flatnonzero(usable)

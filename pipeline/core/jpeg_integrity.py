@@ -118,8 +118,14 @@ def inspect_jpeg(data: bytes) -> JpegLayout:
             interval = int.from_bytes(segment[:2], "big")
         position += 2 + length
         if marker == _SOS:
-            found = _NEXT_MARKER.search(data, position)
-            scan_end = found.start() if found else len(data)
+            if not progressive and not interval and data.endswith(b"\xff\xd9"):
+                # The common camera file: one scan, no restart markers, the end-of-image marker
+                # last. Scanning megabytes of entropy data for the next marker is then needless
+                # (a second image appended whole would go unnoted: it ends the same way).
+                scan_end = len(data) - 2
+            else:
+                found = _NEXT_MARKER.search(data, position)
+                scan_end = found.start() if found else len(data)
             if first_scan and interval and width and height and not problem:
                 mcus = -(-width // mcu_w) * -(-height // mcu_h)
                 problem = _restart_problem(data, position, scan_end, interval, mcus, progressive)

@@ -1,9 +1,10 @@
 """Turn upload bytes into one RGB image at the analysis scale, plus metadata.
 
-One decode serves every measure. For large frames the analysis scale is half the original
-resolution: blur of one pixel at full resolution is still visible there, while JPEG's DCT
-scaling makes that decode cost little more than the 1/8 thumbnail decode. Exposure, hashes and
-previews are derived from this same image, never from a second decode.
+One decode serves every measure. The caller says how long an edge it needs (the viewing-scale
+copy sharpness is judged on, and the largest preview); a JPEG is decoded at the smallest DCT
+scale (1/1, 1/2, 1/4 or 1/8) that still gives that, which costs little more than the 1/8
+thumbnail decode. Exposure, hashes and previews are derived from this same image, never from a
+second decode.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from pipeline.core.exif import (
 from pipeline.core.sniff import RAW_FORMATS, SNIFF_BYTES, ImageFormat, sniff_format
 
 pillow_heif.register_heif_opener()
-
-# Frames whose long edge is at least this are analysed at half resolution; smaller ones at full.
-HALF_SCALE_MIN_LONG_EDGE: Final = 2048
 
 # A RAW container whose size allows less than a quarter of a bit per sensor pixel cannot hold
 # the sensor data, however it is compressed: its pixels were stripped.
@@ -67,6 +65,8 @@ _TRANSPOSE_FOR_ORIENTATION: Final = {
 class DecodeLimits:
     max_pixels: int
     min_preview_long_edge: int
+    # The decode keeps at least this long an edge (or the full size, if that is smaller).
+    min_long_edge: int
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,21 @@ def _displayed_size(width: int, height: int, orientation: int) -> tuple[int, int
 
 def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
     if width <= 0 or height <= 0:
-        raise UnreadableImage(UnreadableReason.CORRUPT, f"image claims {width}x{height} pixels")
-    if width * height > limits.max_pixels:
         raise UnreadableImage(
-            UnreadableReason.TOO_LARGE,
-            f"{width}x{height} is over the {limits.max_pixels} pixel limit",
+            UnreadableReason.CORRUPT,
+            f"The file says its picture is {width} x {height} pixels, which no picture can be.",
         )
+    if width * height > limits.max_pixels:
+        raise UnreadableImage(UnreadableReason.TOO_LARGE, _too_large(width * height, limits))
 
 
-def _analysis_factor(width: int, height: int) -> int:
-    return 2 if max(width, height) >= HALF_SCALE_MIN_LONG_EDGE else 1
+def _analysis_factor(width: int, height: int, limits: DecodeLimits) -> int:
+    """The largest reduction (a power of two, at most 8: JPEG's DCT scales) that keeps the long
+    edge at least `limits.min_long_edge`."""
+    factor = 1
+    while factor < 8 and max(width, height) // (factor * 2) >= limits.min_long_edge:
+        factor *= 2
+    return factor
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:
@@ -114,17 +119,39 @@ def _as_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _failure(error: Exception) -> UnreadableImage:
+def _too_large(pixels: int, limits: DecodeLimits) -> str:
+    return (
+        f"The picture has {pixels / 1e6:,.0f} megapixels, more than the "
+        f"{limits.max_pixels / 1e6:,.0f}-megapixel limit."
+    )
+
+
+def _failure(error: Exception, fmt: ImageFormat | None = None) -> UnreadableImage:
+    """The decoder's exception as a reason with a sentence for people. The decoder's own message
+    (which may hold a Python repr or a path) only decides which reason it is."""
     if isinstance(error, UnreadableImage):
         return error
+    kind = f"{fmt.value.upper()} " if fmt is not None else ""
     if isinstance(error, Image.DecompressionBombError):
-        return UnreadableImage(UnreadableReason.TOO_LARGE, str(error))
+        return UnreadableImage(
+            UnreadableReason.TOO_LARGE,
+            f"The {kind}file declares a picture too large to decode safely.",
+        )
     if isinstance(error, MemoryError):
-        return UnreadableImage(UnreadableReason.TOO_LARGE, "not enough memory to decode")
-    message = str(error) or type(error).__name__
-    if isinstance(error, EOFError) or "truncated" in message or "end of file" in message.lower():
-        return UnreadableImage(UnreadableReason.TRUNCATED, message)
-    return UnreadableImage(UnreadableReason.CORRUPT, message)
+        return UnreadableImage(
+            UnreadableReason.TOO_LARGE, "There was not enough memory to decode the picture."
+        )
+    message = str(error).lower()
+    if isinstance(error, EOFError) or "truncated" in message or "end of file" in message:
+        return UnreadableImage(
+            UnreadableReason.TRUNCATED,
+            f"The {kind}file ends before its picture does: it was cut short, perhaps by an "
+            "interrupted upload or copy.",
+        )
+    return UnreadableImage(
+        UnreadableReason.CORRUPT,
+        f"The {kind}file is damaged: its picture data could not be decoded.",
+    )
 
 
 def _open_pillow(data: bytes, fmt: ImageFormat) -> Image.Image:
@@ -141,7 +168,7 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
     _check_pixels(width, height, limits)
     exif = exif_from_pillow(image.getexif())
     opened = time.perf_counter()
-    factor = _analysis_factor(width, height)
+    factor = _analysis_factor(width, height, limits)
     if fmt is ImageFormat.JPEG and factor > 1:
         # libjpeg scales in the DCT domain while decoding: half the size for a fraction of the work.
         image.draft("RGB", (-(-width // factor), -(-height // factor)))
@@ -150,7 +177,7 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
     except Exception as error:
         # Decoders raise many types for bad input (OSError, SyntaxError, ValueError, ...): every
         # one of them means the same to the caller, an unreadable upload.
-        failure = _failure(error)
+        failure = _failure(error, fmt)
         failure.exif = exif
         raise failure from error
     orientation = exif.orientation or 1
@@ -216,7 +243,7 @@ def _decode_raw(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:
         return _decode_raw_pixels(data, fmt, limits, exif, started)
     except Exception as error:
         # LibRaw and Pillow (for the preview) fail in many ways; all mean "unreadable".
-        failure = _failure(error)
+        failure = _failure(error, fmt)
         if failure.exif is None:
             failure.exif = exif
         raise failure from error
@@ -233,16 +260,23 @@ def _decode_raw_pixels(
             if len(data) < _RAW_STUB_BYTES:
                 raise UnreadableImage(
                     UnreadableReason.NO_SENSOR_DATA,
-                    f"{fmt.value} container of {len(data)} bytes holds no image LibRaw can open",
+                    f"The {fmt.value.upper()} file ({len(data):,} bytes) holds only metadata: "
+                    "its picture data was removed.",
                 ) from error
-            raise UnreadableImage(UnreadableReason.UNSUPPORTED, str(error)) from error
+            raise UnreadableImage(
+                UnreadableReason.UNSUPPORTED,
+                f"The {fmt.value.upper()} file could not be opened: this camera's RAW format "
+                "is not supported, or the file is damaged.",
+            ) from error
         sizes = raw.sizes
         sensor_pixels = int(sizes.raw_width) * int(sizes.raw_height)
         _check_pixels(int(sizes.raw_width), int(sizes.raw_height), limits)
         if len(data) * 8 < sensor_pixels * _MIN_RAW_BITS_PER_PIXEL:
             raise UnreadableImage(
                 UnreadableReason.NO_SENSOR_DATA,
-                f"{len(data)} bytes cannot hold a {sizes.raw_width}x{sizes.raw_height} sensor",
+                f"The {fmt.value.upper()} file ({len(data):,} bytes) is too small to hold the "
+                f"picture of a {sizes.raw_width} x {sizes.raw_height} sensor: its picture data "
+                "was removed.",
             )
         orientation = _LIBRAW_FLIP_TO_ORIENTATION.get(int(sizes.flip), 1)
         width, height = _displayed_size(int(sizes.width), int(sizes.height), orientation)
@@ -259,7 +293,8 @@ def _decode_raw_pixels(
             pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
             if int(pixels.max()) == int(pixels.min()):
                 raise UnreadableImage(
-                    UnreadableReason.NO_SENSOR_DATA, "the sensor data is one flat value"
+                    UnreadableReason.NO_SENSOR_DATA,
+                    "The RAW file's sensor data is blank: every pixel has the same value.",
                 )
             image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
             orientation = 1
@@ -292,7 +327,7 @@ def _embedded_preview(raw: rawpy.RawPy, limits: DecodeLimits) -> Image.Image | N
         if max(width, height) < limits.min_preview_long_edge:
             return None
         _check_pixels(width, height, limits)
-        factor = _analysis_factor(width, height)
+        factor = _analysis_factor(width, height, limits)
         if factor > 1:
             image.draft("RGB", (-(-width // factor), -(-height // factor)))
         image.load()
@@ -304,14 +339,17 @@ def _embedded_preview(raw: rawpy.RawPy, limits: DecodeLimits) -> Image.Image | N
 def decode(data: bytes, *, filename: str, limits: DecodeLimits) -> Decoded:
     """Decode `data` for analysis. Raises UnreadableImage, and nothing else."""
     if not data:
-        raise UnreadableImage(UnreadableReason.EMPTY, "the upload is empty")
+        raise UnreadableImage(UnreadableReason.EMPTY, "The file is empty.")
     fmt = sniff_format(data[:SNIFF_BYTES], filename)
     if fmt is None:
-        raise UnreadableImage(UnreadableReason.UNSUPPORTED, "not a JPEG, PNG, TIFF, HEIC or RAW")
+        raise UnreadableImage(
+            UnreadableReason.UNSUPPORTED,
+            "This is not a picture format we take: JPEG, PNG, TIFF, HEIC and camera RAW files are.",
+        )
     if fmt in RAW_FORMATS:
         return _decode_raw(data, fmt, limits)
     try:
         return _decode_pillow(data, fmt, limits)
     except Exception as error:
         # The contract: UnreadableImage, whatever the decoder raised.
-        raise _failure(error) from error
+        raise _failure(error, fmt) from error

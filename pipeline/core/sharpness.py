@@ -1,15 +1,32 @@
-"""Sharpness, judged on the sharpest detailed regions of the analysis image.
+"""Sharpness, judged at the frame's viewing scale on its sharpest detailed regions.
 
-The score is a spectral ratio: in each candidate tile, the energy of the second difference at
-the analysis scale divided by the same energy of the tile binned 2x2. A sharp edge keeps energy
-at the finest scale, so the ratio is high; any blur removes the finest scale first, so it falls.
-Being a ratio it does not depend on the scene's contrast or brightness, which an absolute
-Laplacian variance does. The ratio is taken along four directions and a tile counts as sharp as
-its worst direction, so motion blur (which smears one direction only) is caught as well.
+The frame is measured as a photographer sees it full screen: its luminance resized to a long
+edge of VIEW_LONG_EDGE pixels. Softness of one or two sensor pixels (demosaicing, anti-aliasing
+filters, noise reduction, JPEG) is invisible there, while blur a viewer would notice, a few
+tenths of a percent of the long edge, spans several pixels. The same threshold then means the
+same thing on a 2 MP compact and a 50 MP DSLR. See docs/adr/0001-sharpness-measure.md.
 
-Only the tiles with the most detail at the coarse scale are examined (edges and texture, not
-sky), and the score is taken from the best of them. A portrait with a sharp subject and a blurred
-background is therefore judged by its subject.
+The score is a spectral ratio: in each tile, the energy of the second difference at the viewing
+scale divided by the same energy of the tile binned 2x2. A sharp edge keeps energy at the finest
+scale, so the ratio is high; blur removes the finest scale first, so it falls. Being a ratio it
+does not depend on the scene's contrast or brightness. It is taken along four directions and a
+tile counts as sharp as its worst direction, so motion blur (which smears one direction) is
+caught too.
+
+Noise adds energy at the finest scale and would make a blurred frame look sharp. The frame's
+noise floor (the energy of its least detailed tiles, which is all noise) is subtracted from
+every tile at both scales before the ratio is taken.
+
+Motion blur is a box filter along one direction; a box keeps more of the finest scale than a
+defocus disk does, so the ratio falls less. What motion blur does do is unbalance the
+directions: the detail left along the smear is a small share of the detail across it. The
+balance (the weakest direction's fine-scale energy over that of its perpendicular, pooled over
+the examined tiles) is reported beside the score. Strongly oriented scenes (blinds, fences) are
+unbalanced too, so the verdict lets balance alone make a frame borderline, never rejected.
+
+Only the tiles with the most coarse detail are examined (edges and texture, not sky), and the
+score is taken from the best of them: a portrait with a sharp subject and a blurred background
+is judged by its subject.
 """
 
 from __future__ import annotations
@@ -21,105 +38,169 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-TILE: Final = 64  # analysis pixels per tile side
-CANDIDATES: Final = 32  # tiles examined, chosen by coarse detail
-BEST_FRACTION: Final = 0.25  # the score is the mean over this best fraction of candidates
-# Below this coarse energy (summed over the four directions) a tile is flat: its ratio would
-# only measure noise.
-_MIN_COARSE_ENERGY: Final = 4.0
+VIEW_LONG_EDGE: Final = 1024  # long edge of the viewing-scale copy that sharpness is judged on
+TILE: Final = 32  # viewing-scale pixels per tile side
+CANDIDATE_FRACTION: Final = 0.08  # share of the tiles examined, the most detailed ones
+MIN_CANDIDATES: Final = 8
+BEST_FRACTION: Final = 0.25  # the score is the mean over this best share of the candidates
+SIGNAL_TO_NOISE: Final = 3.0  # a tile's detail must be this many times the noise floor
+NOISE_PERCENTILE: Final = 10.0  # the coarse noise floor: this percentile of tile energies
+# A tile whose coarse energy (summed over the four directions, after the noise floor) is below
+# this has no detail worth judging: its ratio would measure only noise and JPEG residue.
+_MIN_COARSE_ENERGY: Final = 8.0
 
 FloatArray = NDArray[np.float32]
+EnergyArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class SharpnessMetrics:
-    score: float  # the spectral ratio of the sharpest regions; the verdict compares this
+    score: float  # spectral ratio of the sharpest regions at the viewing scale; the verdict uses it
     laplacian_variance: float  # fine-scale second-difference energy there (8-bit units^2)
     tiles_examined: int
-    scale: float  # analysis pixels per original pixel
+    scale: float  # viewing-scale pixels per original pixel
+    noise: float = 0.0  # noise floor at the viewing scale (RMS second difference, 8-bit levels)
+    # Fine-scale detail along the weakest direction over that across it, 0..1 (1: balanced).
+    balance: float = 1.0
 
 
-def _directional_energy(tiles: FloatArray) -> NDArray[np.float64]:
-    """Mean squared second difference of each tile in a (n, h, w) stack, along four
-    directions (horizontal, vertical, both diagonals): shape (n, 4)."""
-    centre = tiles[:, 1:-1, 1:-1]
+def viewing_copy(luma: Image.Image) -> Image.Image:
+    """`luma` ("L") resized so its long edge is VIEW_LONG_EDGE; smaller images stay as they are
+    (upscaling adds no detail)."""
+    width, height = luma.size
+    long_edge = max(width, height)
+    if long_edge <= VIEW_LONG_EDGE:
+        return luma
+    ratio = VIEW_LONG_EDGE / long_edge
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    # Box filter: an area average, like the eye's (and JPEG's DCT scaling); and it is the cheapest.
+    return luma.resize(size, Image.Resampling.BOX)
+
+
+def _directional_energy(image: FloatArray, cells: tuple[int, int], tile: int) -> EnergyArray:
+    """Mean squared second difference per tile along four directions (horizontal, vertical,
+    both diagonals), for the (rows, cols) tiles of side `tile`: shape (rows * cols, 4). The
+    frame's outermost pixels have no neighbours and count as zero."""
+    rows, cols = cells
+    height, width = rows * tile, cols * tile
+    region = image[:height, :width]
+    centre = 2.0 * region[1:-1, 1:-1]
     neighbours = (
-        (tiles[:, 1:-1, :-2], tiles[:, 1:-1, 2:]),
-        (tiles[:, :-2, 1:-1], tiles[:, 2:, 1:-1]),
-        (tiles[:, :-2, :-2], tiles[:, 2:, 2:]),
-        (tiles[:, :-2, 2:], tiles[:, 2:, :-2]),
+        (region[1:-1, :-2], region[1:-1, 2:]),
+        (region[:-2, 1:-1], region[2:, 1:-1]),
+        (region[:-2, :-2], region[2:, 2:]),
+        (region[:-2, 2:], region[2:, :-2]),
     )
-    energies = [
-        np.mean((before + after - 2.0 * centre) ** 2, axis=(1, 2), dtype=np.float64)
-        for before, after in neighbours
-    ]
-    stacked: NDArray[np.float64] = np.stack(energies, axis=1)
+    squared = np.zeros((height, width), dtype=np.float32)
+    energies = []
+    for before, after in neighbours:
+        inner = squared[1:-1, 1:-1]
+        np.add(before, after, out=inner)
+        inner -= centre
+        np.square(inner, out=inner)
+        # Rows of tiles first, then columns: far quicker than one reduction over two axes.
+        per_tile = squared.reshape(rows, tile, width).sum(axis=1).reshape(rows, cols, tile).sum(2)
+        energies.append(per_tile.ravel() / np.float32(tile * tile))
+    stacked: EnergyArray = np.stack(energies, axis=1).astype(np.float64)
     return stacked
 
 
-def _bin2(tiles: FloatArray) -> FloatArray:
-    n, h, w = tiles.shape[0], tiles.shape[1] // 2 * 2, tiles.shape[2] // 2 * 2
-    quads = tiles[:, :h, :w].reshape(n, h // 2, 2, w // 2, 2)
-    binned: FloatArray = (
-        quads[:, :, 0, :, 0] + quads[:, :, 0, :, 1] + quads[:, :, 1, :, 0] + quads[:, :, 1, :, 1]
-    ) * np.float32(0.25)
+def _bin2(image: FloatArray) -> FloatArray:
+    height, width = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+    even, odd = image[0:height:2, :width], image[1:height:2, :width]
+    binned: FloatArray = (even[:, 0::2] + even[:, 1::2] + odd[:, 0::2] + odd[:, 1::2]) * np.float32(
+        0.25
+    )
     return binned
 
 
-def _detail_map(small: Image.Image, cells: tuple[int, int], tile_in_small: int) -> FloatArray:
-    """Coarse gradient energy per tile, from the small luminance image."""
-    luma = np.asarray(small, dtype=np.float32)
-    rows, cols = cells
-    luma = luma[: rows * tile_in_small, : cols * tile_in_small]
-    gradient = np.zeros_like(luma)
-    gradient[:, :-1] += np.abs(np.diff(luma, axis=1))
-    gradient[:-1, :] += np.abs(np.diff(luma, axis=0))
-    energy: FloatArray = gradient.reshape(rows, tile_in_small, cols, tile_in_small).sum(axis=(1, 3))
-    return energy
-
-
-def measure_sharpness(image: Image.Image, small: Image.Image, scale: float) -> SharpnessMetrics:
-    """`image` is the RGB analysis image; `small` is its luminance ("L") reduced by a power of
-    two."""
-    width, height = image.size
-    factor = max(1, round(width / small.size[0]))
-    tile_in_small = max(1, TILE // factor)
-    rows, cols = height // TILE, width // TILE
-    if rows == 0 or cols == 0:
-        return _whole_image(image, scale)
-    detail = _detail_map(small, (rows, cols), tile_in_small).ravel()
-    order = np.argsort(detail)[::-1][:CANDIDATES]
-    boxes = [
-        (col * TILE, row * TILE, (col + 1) * TILE, (row + 1) * TILE)
-        for row, col in (divmod(int(index), cols) for index in order)
-    ]
-    # Green carries most of the luminance detail and costs no colour conversion.
-    tiles = np.stack([np.asarray(image.crop(box))[:, :, 1] for box in boxes]).astype(np.float32)
-    return _score(tiles, scale)
-
-
-def _score(tiles: FloatArray, scale: float) -> SharpnessMetrics:
-    coarse = _directional_energy(_bin2(tiles))
-    fine = _directional_energy(tiles)
-    detailed = coarse.sum(axis=1) >= _MIN_COARSE_ENERGY
-    if not detailed.any():
-        return SharpnessMetrics(
-            score=0.0, laplacian_variance=0.0, tiles_examined=len(tiles), scale=scale
-        )
-    # A tile is as sharp as its blurriest direction: motion blur smears one direction only.
-    ratios = np.min(fine[detailed] / np.maximum(coarse[detailed], 1e-6), axis=1)
-    best = np.argsort(ratios)[::-1][: max(1, round(len(ratios) * BEST_FRACTION))]
-    return SharpnessMetrics(
-        score=float(np.mean(ratios[best])),
-        laplacian_variance=float(np.mean(fine[detailed].sum(axis=1)[best])),
-        tiles_examined=len(tiles),
-        scale=scale,
+def _tile_energy(luma: FloatArray, indices: NDArray[np.intp], cols: int, tile: int) -> EnergyArray:
+    """`_directional_energy` of the tiles at `indices` only (row-major tile numbers)."""
+    rows = luma.shape[0] // tile
+    grid = luma[: rows * tile, : cols * tile].reshape(rows, tile, cols, tile)
+    stack = grid[indices // cols, :, indices % cols, :]  # (n, tile, tile)
+    centre = 2.0 * stack[:, 1:-1, 1:-1]
+    neighbours = (
+        (stack[:, 1:-1, :-2], stack[:, 1:-1, 2:]),
+        (stack[:, :-2, 1:-1], stack[:, 2:, 1:-1]),
+        (stack[:, :-2, :-2], stack[:, 2:, 2:]),
+        (stack[:, :-2, 2:], stack[:, 2:, :-2]),
     )
+    energies = [
+        np.square(before + after - centre).sum(axis=(1, 2)) / np.float32(tile * tile)
+        for before, after in neighbours
+    ]
+    stacked: EnergyArray = np.stack(energies, axis=1).astype(np.float64)
+    return stacked
 
 
-def _whole_image(image: Image.Image, scale: float) -> SharpnessMetrics:
-    """Images smaller than one tile: the whole frame is the only region."""
-    luma = np.asarray(image)[:, :, 1].astype(np.float32)
-    if min(luma.shape) < 6:
+def _noise_floor(energy: EnergyArray, usable: NDArray[np.bool_]) -> EnergyArray:
+    """Per direction, the energy of the least detailed usable tiles: what noise alone gives."""
+    if usable.sum() < MIN_CANDIDATES:
+        return np.zeros(energy.shape[1])
+    floor: EnergyArray = np.percentile(energy[usable], NOISE_PERCENTILE, axis=0)
+    return floor
+
+
+def measure_sharpness(view: Image.Image, scale: float) -> SharpnessMetrics:
+    """Measure `view`, the viewing-scale luminance ("L") copy from `viewing_copy`."""
+    luma = np.asarray(view, dtype=np.float32)
+    tile = TILE if min(luma.shape) >= 2 * TILE else max(4, min(luma.shape) // 2 // 2 * 2)
+    rows, cols = luma.shape[0] // tile, luma.shape[1] // tile
+    if rows == 0 or cols == 0:
         return SharpnessMetrics(score=0.0, laplacian_variance=0.0, tiles_examined=0, scale=scale)
-    return _score(luma[None], scale)
+    coarse = _directional_energy(_bin2(luma), (rows, cols), tile // 2)
+    # Tiles at the clipping levels hold no noise (it is clipped away): they would pull the floor
+    # down to zero.
+    means = (
+        luma[: rows * tile, : cols * tile]
+        .reshape(rows, tile, cols * tile)
+        .mean(axis=1)
+        .reshape(rows, cols, tile)
+        .mean(axis=2)
+    )
+    usable = ((means > 8.0) & (means < 247.0)).ravel()
+    coarse_floor = _noise_floor(coarse, usable)
+    coarse_signal = np.maximum(coarse - coarse_floor, 0.0)
+    detail = coarse_signal.sum(axis=1)
+    count = max(MIN_CANDIDATES, round(len(detail) * CANDIDATE_FRACTION))
+    candidates = np.argsort(detail)[::-1][:count]
+    # Detail must stand clear of the noise: ranking tiles by energy alone would pick, in a noisy
+    # blurred frame, the tiles where the noise happens to be strongest.
+    enough = max(_MIN_COARSE_ENERGY, SIGNAL_TO_NOISE * float(coarse_floor.sum()))
+    candidates = candidates[detail[candidates] >= enough]
+    # The fine scale costs four times the coarse one, so it is measured only where it is used:
+    # on the candidates, and on the least detailed usable tiles, whose energy is the noise floor.
+    flat = np.flatnonzero(usable)
+    flat = flat[np.argsort(coarse[flat].sum(axis=1))][: max(MIN_CANDIDATES, len(flat) // 5)]
+    fine = np.zeros_like(coarse)
+    measured = np.union1d(candidates, flat)
+    fine[measured] = _tile_energy(luma, measured, cols, tile)
+    fine_floor = np.median(fine[flat], axis=0) if len(flat) >= MIN_CANDIDATES else np.zeros(4)
+    fine_signal = np.maximum(fine - fine_floor, 0.0)
+    noise = float(np.sqrt(fine_floor.mean()))
+    if len(candidates) == 0:
+        return SharpnessMetrics(
+            score=0.0, laplacian_variance=0.0, tiles_examined=0, scale=scale, noise=noise
+        )
+    # The sharpest candidates judge the frame (a sharp subject before a soft background).
+    overall = fine_signal[candidates].sum(axis=1) / np.maximum(detail[candidates], 1.0)
+    best = candidates[np.argsort(overall)[::-1][: max(1, round(len(candidates) * BEST_FRACTION))]]
+    # Per direction over those tiles, and the frame is as sharp as its blurriest direction:
+    # motion blur smears one direction only. Pooling the tiles gives every direction edges to
+    # measure, where a single tile's straight edge would have none along itself.
+    per_direction = fine_signal[best].sum(axis=0) / np.maximum(coarse_signal[best].sum(axis=0), 1.0)
+    pooled = fine_signal[candidates].sum(axis=0)
+    # Pairs of perpendicular directions: horizontal / vertical, and the two diagonals.
+    balance = min(
+        min(pooled[0], pooled[1]) / max(pooled[0], pooled[1], 1e-9),
+        min(pooled[2], pooled[3]) / max(pooled[2], pooled[3], 1e-9),
+    )
+    return SharpnessMetrics(
+        score=float(per_direction.min()),
+        laplacian_variance=float(np.mean(fine[best].sum(axis=1))),
+        tiles_examined=len(candidates),
+        scale=scale,
+        noise=noise,
+        balance=float(balance),
+    )

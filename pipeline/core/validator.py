@@ -26,7 +26,13 @@ from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics, measure_exposure
 from pipeline.core.hashing import dhash, phash
-from pipeline.core.sharpness import SharpnessMetrics, measure_sharpness
+from pipeline.core.jpeg_integrity import fill_problem, inspect_jpeg
+from pipeline.core.sharpness import (
+    VIEW_LONG_EDGE,
+    SharpnessMetrics,
+    measure_sharpness,
+    viewing_copy,
+)
 from pipeline.core.sniff import ImageFormat
 
 REASON_BLURRY: Final = "blurry"
@@ -58,12 +64,33 @@ _PREVIEW_QUALITY: Final = 85
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Verdict thresholds. Defaults come from `make calibrate` (see docs/calibration.md)."""
+    """Verdict thresholds. Defaults come from `make calibrate` (see docs/calibration.md).
 
-    min_sharpness: float = 0.42  # spectral ratio of the sharpest regions (see sharpness.py)
-    max_highlight_clipped: float = 0.10  # fraction of the frame clipped white
-    max_shadow_clipped: float = 0.20  # fraction of the frame clipped black
-    min_bright_level: float = 0.60  # luminance of the brightest 1%; below it nothing is bright
+    Each limit rejects only well past it; within its margin short of it the frame is borderline
+    (scored, with a flag). A rejected good photo is lost unless a curator digs it out, while a
+    bad one let through costs a second of GPU time, so the limits sit past every real photo a
+    photographer would keep (docs/adr/0002-three-way-verdict.md).
+    """
+
+    # Spectral ratio of the sharpest regions at the viewing scale (see sharpness.py).
+    min_sharpness: float = 0.24
+    sharpness_margin: float = 0.08
+    # Possibly soft (camera shake): the weakest direction holds less than this share of the
+    # detail across it. Borderline only: strongly oriented scenes are unbalanced too.
+    min_direction_balance: float = 0.107
+    # Underexposed: even the brightest 0.1 % of the frame is darker than this.
+    min_bright_level: float = 0.40
+    bright_level_margin: float = 0.10
+    # Overexposed (blown): at least this share of the frame clipped white (in two colour
+    # channels: one alone is a saturated colour), and its median tone above max_median_luminance.
+    # Clipping alone, from the margin below this limit up, makes the frame borderline.
+    max_highlight_clipped: float = 0.30
+    highlight_margin: float = 0.15
+    max_median_luminance: float = 0.80
+    median_margin: float = 0.10
+    # Possibly overexposed (washed out): even the darkest 1 % of the frame is lighter than this.
+    # Borderline only: an evenly toned light surface with nothing clipped looks the same.
+    max_dark_level: float = 0.30
     min_preview_long_edge: int = 1024  # smaller RAW embedded previews fall back to the sensor data
     max_pixels: int = 120_000_000  # decompression-bomb guard; a 102 MP medium-format frame fits
 
@@ -106,6 +133,8 @@ class ValidationResult:
     flags: tuple[str, ...]  # FLAG_* codes of borderline evidence
     notes: tuple[str, ...]  # NOTE_* codes about the file itself
     timings_ms: Mapping[str, float]
+    # The thresholds the verdict was reached with (describe() states the limits).
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
     # Requested long edge -> JPEG bytes, right side up. A preview is never upscaled: when the
     # analysis decode is smaller than the requested edge, the preview has the decode's size.
     previews: Mapping[int, bytes] = field(default_factory=lambda: MappingProxyType({}))
@@ -128,21 +157,60 @@ class ValidationResult:
         }
 
     def describe(self) -> str:
-        """The verdict in words, for the photographer."""
-        if self.passed:
-            return "Sharp and well exposed."
-        phrases = {
-            REASON_BLURRY: f"blurry (sharpness {self.sharpness.score:.2f})",
-            REASON_OVEREXPOSED: (
-                f"overexposed ({self.exposure.highlight_clipped:.0%} of the frame clipped white)"
+        """The verdict in words, for the photographer: what failed or is doubtful, with the
+        measure against its limit, and any note about the file."""
+        t, sharpness, exposure = self.thresholds, self.sharpness.score, self.exposure
+        rejects = {
+            REASON_BLURRY: (
+                f"Blurry: sharpness {sharpness:.2f} is below the {t.min_sharpness:.2f} limit."
             ),
+            REASON_OVEREXPOSED: f"Overexposed: {_overexposure(exposure)}.",
             REASON_UNDEREXPOSED: (
-                f"underexposed ({self.exposure.shadow_clipped:.0%} of the frame clipped black, "
-                f"brightest tones at {self.exposure.bright_level:.0%})"
+                f"Underexposed: even the brightest parts of the frame reach only "
+                f"{exposure.bright_level:.0%} brightness."
             ),
         }
-        text = "; ".join(phrases[reason] for reason in self.reasons)
-        return text[:1].upper() + text[1:] + "."
+        doubts = {
+            FLAG_POSSIBLY_SOFT: (
+                f"Possibly soft: sharpness {sharpness:.2f} is near the "
+                f"{t.min_sharpness:.2f} limit; sent on for scoring."
+                if sharpness < t.min_sharpness + t.sharpness_margin
+                else "Possibly soft: the detail is smeared in one direction, as camera shake "
+                "leaves it; sent on for scoring."
+            ),
+            FLAG_POSSIBLY_OVEREXPOSED: (
+                f"Possibly overexposed: {_overexposure(exposure)}; sent on for scoring."
+            ),
+            FLAG_POSSIBLY_UNDEREXPOSED: (
+                f"Possibly underexposed: the brightest parts of the frame reach only "
+                f"{exposure.bright_level:.0%} brightness; sent on for scoring."
+            ),
+        }
+        notes = {
+            NOTE_TRAILING_DATA: (
+                "The file carries extra data after the end of the picture (for example a "
+                "second embedded image or an attached archive); the photo was kept and only "
+                "the picture was read."
+            ),
+        }
+        sentences = [rejects[r] for r in self.reasons] + [doubts[f] for f in self.flags]
+        if self.verdict is Verdict.PASS:
+            sentences.insert(0, "Sharp and well exposed.")
+        return " ".join(sentences + [notes[n] for n in self.notes])
+
+
+def _clipped_white(exposure: ExposureMetrics) -> float:
+    """The share of the frame clipped in its second most clipped channel: a proxy for clipped
+    white that a saturated red or blue alone does not reach."""
+    return sorted(exposure.highlight_clipped_rgb)[1]
+
+
+def _overexposure(exposure: ExposureMetrics) -> str:
+    return (
+        f"{_clipped_white(exposure):.0%} of the frame is clipped white, half of it is "
+        f"brighter than {exposure.median_luminance:.0%} and its darkest parts are at "
+        f"{exposure.dark_level:.0%}"
+    )
 
 
 def _small_copy(image: Image.Image) -> Image.Image:
@@ -154,20 +222,57 @@ def _small_copy(image: Image.Image) -> Image.Image:
     return image.reduce(factor) if factor > 1 else image
 
 
-def _verdict(
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    reasons: tuple[str, ...]  # REASON_* of a reject
+    flags: tuple[str, ...]  # FLAG_* of borderline evidence (also of a reject's other doubts)
+
+
+def _severity(evidence: float, limit: float, margin: float) -> Verdict:
+    """`evidence` counts up towards a failure: reject at `limit`, borderline `margin` short."""
+    if evidence >= limit:
+        return Verdict.REJECT
+    if evidence >= limit - margin:
+        return Verdict.BORDERLINE
+    return Verdict.PASS
+
+
+_ORDER: Final = (Verdict.PASS, Verdict.BORDERLINE, Verdict.REJECT)
+
+
+def _worse(first: Verdict, second: Verdict) -> Verdict:
+    return max(first, second, key=_ORDER.index)
+
+
+def judge(
     sharpness: SharpnessMetrics, exposure: ExposureMetrics, thresholds: Thresholds
-) -> tuple[str, ...]:
-    reasons: list[str] = []
-    if sharpness.score < thresholds.min_sharpness:
-        reasons.append(REASON_BLURRY)
-    if exposure.highlight_clipped > thresholds.max_highlight_clipped:
-        reasons.append(REASON_OVEREXPOSED)
-    if (
-        exposure.shadow_clipped > thresholds.max_shadow_clipped
-        or exposure.bright_level < thresholds.min_bright_level
-    ):
-        reasons.append(REASON_UNDEREXPOSED)
-    return tuple(reasons)
+) -> Judgement:
+    """The verdict from the measures: pure, so calibration can replay it with other thresholds."""
+    t = thresholds
+    # Falling measures are negated so every check counts up towards its limit.
+    soft = _severity(-sharpness.score, -t.min_sharpness, t.sharpness_margin)
+    if sharpness.balance < t.min_direction_balance:
+        soft = _worse(soft, Verdict.BORDERLINE)
+    under = _severity(-exposure.bright_level, -t.min_bright_level, t.bright_level_margin)
+    blown = _severity(_clipped_white(exposure), t.max_highlight_clipped, t.highlight_margin)
+    bright = _severity(exposure.median_luminance, t.max_median_luminance, t.median_margin)
+    # A reject needs both: much clipped white *and* most of the frame bright. A blown window
+    # behind a well-exposed subject clips a lot but leaves the median where it was.
+    over = Verdict.PASS if blown is Verdict.PASS else Verdict.BORDERLINE
+    if blown is Verdict.REJECT and bright is Verdict.REJECT:
+        over = Verdict.REJECT
+    if exposure.dark_level >= t.max_dark_level:
+        over = _worse(over, Verdict.BORDERLINE)
+    checks = (
+        (soft, REASON_BLURRY, FLAG_POSSIBLY_SOFT),
+        (over, REASON_OVEREXPOSED, FLAG_POSSIBLY_OVEREXPOSED),
+        (under, REASON_UNDEREXPOSED, FLAG_POSSIBLY_UNDEREXPOSED),
+    )
+    reasons = tuple(reason for severity, reason, _ in checks if severity is Verdict.REJECT)
+    flags = tuple(flag for severity, _, flag in checks if severity is Verdict.BORDERLINE)
+    verdict = Verdict.REJECT if reasons else Verdict.BORDERLINE if flags else Verdict.PASS
+    return Judgement(verdict=verdict, reasons=reasons, flags=flags)
 
 
 def _previews(decoded: Decoded, edges: tuple[int, ...]) -> dict[int, bytes]:
@@ -194,7 +299,7 @@ def _read(data: bytes | BinaryIO) -> bytes:
         return data.read()
     except OSError as error:
         raise UnreadableImage(
-            UnreadableReason.TRUNCATED, f"could not read the upload: {error}"
+            UnreadableReason.TRUNCATED, "The upload could not be read to the end."
         ) from error
 
 
@@ -226,19 +331,31 @@ def _validate(
     started: float,
 ) -> ValidationResult:
     limits = DecodeLimits(
-        max_pixels=thresholds.max_pixels, min_preview_long_edge=thresholds.min_preview_long_edge
+        max_pixels=thresholds.max_pixels,
+        min_preview_long_edge=thresholds.min_preview_long_edge,
+        min_long_edge=max((VIEW_LONG_EDGE, *preview_edges)),
     )
     decoded = decode(payload, filename=filename, limits=limits)
     timings = dict(decoded.timings_ms)
+    notes: tuple[str, ...] = ()
+    # One luminance copy of the decode serves the damage check and the viewing-scale copy.
+    luma = decoded.image.convert("L")
+    if decoded.format is ImageFormat.JPEG:
+        mark = time.perf_counter()
+        layout = inspect_jpeg(payload)
+        problem = layout.restart_problem or fill_problem(decoded.image, luma, layout)
+        if problem:
+            raise UnreadableImage(UnreadableReason.CORRUPT, problem, exif=decoded.exif)
+        notes = (NOTE_TRAILING_DATA,) if layout.trailing_bytes else ()
+        timings["integrity"] = (time.perf_counter() - mark) * 1e3
     try:
         mark = time.perf_counter()
+        view = viewing_copy(luma)
+        scale = view.size[0] / max(1, decoded.width if decoded.orientation < 5 else decoded.height)
+        sharpness = measure_sharpness(view, scale)
         small = _small_copy(decoded.image)
-        # One luminance copy serves the tile search, the histogram and both hashes.
+        # One luminance copy serves the histogram and both hashes.
         small_luma = small.convert("L")
-        scale = decoded.image.size[0] / max(
-            1, decoded.width if decoded.orientation < 5 else decoded.height
-        )
-        sharpness = measure_sharpness(decoded.image, small_luma, scale)
         timings["sharpness"], mark = (time.perf_counter() - mark) * 1e3, time.perf_counter()
         exposure = measure_exposure(small, small_luma)
         timings["exposure"], mark = (time.perf_counter() - mark) * 1e3, time.perf_counter()
@@ -251,9 +368,13 @@ def _validate(
     except Exception as error:
         # The contract is UnreadableImage and nothing else. Pillow decodes some formats lazily,
         # so a fault it finds only now is still the file's.
-        raise UnreadableImage(UnreadableReason.CORRUPT, str(error), exif=decoded.exif) from error
+        raise UnreadableImage(
+            UnreadableReason.CORRUPT,
+            "The picture's data is damaged: it could not be decoded to the end.",
+            exif=decoded.exif,
+        ) from error
     timings["total"] = (time.perf_counter() - started) * 1e3
-    reasons = _verdict(sharpness, exposure, thresholds)
+    judgement = judge(sharpness, exposure, thresholds)
     return ValidationResult(
         format=decoded.format,
         width=decoded.width,
@@ -263,10 +384,11 @@ def _validate(
         sharpness=sharpness,
         phash=perceptual,
         dhash=difference,
-        verdict=Verdict.REJECT if reasons else Verdict.PASS,
-        reasons=reasons,
-        flags=(),
-        notes=(),
+        verdict=judgement.verdict,
+        reasons=judgement.reasons,
+        flags=judgement.flags,
+        notes=notes,
         timings_ms=MappingProxyType(timings),
+        thresholds=thresholds,
         previews=MappingProxyType(previews),
     )

@@ -17,10 +17,13 @@ from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.sniff import ImageFormat
 from pipeline.core.validator import (
     DEFAULT_THRESHOLDS,
+    FLAG_POSSIBLY_OVEREXPOSED,
+    FLAG_POSSIBLY_SOFT,
     REASON_BLURRY,
     REASON_OVEREXPOSED,
     REASON_UNDEREXPOSED,
     Thresholds,
+    Verdict,
     validate,
 )
 
@@ -146,11 +149,43 @@ def test_sharp_frame_passes() -> None:
     assert result.format is ImageFormat.JPEG
 
 
-@pytest.mark.parametrize("defect", [Defect.BLUR1, Defect.BLUR2, Defect.BLUR4, Defect.MOTION])
+@pytest.mark.parametrize("defect", [Defect.BLUR2, Defect.BLUR4])
 def test_blurred_frames_are_rejected_as_blurry(defect: Defect) -> None:
+    # Gaussian sigma 2 and 4 px on a 2400 px frame: a blur radius of 0.17 % and 0.33 % of the
+    # long edge, visible full screen.
     result = validate(frame_jpeg(defect))
-    assert not result.passed
+    assert result.verdict is Verdict.REJECT
     assert result.reasons == (REASON_BLURRY,)
+    assert result.describe().startswith("Blurry: sharpness")
+
+
+def test_motion_blur_is_at_least_flagged() -> None:
+    result = validate(frame_jpeg(Defect.MOTION))
+    assert result.verdict is not Verdict.PASS
+    assert REASON_BLURRY in result.reasons or FLAG_POSSIBLY_SOFT in result.flags
+
+
+def test_one_pixel_of_blur_is_invisible_at_viewing_size() -> None:
+    # Real camera output is this soft at pixel level (demosaicing, AA filters, JPEG): judged at
+    # the viewing scale it is not blur.
+    assert validate(frame_jpeg(Defect.BLUR1)).verdict is Verdict.PASS
+
+
+def test_borderline_sharpness_is_flagged_and_explained() -> None:
+    score = validate(frame_jpeg(Defect.BLUR2)).sharpness.score
+    limits = {"min_sharpness": score - 0.01, "sharpness_margin": 0.05}
+    thresholds = Thresholds.from_overrides(limits)
+    result = validate(frame_jpeg(Defect.BLUR2), thresholds)
+    assert (result.verdict, result.flags, result.reasons) == (
+        Verdict.BORDERLINE,
+        (FLAG_POSSIBLY_SOFT,),
+        (),
+    )
+    assert result.passed
+    assert result.describe() == (
+        f"Possibly soft: sharpness {score:.2f} is near the {score - 0.01:.2f} limit; "
+        "sent on for scoring."
+    )
 
 
 def test_high_iso_noise_is_not_mistaken_for_detail_or_blur() -> None:
@@ -162,15 +197,20 @@ def test_shallow_depth_of_field_is_not_blurry() -> None:
     assert result.passed, result.describe()
 
 
-def test_overexposed_frame_is_rejected() -> None:
+def test_overexposed_frame_is_at_least_flagged() -> None:
+    # +2 EV (the +/-2.5 EV calibration targets are on the real photos).
     result = validate(frame_jpeg(Defect.PLUS2EV))
-    assert result.reasons == (REASON_OVEREXPOSED,)
+    assert result.verdict is not Verdict.PASS
+    assert REASON_OVEREXPOSED in result.reasons or FLAG_POSSIBLY_OVEREXPOSED in result.flags
     assert "overexposed" in result.describe().lower()
-    assert max(result.exposure.highlight_clipped_rgb) > DEFAULT_THRESHOLDS.max_highlight_clipped
+    assert "clipped white" in result.describe()
 
 
-def test_underexposed_frame_is_rejected() -> None:
-    assert validate(frame_jpeg(Defect.MINUS2EV)).reasons == (REASON_UNDEREXPOSED,)
+def test_underexposed_frame_is_rejected_in_words() -> None:
+    strict = Thresholds.from_overrides({"min_bright_level": 0.6})
+    result = validate(frame_jpeg(Defect.MINUS2EV), strict)
+    assert result.reasons == (REASON_UNDEREXPOSED,)
+    assert result.describe().startswith("Underexposed: even the brightest parts of the frame")
 
 
 def test_high_key_photo_that_clips_nothing_is_not_overexposed() -> None:
@@ -192,8 +232,8 @@ def test_luminance_histogram_counts_the_measured_pixels() -> None:
 
 
 def test_thresholds_from_settings_override_the_verdict() -> None:
-    lenient = Thresholds.from_overrides({"min_sharpness": 0.0})
-    assert validate(frame_jpeg(Defect.BLUR1), lenient).passed
+    lenient = Thresholds.from_overrides({"min_sharpness": 0.0, "sharpness_margin": 0.0})
+    assert validate(frame_jpeg(Defect.BLUR4), lenient).verdict is Verdict.PASS
     assert lenient.max_pixels == DEFAULT_THRESHOLDS.max_pixels
 
 

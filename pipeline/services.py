@@ -140,11 +140,11 @@ def for_people(text: str) -> str:
 
 
 def unreadable_words(unreadable: UnreadableImage) -> str:
-    """The photographer-facing reason for an unreadable file: plain words first, then the
-    validator's detail without reprs or paths. The reason code stays in the data, not here."""
-    detail = for_people(unreadable.detail).rstrip(".")
-    words = _UNREADABLE_WORDS[unreadable.reason]
-    return f"{words} ({detail})." if detail else f"{words}."
+    """The photographer-facing reason for an unreadable file. The validator words its details
+    for people; `for_people` still guards against a library's message that slips through, and
+    the reason's general sentence stands in when nothing is left. The reason code stays in the
+    data, not here."""
+    return for_people(unreadable.detail) or f"{_UNREADABLE_WORDS[unreadable.reason]}."
 
 
 def _sent_on_detail(result: ValidationResult) -> str:

@@ -1,4 +1,4 @@
-"""Sharpness measures compared by `make calibrate` (docs/adr/0001-sharpness-measure.md).
+"""Sharpness measures compared by `make calibrate` (docs/adr/0003-sharpness-measure.md).
 
 Each takes the decoded luminance of a frame and returns a score where higher means sharper:
 

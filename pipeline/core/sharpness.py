@@ -4,7 +4,7 @@ The frame is measured as a photographer sees it full screen: its luminance resiz
 edge of VIEW_LONG_EDGE pixels. Softness of one or two sensor pixels (demosaicing, anti-aliasing
 filters, noise reduction, JPEG) is invisible there, while blur a viewer would notice, a few
 tenths of a percent of the long edge, spans several pixels. The same threshold then means the
-same thing on a 2 MP compact and a 50 MP DSLR. See docs/adr/0001-sharpness-measure.md.
+same thing on a 2 MP compact and a 50 MP DSLR. See docs/adr/0003-sharpness-measure.md.
 
 The score is a spectral ratio: in each tile, the energy of the second difference at the viewing
 scale divided by the same energy of the tile binned 2x2. A sharp edge keeps energy at the finest

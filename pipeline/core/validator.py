@@ -69,7 +69,7 @@ class Thresholds:
     Each limit rejects only well past it; within its margin short of it the frame is borderline
     (scored, with a flag). A rejected good photo is lost unless a curator digs it out, while a
     bad one let through costs a second of GPU time, so the limits sit past every real photo a
-    photographer would keep (docs/adr/0002-three-way-verdict.md).
+    photographer would keep (docs/adr/0004-three-way-verdict.md).
     """
 
     # Spectral ratio of the sharpest regions at the viewing scale (see sharpness.py).

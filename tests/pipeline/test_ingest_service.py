@@ -81,7 +81,7 @@ def test_raw_without_sensor_data_keeps_its_exif_and_says_why(photographer: User)
 
     assert photo.status == Photo.Status.REJECTED
     assert photo.reject_reason == Photo.RejectReason.UNREADABLE
-    assert photo.reject_detail.startswith("This RAW file holds no usable sensor data")
+    assert "too small to hold the picture of a 3040 x 2014 sensor" in photo.reject_detail
     assert photo.camera_make.upper().startswith("NIKON")
     assert default_storage.exists(photo.original.name)
 
@@ -116,7 +116,7 @@ def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -
 
     assert photo.status == Photo.Status.REJECTED
     assert photo.reject_reason == Photo.RejectReason.UNREADABLE
-    assert photo.reject_detail.startswith("The file is cut short")
+    assert "cut short" in photo.reject_detail
     assert default_storage.exists(photo.original.name)
 
 

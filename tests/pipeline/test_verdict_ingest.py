@@ -170,7 +170,7 @@ UNREADABLE_FILES: dict[str, tuple[str, bytes, dict[str, int], UnreadableReason]]
     "empty": ("empty.jpg", b"", {}, UnreadableReason.EMPTY),
     "text": ("notes.jpg", b"not a photo at all\n" * 40, {}, UnreadableReason.UNSUPPORTED),
     "truncated": ("cut.jpg", _BEACH[: len(_BEACH) // 4], {}, UnreadableReason.TRUNCATED),
-    "header only": ("head.jpg", _BEACH[:200], {}, UnreadableReason.CORRUPT),
+    "header only": ("head.jpg", _BEACH[:200], {}, UnreadableReason.TRUNCATED),
     # Pillow's message for this one names a Python object: "<_io.BytesIO object at 0x7f...>".
     "no image data": ("bad.jpg", b"\xff\xd8\xff\xe0" + bytes(500), {}, UnreadableReason.CORRUPT),
     "raw without sensor data": (

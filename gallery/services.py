@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from django.contrib.auth.models import User
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from curation.celery import app as celery_app
 from gallery.filenames import sanitize_filename
-from gallery.models import Photo, PhotoEvent
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 from gallery.upload_handlers import HashedUpload
 from pipeline.core.sniff import sniff_format
 
@@ -159,6 +160,60 @@ def _pipeline_may_move(photo: Photo, *, expected: frozenset[str]) -> bool:
 _INGESTING = frozenset({Status.UPLOADED})
 _SCORING = frozenset({Status.AWAITING_SCORE})
 _IN_PIPELINE = frozenset({Status.UPLOADED, Status.AWAITING_SCORE})
+
+
+# What the ingest stage measures on an original, and nothing else: status, scoring and curation
+# columns change only through the transitions below.
+MEASUREMENT_FIELDS = frozenset(
+    {
+        "sha256",
+        "size_bytes",
+        "width",
+        "height",
+        "camera_make",
+        "camera_model",
+        "lens",
+        "captured_at",
+        "iso",
+        "exposure_time_s",
+        "f_number",
+        "focal_length_mm",
+        "orientation",
+        "gps_lat",
+        "gps_lon",
+        "gps_alt",
+        "sharpness",
+        "highlight_clip",
+        "shadow_clip",
+        "mean_luminance",
+        "validator_metrics",
+        "validator_reasons",
+        "validator_verdict",
+        *VALIDATOR_FLAG_FIELDS.values(),
+        "phash",
+        "dhash",
+        "preview",
+        "thumbnail",
+    }
+)
+
+
+@transaction.atomic
+def photo_record_measurements(*, photo_id: int, measurements: Mapping[str, object]) -> Photo | None:
+    """Write what ingest measured. Validation runs for seconds without a lock, so the write checks
+    again under it: a photo that left `uploaded` or that a curator decided meanwhile is left as it
+    is, and None says so. Only the measurement columns are written."""
+    unknown = set(measurements) - MEASUREMENT_FIELDS
+    if unknown:
+        raise ValueError(f"not measurement columns: {sorted(unknown)}")
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        logger.info("photo %s is %s; measurements not recorded", photo_id, photo.status)
+        return None
+    for column, value in measurements.items():
+        setattr(photo, column, value)
+    photo.save(update_fields=[*measurements, "updated_at"])
+    return photo
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db import connection
 from gallery.models import Photo
 from gallery.services import photo_curate, photo_record_measurements
 from pipeline import services as pipeline_services
+from pipeline.core.validator import ValidationResult, validate
 from tests.gallery.factories import photo_uploaded
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,14 +28,13 @@ def test_a_curator_decision_made_during_validation_survives_ingest(
     photo = photo_uploaded(owner=photographer, source="cat_brown.jpg")
     curator = get_user_model().objects.create_user("curator", is_staff=True)
     validating, decided = threading.Event(), threading.Event()
-    real_validate = pipeline_services.validate
 
-    def validate_after_the_curator(*args: Any, **kwargs: Any) -> Any:
+    def validate_after_the_curator(*args: Any, **kwargs: Any) -> ValidationResult:
         validating.set()
         assert decided.wait(_HANG)
-        return real_validate(*args, **kwargs)
+        return validate(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline_services, "validate", validate_after_the_curator)
+    monkeypatch.setattr("pipeline.services.validate", validate_after_the_curator)
     failures: list[BaseException] = []
 
     def ingest() -> None:

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import quote
 
+from celery import current_app
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from curation.celery import app as celery_app
 from gallery.filenames import sanitize_filename
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 from gallery.upload_handlers import HashedUpload
@@ -110,7 +110,8 @@ def photo_record_original(
 
 
 def photo_enqueue_ingest(*, photo_id: int) -> None:
-    celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+    # By name, through the project's app: gallery sits below the pipeline and the wiring.
+    current_app.send_task(INGEST_TASK_NAME, args=[photo_id])
 
 
 def _record_transition(

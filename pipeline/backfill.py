@@ -29,10 +29,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from celery import current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
-from curation.celery import app as celery_app
 from gallery import services as gallery_services
 from gallery.models import Photo
 from pipeline import services as pipeline_services
@@ -407,7 +407,7 @@ class _Sender:
 
     def __call__(self, task: str, photo_id: int) -> None:
         try:
-            celery_app.send_task(task, args=[photo_id], queue=self.queue, producer=self.producer)
+            current_app.send_task(task, args=[photo_id], queue=self.queue, producer=self.producer)
         except BrokerError as error:
             raise BackfillError(
                 f"stopped: the Celery broker refused photo {photo_id} ({error}); "
@@ -447,7 +447,7 @@ def _sender(options: BackfillOptions) -> Iterator[_Sender | None]:
     if options.mode is not Mode.ENQUEUE:
         yield None
         return
-    with celery_app.producer_or_acquire() as producer:
+    with current_app.producer_or_acquire() as producer:
         yield _Sender(producer, options.queue)
 
 

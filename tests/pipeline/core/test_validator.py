@@ -14,7 +14,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
-from pipeline.core.sniff import ImageFormat
+from pipeline.core.formats import ImageFormat
 from pipeline.core.validator import (
     DEFAULT_THRESHOLDS,
     REASON_BLURRY,

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from gallery import task_names
 from gallery.filenames import sanitize_filename
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 from gallery.upload_handlers import HashedUpload
@@ -21,7 +22,6 @@ from pipeline.core.sniff import sniff_format
 
 logger = logging.getLogger(__name__)
 
-INGEST_TASK_NAME = "pipeline.ingest_photo"
 UNSCORED_DETAIL = (
     "Passed the validator. Not scored: no model is configured (VLM_MODEL_PATH is empty). "
     "Once it is, `manage.py backfill --stage score` scores it."
@@ -111,7 +111,7 @@ def photo_record_original(
 
 def photo_enqueue_ingest(*, photo_id: int) -> None:
     # By name, through the project's app: gallery sits below the pipeline and the wiring.
-    current_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+    current_app.send_task(task_names.INGEST_PHOTO, args=[photo_id])
 
 
 def _record_transition(

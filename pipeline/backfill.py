@@ -34,6 +34,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 from gallery import services as gallery_services
+from gallery import task_names
 from gallery.models import Photo
 from pipeline import services as pipeline_services
 from pipeline.core.errors import UnreadableImage
@@ -52,7 +53,6 @@ Status = Photo.Status
 Reason = Photo.RejectReason
 
 BACKFILL_CAUSE = "backfill"
-PREVIEWS_TASK_NAME = "pipeline.regenerate_previews"
 CHECKPOINT_VERSION = 1
 
 
@@ -360,7 +360,7 @@ class _Worker:
         if photo.curator_decision:  # decided since the batch was read
             return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
         if not self.inline:
-            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         try:
             pipeline_services.photo_ingest(photo_id=photo_id, scoring_enabled=self.scoring_enabled)
         except Photo.DoesNotExist:
@@ -385,7 +385,7 @@ class _Worker:
 
     def _previews(self, photo_id: int) -> _Done:
         if not self.inline:
-            return _Done(photo_id, Outcome.PROCESSED, task=PREVIEWS_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.REGENERATE_PREVIEWS)
         try:
             pipeline_services.photo_regenerate_previews(photo_id=photo_id)
         except UnreadableImage as unreadable:
@@ -544,7 +544,7 @@ class _Batches:
         if now is None:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
         if stage in _REINGEST and now.status == Status.UPLOADED and not now.curator_decided:
-            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         return self._one(stage, now)
 
     def apply(self, stage: Stage, rows: list[BackfillRow], should_stop: Callable[[], bool]) -> bool:

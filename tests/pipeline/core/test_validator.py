@@ -23,9 +23,9 @@ from pipeline.core.validator import (
     Thresholds,
     validate,
 )
+from tests.support.paths import PHOTOS
 
 from .frames import Defect, make_dng, make_frame, make_jpeg
-from .testdata import PHOTOS
 
 # A camera-sized frame (large enough to be analysed at half scale) that stays quick to make.
 WIDTH, HEIGHT = 2400, 1600

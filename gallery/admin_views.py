@@ -5,10 +5,10 @@ permission checks; every write is one service call."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,10 +21,9 @@ from gallery import curation_services, selectors, services
 from gallery.models import Photo
 from pipeline.selectors import cost_report_get
 
-if TYPE_CHECKING:
-    from gallery.admin import PhotoAdmin
-
 View = Callable[..., HttpResponse]
+# The views take the Photo admin they are mounted on, for its site, permissions and options.
+PhotoAdmin: TypeAlias = "admin.ModelAdmin[Photo]"
 Status = Photo.Status
 READY = "ready"
 # The review queue's choices: the default is everything the pipeline has finished with and kept,

@@ -40,49 +40,13 @@ from storages.backends.s3 import S3Storage
 from gallery import services
 from gallery.filenames import sanitize_filename
 from gallery.models import Photo
-from pipeline.core.sniff import SNIFF_BYTES, ImageFormat, sniff_format
+from pipeline.core.formats import FORMATS, ImageFormat, format_named_by
+from pipeline.core.sniff import SNIFF_BYTES, sniff_format
 
 # S3's multipart rules: every part but the last is at least 5 MiB; at most 10,000 parts.
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 _SIGNING_SALT_NS = "gallery.direct_upload"
-
-_EXTENSION_FORMATS = {
-    "jpg": ImageFormat.JPEG,
-    "jpeg": ImageFormat.JPEG,
-    "png": ImageFormat.PNG,
-    "tif": ImageFormat.TIFF,
-    "tiff": ImageFormat.TIFF,
-    "heic": ImageFormat.HEIC,
-    "heif": ImageFormat.HEIC,
-    "dng": ImageFormat.DNG,
-    "cr2": ImageFormat.CR2,
-    "cr3": ImageFormat.CR3,
-    "nef": ImageFormat.NEF,
-    "nrw": ImageFormat.NEF,
-    "arw": ImageFormat.ARW,
-    "sr2": ImageFormat.ARW,
-    "raf": ImageFormat.RAF,
-    "orf": ImageFormat.ORF,
-    "rw2": ImageFormat.RW2,
-    "x3f": ImageFormat.X3F,
-}
-
-CONTENT_TYPES = {
-    ImageFormat.JPEG: "image/jpeg",
-    ImageFormat.PNG: "image/png",
-    ImageFormat.TIFF: "image/tiff",
-    ImageFormat.HEIC: "image/heic",
-    ImageFormat.DNG: "image/x-adobe-dng",
-    ImageFormat.CR2: "image/x-canon-cr2",
-    ImageFormat.CR3: "image/x-canon-cr3",
-    ImageFormat.NEF: "image/x-nikon-nef",
-    ImageFormat.ARW: "image/x-sony-arw",
-    ImageFormat.RAF: "image/x-fuji-raf",
-    ImageFormat.ORF: "image/x-olympus-orf",
-    ImageFormat.RW2: "image/x-panasonic-rw2",
-    ImageFormat.X3F: "image/x-sigma-x3f",
-}
 
 
 class DirectUploadError(Exception):
@@ -194,8 +158,7 @@ def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -
             "too_large",
             f"{name} is {size} bytes; the limit is {settings.DIRECT_UPLOAD_MAX_BYTES} bytes.",
         )
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    fmt = _EXTENSION_FORMATS.get(extension)
+    fmt = format_named_by(name)
     if fmt is None:
         raise DirectUploadError(
             "unsupported",
@@ -205,7 +168,7 @@ def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -
     created = client.create_multipart_upload(
         Bucket=bucket,
         Key=key,
-        ContentType=CONTENT_TYPES[fmt],
+        ContentType=FORMATS[fmt].content_type,
         Metadata=services.original_object_metadata(owner_id=owner.pk, filename=name),
     )
     return DirectUpload(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
+from celery import current_app
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -17,15 +19,14 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from curation.celery import app as celery_app
+from gallery import task_names
 from gallery.filenames import sanitize_filename
-from gallery.models import Photo, PhotoEvent
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 from gallery.upload_handlers import HashedUpload
 from pipeline.core.sniff import sniff_format
 
 logger = logging.getLogger(__name__)
 
-INGEST_TASK_NAME = "pipeline.ingest_photo"
 UNSCORED_DETAIL = (
     "Passed the validator. Not scored: no model is configured (VLM_MODEL_PATH is empty). "
     "Once it is, `manage.py backfill --stage score` scores it."
@@ -156,7 +157,8 @@ def photo_enqueue_ingest(*, photo_id: int) -> bool:
         logger.warning("photo %s: broker down moments ago, left to the reconciler", photo_id)
         return False
     try:
-        celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+        # By name, through the project's app: gallery sits below the pipeline and the wiring.
+        current_app.send_task(task_names.INGEST_PHOTO, args=[photo_id])
     except BROKER_ERRORS as error:
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_S
         logger.warning("photo %s: broker unavailable, left to the reconciler: %s", photo_id, error)
@@ -189,7 +191,7 @@ def photo_reconcile_ingest(*, older_than_s: int, limit: int = 500) -> list[int]:
     sent: list[int] = []
     for photo_id in photo_ids:
         try:
-            celery_app.send_task(INGEST_TASK_NAME, args=[photo_id])
+            current_app.send_task(task_names.INGEST_PHOTO, args=[photo_id])
         except BROKER_ERRORS as error:
             unsent = photo_ids[len(sent) :]
             Photo.objects.filter(pk__in=unsent).update(ingest_queued_at=None)
@@ -248,6 +250,60 @@ def _pipeline_may_move(photo: Photo, *, expected: frozenset[str]) -> bool:
 _INGESTING = frozenset({Status.UPLOADED})
 _SCORING = frozenset({Status.AWAITING_SCORE})
 _IN_PIPELINE = frozenset({Status.UPLOADED, Status.AWAITING_SCORE})
+
+
+# What the ingest stage measures on an original, and nothing else: status, scoring and curation
+# columns change only through the transitions below.
+MEASUREMENT_FIELDS = frozenset(
+    {
+        "sha256",
+        "size_bytes",
+        "width",
+        "height",
+        "camera_make",
+        "camera_model",
+        "lens",
+        "captured_at",
+        "iso",
+        "exposure_time_s",
+        "f_number",
+        "focal_length_mm",
+        "orientation",
+        "gps_lat",
+        "gps_lon",
+        "gps_alt",
+        "sharpness",
+        "highlight_clip",
+        "shadow_clip",
+        "mean_luminance",
+        "validator_metrics",
+        "validator_reasons",
+        "validator_verdict",
+        *VALIDATOR_FLAG_FIELDS.values(),
+        "phash",
+        "dhash",
+        "preview",
+        "thumbnail",
+    }
+)
+
+
+@transaction.atomic
+def photo_record_measurements(*, photo_id: int, measurements: Mapping[str, object]) -> Photo | None:
+    """Write what ingest measured. Validation runs for seconds without a lock, so the write checks
+    again under it: a photo that left `uploaded` or that a curator decided meanwhile is left as it
+    is, and None says so. Only the measurement columns are written."""
+    unknown = set(measurements) - MEASUREMENT_FIELDS
+    if unknown:
+        raise ValueError(f"not measurement columns: {sorted(unknown)}")
+    photo = _lock(photo_id)
+    if not _pipeline_may_move(photo, expected=_INGESTING):
+        logger.info("photo %s is %s; measurements not recorded", photo_id, photo.status)
+        return None
+    for column, value in measurements.items():
+        setattr(photo, column, value)
+    photo.save(update_fields=[*measurements, "updated_at"])
+    return photo
 
 
 @transaction.atomic

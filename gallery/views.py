@@ -23,11 +23,11 @@ from gallery import selectors
 from gallery.filenames import download_filename
 from gallery.models import Photo
 from gallery.query_params import MAX_PAGE, positive_int
+from pipeline.core.formats import picker_accept
 
 PAGE_SIZE = 48
 # Score filter choices offered on the gallery page (minimum VLM score).
 MIN_SCORES = ("0.4", "0.6", "0.8")
-RAW_EXTENSIONS = ".dng,.cr2,.cr3,.nef,.nrw,.arw,.srf,.sr2,.raf,.orf,.rw2,.pef,.srw,.x3f,.3fr,.iiq"
 
 
 @login_required
@@ -116,7 +116,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         request,
         "gallery/upload.html",
         {
-            "raw_extensions": RAW_EXTENSIONS,
+            "accept": picker_accept(),
             # In S3 mode, files bigger than one part go straight to the bucket in resumable
             # multipart uploads; smaller ones (and everything in local mode) go to the API.
             "direct_upload_url": reverse("uploads:create") if direct else "",

@@ -29,11 +29,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from celery import current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
-from curation.celery import app as celery_app
 from gallery import services as gallery_services
+from gallery import task_names
 from gallery.models import Photo
 from pipeline import services as pipeline_services
 from pipeline.core.errors import UnreadableImage
@@ -52,7 +53,6 @@ Status = Photo.Status
 Reason = Photo.RejectReason
 
 BACKFILL_CAUSE = "backfill"
-PREVIEWS_TASK_NAME = "pipeline.regenerate_previews"
 CHECKPOINT_VERSION = 1
 
 
@@ -360,7 +360,7 @@ class _Worker:
         if photo.curator_decision:  # decided since the batch was read
             return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
         if not self.inline:
-            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         try:
             pipeline_services.photo_ingest(photo_id=photo_id, scoring_enabled=self.scoring_enabled)
         except Photo.DoesNotExist:
@@ -385,7 +385,7 @@ class _Worker:
 
     def _previews(self, photo_id: int) -> _Done:
         if not self.inline:
-            return _Done(photo_id, Outcome.PROCESSED, task=PREVIEWS_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.REGENERATE_PREVIEWS)
         try:
             pipeline_services.photo_regenerate_previews(photo_id=photo_id)
         except UnreadableImage as unreadable:
@@ -407,7 +407,7 @@ class _Sender:
 
     def __call__(self, task: str, photo_id: int) -> None:
         try:
-            celery_app.send_task(task, args=[photo_id], queue=self.queue, producer=self.producer)
+            current_app.send_task(task, args=[photo_id], queue=self.queue, producer=self.producer)
         except BrokerError as error:
             raise BackfillError(
                 f"stopped: the Celery broker refused photo {photo_id} ({error}); "
@@ -447,7 +447,7 @@ def _sender(options: BackfillOptions) -> Iterator[_Sender | None]:
     if options.mode is not Mode.ENQUEUE:
         yield None
         return
-    with celery_app.producer_or_acquire() as producer:
+    with current_app.producer_or_acquire() as producer:
         yield _Sender(producer, options.queue)
 
 
@@ -545,7 +545,7 @@ class _Batches:
         if now is None:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
         if stage in _REINGEST and now.status == Status.UPLOADED and not now.curator_decided:
-            return _Done(photo_id, Outcome.PROCESSED, task=gallery_services.INGEST_TASK_NAME)
+            return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         return self._one(stage, now)
 
     def _one_enqueued(self, stage: Stage, photo_id: int) -> _Done:

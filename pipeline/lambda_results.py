@@ -32,8 +32,8 @@ from botocore.exceptions import ClientError
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics
+from pipeline.core.formats import ImageFormat
 from pipeline.core.sharpness import SharpnessMetrics
-from pipeline.core.sniff import ImageFormat
 from pipeline.core.validator import ValidationResult, Verdict
 
 KEY_ATTR = "object_key"

@@ -46,24 +46,26 @@ def _read_original(photo: Photo) -> tuple[bytes, str]:
     return buffer.getvalue(), digest.hexdigest()
 
 
-def _apply_exif(photo: Photo, exif: Exif) -> None:
-    photo.camera_make = exif.make or ""
-    photo.camera_model = exif.model or ""
-    photo.lens = exif.lens or ""
+def _exif_columns(exif: Exif) -> dict[str, object]:
     # Cameras without an offset tag record local time of unknown zone; stored as UTC, so the
     # wall-clock reading is preserved and orders correctly within one shoot.
     captured = exif.captured_at
     if captured is not None and timezone.is_naive(captured):
         captured = captured.replace(tzinfo=UTC)
-    photo.captured_at = captured
-    photo.iso = exif.iso
-    photo.exposure_time_s = exif.exposure_time
-    photo.f_number = exif.f_number
-    photo.focal_length_mm = exif.focal_length_mm
-    photo.orientation = exif.orientation
-    photo.gps_lat = exif.gps_lat
-    photo.gps_lon = exif.gps_lon
-    photo.gps_alt = exif.gps_alt
+    return {
+        "camera_make": exif.make or "",
+        "camera_model": exif.model or "",
+        "lens": exif.lens or "",
+        "captured_at": captured,
+        "iso": exif.iso,
+        "exposure_time_s": exif.exposure_time,
+        "f_number": exif.f_number,
+        "focal_length_mm": exif.focal_length_mm,
+        "orientation": exif.orientation,
+        "gps_lat": exif.gps_lat,
+        "gps_lon": exif.gps_lon,
+        "gps_alt": exif.gps_alt,
+    }
 
 
 def _replace_file(name: str, content: bytes) -> str:
@@ -72,33 +74,37 @@ def _replace_file(name: str, content: bytes) -> str:
     return default_storage.save(name, ContentFile(content))
 
 
-def _apply_result(photo: Photo, result: ValidationResult) -> None:
-    photo.width = result.width
-    photo.height = result.height
-    _apply_exif(photo, result.exif)
-    photo.sharpness = result.sharpness.score
-    photo.highlight_clip = result.exposure.highlight_clipped
-    photo.shadow_clip = result.exposure.shadow_clipped
-    photo.mean_luminance = result.exposure.mean_luminance
-    photo.validator_metrics = result.metrics_json()
-    photo.validator_reasons = list(result.reasons)
-    photo.validator_verdict = result.verdict.value
+def _result_columns(photo: Photo, result: ValidationResult) -> dict[str, object]:
     # A re-validation clears what the new verdict no longer says.
     raised = set(result.flags) | set(result.notes)
-    for code, column in VALIDATOR_FLAG_FIELDS.items():
-        setattr(photo, column, code in raised)
-    photo.phash = result.phash
-    photo.dhash = result.dhash
-    _store_previews(photo, result)
+    return {
+        "width": result.width,
+        "height": result.height,
+        **_exif_columns(result.exif),
+        "sharpness": result.sharpness.score,
+        "highlight_clip": result.exposure.highlight_clipped,
+        "shadow_clip": result.exposure.shadow_clipped,
+        "mean_luminance": result.exposure.mean_luminance,
+        "validator_metrics": result.metrics_json(),
+        "validator_reasons": list(result.reasons),
+        "validator_verdict": result.verdict.value,
+        **{column: code in raised for code, column in VALIDATOR_FLAG_FIELDS.items()},
+        "phash": result.phash,
+        "dhash": result.dhash,
+        **_store_previews(photo, result),
+    }
 
 
-def _store_previews(photo: Photo, result: ValidationResult) -> None:
-    photo.preview = _replace_file(
-        f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
-    )
-    photo.thumbnail = _replace_file(
-        f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
-    )
+def _store_previews(photo: Photo, result: ValidationResult) -> dict[str, str]:
+    """Write the preview and thumbnail files; their storage names, by column."""
+    return {
+        "preview": _replace_file(
+            f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
+        ),
+        "thumbnail": _replace_file(
+            f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
+        ),
+    }
 
 
 # A clipped frame has no texture left to judge, so it also reads as soft: the exposure reason is
@@ -289,13 +295,17 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
             photo_id=photo.pk, detail=str(missing), cause="validator Lambda result"
         )
         return
-    photo.sha256, photo.size_bytes = judged.sha256, judged.size_bytes
+    columns: dict[str, object] = {"sha256": judged.sha256, "size_bytes": judged.size_bytes}
     if judged.result is None:
         assert judged.unreadable is not None
         unreadable = judged.unreadable
         if unreadable.exif is not None:
-            _apply_exif(photo, unreadable.exif)
-        photo.save()
+            columns |= _exif_columns(unreadable.exif)
+        if (
+            gallery_services.photo_record_measurements(photo_id=photo.pk, measurements=columns)
+            is None
+        ):
+            return
         gallery_services.photo_reject(
             photo_id=photo.pk,
             reason=Photo.RejectReason.UNREADABLE,
@@ -304,8 +314,12 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
         )
         return
     result = judged.result
-    _apply_result(photo, result)
-    photo.save()
+    recorded = gallery_services.photo_record_measurements(
+        photo_id=photo.pk, measurements=columns | _result_columns(photo, result)
+    )
+    if recorded is None:
+        return
+    photo = recorded
     if not result.passed:
         # Rejected frames stay out of the index: a sharper retake must not match a blurry one.
         gallery_services.photo_reject(
@@ -332,7 +346,8 @@ def photo_regenerate_previews(*, photo_id: int) -> Photo:
     changes. Raises UnreadableImage when the original cannot be decoded."""
     photo = Photo.objects.get(pk=photo_id)
     data, _ = _read_original(photo)
-    _store_previews(photo, _validate_with_previews(photo, data))
+    for column, name in _store_previews(photo, _validate_with_previews(photo, data)).items():
+        setattr(photo, column, name)
     photo.save(update_fields=["preview", "thumbnail", "updated_at"])
     return photo
 

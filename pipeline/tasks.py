@@ -12,6 +12,7 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import DatabaseError
 
+from gallery import task_names
 from gallery.models import Photo
 from pipeline import services
 from pipeline.core.errors import UnreadableImage
@@ -39,7 +40,7 @@ def _retry_delay(retries: int) -> int:
 
 
 @shared_task(
-    name="pipeline.ingest_photo",
+    name=task_names.INGEST_PHOTO,
     **_RETRYING_TASK,
 )  # type: ignore[untyped-decorator]  # celery ships no type hints
 def ingest_photo(self: Task, photo_id: int) -> None:
@@ -62,7 +63,7 @@ def ingest_photo(self: Task, photo_id: int) -> None:
         raise self.retry(exc=error, countdown=_retry_delay(self.request.retries)) from error
 
 
-@shared_task(name="pipeline.regenerate_previews", **_RETRYING_TASK)  # type: ignore[untyped-decorator]
+@shared_task(name=task_names.REGENERATE_PREVIEWS, **_RETRYING_TASK)  # type: ignore[untyped-decorator]
 def regenerate_previews(self: Task, photo_id: int) -> None:
     try:
         services.photo_regenerate_previews(photo_id=photo_id)

@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from pipeline.core.formats import FORMATS, format_named_by
+
+# Re-exported: decode.py and validator.py still import these from here.
+from pipeline.core.formats import RAW_FORMATS as RAW_FORMATS
+from pipeline.core.formats import ImageFormat as ImageFormat
 
 SNIFF_BYTES = 64
 
-
-class ImageFormat(StrEnum):
-    JPEG = "jpeg"
-    PNG = "png"
-    TIFF = "tiff"
-    HEIC = "heic"
-    DNG = "dng"
-    CR2 = "cr2"
-    CR3 = "cr3"
-    NEF = "nef"
-    ARW = "arw"
-    RAF = "raf"
-    ORF = "orf"
-    RW2 = "rw2"
-    X3F = "x3f"
-
-
-RAW_FORMATS = frozenset(
-    {
-        ImageFormat.DNG,
-        ImageFormat.CR2,
-        ImageFormat.CR3,
-        ImageFormat.NEF,
-        ImageFormat.ARW,
-        ImageFormat.RAF,
-        ImageFormat.ORF,
-        ImageFormat.RW2,
-        ImageFormat.X3F,
-    }
-)
-
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc", b"avif")
-
-# TIFF-based RAW containers all start with a TIFF header, so the extension is the only cheap
-# way to tell a NEF from an ARW. It is used *only* to refine a TIFF that is already proven by
-# its magic bytes; it never makes a non-image acceptable.
-_TIFF_RAW_EXTENSIONS = {
-    "dng": ImageFormat.DNG,
-    "nef": ImageFormat.NEF,
-    "nrw": ImageFormat.NEF,
-    "arw": ImageFormat.ARW,
-    "sr2": ImageFormat.ARW,
-    "rw2": ImageFormat.RW2,
-    "orf": ImageFormat.ORF,
-}
 
 
 def sniff_format(head: bytes, filename: str = "") -> ImageFormat | None:
@@ -77,6 +37,9 @@ def sniff_format(head: bytes, filename: str = "") -> ImageFormat | None:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         if head[8:10] == b"CR" and head[:2] == b"II":
             return ImageFormat.CR2
-        extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        return _TIFF_RAW_EXTENSIONS.get(extension, ImageFormat.TIFF)
+        # TIFF-based RAW containers all start with a TIFF header, so the extension is the only
+        # cheap way to tell a NEF from an ARW. It only refines a TIFF already proven by its
+        # magic bytes; it never makes a non-image acceptable.
+        named = format_named_by(filename)
+        return named if named is not None and FORMATS[named].tiff_container else ImageFormat.TIFF
     return None

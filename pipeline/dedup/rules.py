@@ -23,8 +23,8 @@ import posixpath
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from pipeline.core.formats import RAW_FORMATS
 from pipeline.core.hashcode import hamming_distance
-from pipeline.core.sniff import RAW_FORMATS
 from pipeline.core.validator import ValidationResult
 
 DEFAULT_DHASH_RADIUS = 12

@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gallery import services
+from gallery import services, task_names
 from gallery.models import Photo
 from gallery.upload_handlers import sweep_stale_upload_files
 from tests.support.celery_worker import purge_broker
@@ -57,13 +57,13 @@ def test_broker_down_keeps_every_upload_and_the_reconciler_sends_them_later(
             PHOTOS / photo.original_filename
         ).read_bytes()
         assert photo.ingest_queued_at is None
-    assert queued_task_args(django_settings.CELERY_BROKER_URL, services.INGEST_TASK_NAME) == []
+    assert queued_task_args(django_settings.CELERY_BROKER_URL, task_names.INGEST_PHOTO) == []
 
     # The broker is back: one reconciler pass sends each photo once; a second sends nothing.
     sent = services.photo_reconcile_ingest(older_than_s=0)
     assert sorted(sent) == [p.pk for p in photos]
     assert services.photo_reconcile_ingest(older_than_s=60) == []
-    queued = queued_task_args(django_settings.CELERY_BROKER_URL, services.INGEST_TASK_NAME)
+    queued = queued_task_args(django_settings.CELERY_BROKER_URL, task_names.INGEST_PHOTO)
     assert sorted(queued) == [[p.pk] for p in photos]
     assert all(p.ingest_queued_at for p in Photo.objects.all())
 
@@ -86,7 +86,7 @@ def test_an_upload_with_the_broker_up_is_queued_at_once(api: APIClient) -> None:
     api.post("/api/photos/", {"files": _files("elephants.jpg")}, format="multipart")
     photo = Photo.objects.get()
     assert photo.ingest_queued_at is not None
-    queued = queued_task_args(django_settings.CELERY_BROKER_URL, services.INGEST_TASK_NAME)
+    queued = queued_task_args(django_settings.CELERY_BROKER_URL, task_names.INGEST_PHOTO)
     assert queued == [[photo.pk]]
     # Queued just now: the reconciler leaves it to the message already on its way.
     assert services.photo_reconcile_ingest(older_than_s=300) == []

@@ -18,9 +18,9 @@ from skimage import data
 
 from gallery.models import Photo
 from gpu_worker.scoring import Scorer, ScorerConfig, load_scorer
+from tests.support.paths import PHOTOS
+from tests.support.paths import REPO_ROOT as REPO
 
-REPO = Path(__file__).resolve().parents[2]
-PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
 # Small enough that a CPU forward pass takes tens of milliseconds, large enough for a real grid.
 TEST_PIXEL_BUDGET = {"min_pixels": 16 * 32 * 32, "max_pixels": 64 * 32 * 32}
 

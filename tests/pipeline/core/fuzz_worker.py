@@ -26,9 +26,9 @@ from PIL import Image
 
 from pipeline.core.errors import UnreadableImage
 from pipeline.core.validator import validate
+from tests.support.paths import PHOTOS
 
 from .frames import make_dng
-from .testdata import PHOTOS
 
 MEMORY_LIMIT_BYTES = 3 << 30
 PER_INPUT_SECONDS = 20

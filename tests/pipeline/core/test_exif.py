@@ -10,8 +10,7 @@ import pytest
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.validator import validate
-
-from .testdata import CAMERA_METADATA, PHOTOS
+from tests.support.paths import CAMERA_METADATA, PHOTOS
 
 EXPECTED: dict[str, Exif] = {
     "Apple.jpg": Exif(

@@ -11,9 +11,9 @@ from PIL import Image, ImageOps
 
 from pipeline.core.hashcode import hamming_distance, to_signed64, to_unsigned64
 from pipeline.core.validator import validate
+from tests.support.paths import PHOTOS
 
 from .frames import make_jpeg
-from .testdata import PHOTOS
 
 REAL_FILES = [
     "IMG_4120.JPG",

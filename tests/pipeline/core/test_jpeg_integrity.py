@@ -11,8 +11,7 @@ import pytest
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.validator import NOTE_TRAILING_DATA, validate
-
-from .testdata import REAL_PHOTOS
+from tests.support.paths import REAL_PHOTOS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 

@@ -11,8 +11,7 @@ from functools import cache
 import pytest
 
 from pipeline.core.validator import ValidationResult, Verdict, validate
-
-from .testdata import REAL_PHOTOS, real_photo_labels
+from tests.support.paths import REAL_PHOTOS, real_photo_labels
 
 LABELS = real_photo_labels()
 KEEP = sorted(name for name, label in LABELS.items() if label == "keep")

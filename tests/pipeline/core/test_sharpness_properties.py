@@ -14,8 +14,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from pipeline.core.validator import Verdict, validate
-
-from .testdata import REAL_PHOTOS
+from tests.support.paths import REAL_PHOTOS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 

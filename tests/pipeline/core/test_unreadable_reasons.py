@@ -14,10 +14,10 @@ import pytest
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.validator import Thresholds, validate
+from tests.support.paths import CAMERA_METADATA, PHOTOS
 
 from .frames import Defect, make_jpeg
 from .test_jpeg_integrity import damaged
-from .testdata import CAMERA_METADATA, PHOTOS
 
 _REASON_CODES = {reason.value for reason in UnreadableReason}
 

@@ -14,7 +14,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
-from pipeline.core.sniff import ImageFormat
+from pipeline.core.formats import ImageFormat
 from pipeline.core.validator import (
     DEFAULT_THRESHOLDS,
     FLAG_POSSIBLY_OVEREXPOSED,
@@ -26,9 +26,9 @@ from pipeline.core.validator import (
     Verdict,
     validate,
 )
+from tests.support.paths import PHOTOS
 
 from .frames import Defect, make_dng, make_frame, make_jpeg
-from .testdata import PHOTOS
 
 # A camera-sized frame (large enough to be analysed at half scale) that stays quick to make.
 WIDTH, HEIGHT = 2400, 1600

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import imagehash
 import numpy as np
@@ -16,8 +15,8 @@ import skimage.data
 from PIL import Image, ImageDraw, ImageEnhance
 
 from pipeline.core.hashcode import to_signed64
+from tests.support.paths import PHOTOS
 
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "photos"
 SKIMAGE_PHOTOS = (
     "astronaut",
     "camera",
@@ -56,7 +55,7 @@ def sources() -> dict[str, Image.Image]:
     for name in SKIMAGE_PHOTOS:
         out[name] = Image.fromarray(np.asarray(getattr(skimage.data, name)())).convert("RGB")
     for name in TESTDATA_PHOTOS:
-        with Image.open(TESTDATA / name) as opened:
+        with Image.open(PHOTOS / name) as opened:
             opened.draft("RGB", (MAX_SIDE * 2, MAX_SIDE * 2))
             out[name] = opened.convert("RGB")
     for image in out.values():

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from gallery.direct_upload import photo_create_from_object
 from gallery.models import Photo
-from pipeline.core.sniff import ImageFormat
+from pipeline.core.formats import ImageFormat
 from pipeline.core.validator import Thresholds, validate
 from pipeline.lambda_handler import Runtime, Settings, handle_event
 from pipeline.lambda_mode import LambdaResultTimeout, lambda_validation

@@ -3,19 +3,16 @@ killed mid-ingest still loses no photo."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
 from tests.support.celery_worker import (
-    a_backend_waits_for_a_lock,
     celery_worker,
-    database_url,
+    kill_a_worker_mid_ingest,
     wait_until,
 )
 from tests.support.outages import filesystem_broker
@@ -41,17 +38,7 @@ def test_a_worker_killed_mid_ingest_on_the_filesystem_broker_loses_nothing(
     photo = Photo.objects.get()
     assert photo.ingest_queued_at is not None
 
-    # Block the first worker half way through the ingest (row locked), then SIGKILL it.
-    with (
-        psycopg.connect(database_url(), autocommit=False) as holder,
-        psycopg.connect(database_url(), autocommit=True) as observer,
-    ):
-        holder.execute("SELECT id FROM gallery_photo WHERE id = %s FOR UPDATE", (photo.pk,))
-        with celery_worker(extra_env=env, pool="solo") as doomed:
-            wait_until(lambda: a_backend_waits_for_a_lock(observer), what="the ingest to block")
-            doomed.send_signal(signal.SIGKILL)
-            doomed.wait()
-        holder.rollback()
+    kill_a_worker_mid_ingest(photo.pk, extra_env=env)
 
     # The transport deleted the message when the dead worker took it: nothing will redeliver.
     assert list((folder / "queue").iterdir()) == []

@@ -3,10 +3,8 @@ worker, and the redo is not a second copy of the work."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,9 +12,8 @@ from rest_framework.test import APIClient
 
 from gallery.models import Photo
 from tests.support.celery_worker import (
-    a_backend_waits_for_a_lock,
     celery_worker,
-    database_url,
+    kill_a_worker_mid_ingest,
     purge_broker,
     wait_until,
 )
@@ -39,18 +36,7 @@ def test_a_killed_worker_s_ingest_is_redone_once_by_another(api: APIClient) -> N
     assert response.status_code == 201
     photo = Photo.objects.get()
 
-    # Hold the photo's row so the first worker blocks half way through its ingest: after
-    # validating and writing previews, before it can record anything on the row.
-    with (
-        psycopg.connect(database_url(), autocommit=False) as holder,
-        psycopg.connect(database_url(), autocommit=True) as observer,
-    ):
-        holder.execute("SELECT id FROM gallery_photo WHERE id = %s FOR UPDATE", (photo.pk,))
-        with celery_worker(extra_env=env, pool="solo") as doomed:
-            wait_until(lambda: a_backend_waits_for_a_lock(observer), what="the ingest to block")
-            doomed.send_signal(signal.SIGKILL)
-            doomed.wait()
-        holder.rollback()
+    kill_a_worker_mid_ingest(photo.pk, extra_env=env)
 
     photo.refresh_from_db()
     assert photo.status == Photo.Status.UPLOADED

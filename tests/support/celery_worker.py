@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -82,3 +83,18 @@ def a_backend_waits_for_a_lock(conn: psycopg.Connection) -> bool:
         (conn.info.backend_pid,),
     ).fetchone()
     return bool(row and row[0])
+
+
+def kill_a_worker_mid_ingest(photo_id: int, *, extra_env: dict[str, str]) -> None:
+    """Start a worker, hold the photo's row so its ingest blocks half way (after validating and
+    writing previews, before it can record anything on the row), then SIGKILL it."""
+    with (
+        psycopg.connect(database_url(), autocommit=False) as holder,
+        psycopg.connect(database_url(), autocommit=True) as observer,
+    ):
+        holder.execute("SELECT id FROM gallery_photo WHERE id = %s FOR UPDATE", (photo_id,))
+        with celery_worker(extra_env=extra_env, pool="solo") as doomed:
+            wait_until(lambda: a_backend_waits_for_a_lock(observer), what="the ingest to block")
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait()
+        holder.rollback()

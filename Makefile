@@ -50,7 +50,7 @@ lint: $(VENV)/.installed ## ruff lint and format check
 
 # Strict on the pure core (pyproject), django-stubs-checked everywhere else.
 typecheck: $(VENV)/.installed ## mypy (strict on pipeline/core)
-	$(VENV)/bin/mypy curation gallery pipeline gpu_worker deploy
+	$(VENV)/bin/mypy curation accounts gallery pipeline gpu_worker deploy
 
 imports: $(VENV)/.installed ## import-linter contracts
 	$(VENV)/bin/lint-imports

@@ -7,34 +7,13 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Runs in every page before its own scripts, so each violation reaches the console once more
-# with its directive and blocked source, whatever Chromium's own wording.
-_REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error("CSP violation: " + event.effectiveDirective + " blocked " + event.blockedURI +
-                " in " + event.documentURI);
-});
-"""
-
-
-def _watch_violations(page: Page) -> list[str]:
-    violations: list[str] = []
-
-    def record(message: ConsoleMessage) -> None:
-        if "CSP violation" in message.text or "Content Security Policy" in message.text:
-            violations.append(message.text)
-
-    page.add_init_script(_REPORT_VIOLATIONS)
-    page.on("console", record)
-    return violations
 
 
 def _selected_text(page: Page) -> str:
@@ -54,7 +33,7 @@ def _visit(page: Page, url: str) -> Page:
 
 def test_the_watch_catches_an_inline_style(page: Page, live_server: Any) -> None:
     """The watch below would report a real violation: an inline style set on a served page."""
-    violations = _watch_violations(page)
+    violations = watch_csp_violations(page)
     page.goto(f"{live_server.url}/accounts/login/")
     with page.expect_console_message(lambda message: "CSP violation" in message.text):
         page.evaluate("document.body.setAttribute('style', 'color: red')")
@@ -64,7 +43,7 @@ def test_the_watch_catches_an_inline_style(page: Page, live_server: Any) -> None
 def test_photographer_pages_run_without_csp_violations(page: Page, live_server: Any) -> None:
     ansel = make_user("ansel")
     photo = make_photo(owner=ansel, status=Photo.Status.SCORED, filename="cat.jpg")
-    violations = _watch_violations(page)
+    violations = watch_csp_violations(page)
     base = live_server.url
 
     log_in(page, live_server, "ansel")
@@ -82,6 +61,7 @@ def test_photographer_pages_run_without_csp_violations(page: Page, live_server: 
     ).to_be_visible()
 
     page.get_by_role("button", name="Create a token").click()
+    page.wait_for_load_state("networkidle")  # the deferred script is in place
     token = page.get_by_label("Your new token")
     token.focus()
     # Selected whole on focus by a static script (no onfocus= attribute: the CSP would block it).
@@ -103,7 +83,7 @@ def test_curator_pages_run_without_csp_violations(page: Page, live_server: Any) 
         source="skimage:astronaut",
     )
     make_user("minor", staff=True)
-    violations = _watch_violations(page)
+    violations = watch_csp_violations(page)
     base = live_server.url
     admin = f"{base}/admin"
 
@@ -132,6 +112,7 @@ def test_curator_pages_run_without_csp_violations(page: Page, live_server: Any) 
     page.get_by_role("link", name="Add invitation").click()
     page.get_by_label("Email address").fill("vivian@example.com")
     page.get_by_role("button", name="Send the invitation").click()
+    page.wait_for_load_state("networkidle")
     link_box = page.locator("input.invitation-link")
     link_box.focus()
     selected = _selected_text(page)

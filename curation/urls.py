@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from curation.health import healthz, readyz
 
@@ -19,6 +19,13 @@ urlpatterns = [
     path("api/uploads/", include("gallery.api.direct_upload_urls")),
     path("api/", include("gallery.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, not inline (the CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="gallery/api_docs.html"
+        ),
+        name="api-docs",
+    ),
     path("", include("gallery.urls")),
 ]

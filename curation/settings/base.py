@@ -6,6 +6,8 @@ from pathlib import Path
 
 import environ
 
+from curation.csp import bucket_origins, content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = BASE_DIR / "var"
 
@@ -38,6 +40,8 @@ MIDDLEWARE = [
     # Health probes, answered before the Host check (README "Faults and limits").
     "curation.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (curation/csp.py).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,8 +131,15 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="auto")
     AWS_S3_SIGNATURE_VERSION = "s3v4"
     _default_storage = {"BACKEND": "gallery.storage.OriginalsS3Storage"}
+    _bucket_origins = bucket_origins(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        addressing_style=AWS_S3_ADDRESSING_STYLE,
+    )
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _bucket_origins = []
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -252,6 +263,9 @@ GPU_FLEET_IDLE_TICKS_TO_MINIMUM = env.int("GPU_FLEET_IDLE_TICKS_TO_MINIMUM", def
 GPU_FLEET_SCALE_IN_AFTER_TICKS = env.int("GPU_FLEET_SCALE_IN_AFTER_TICKS", default=3)
 
 # --- Faults and limits (README "Faults and limits") ----------------------------------------
+# Content-Security-Policy (curation/csp.py): scripts, styles and images from this site only,
+# plus the bucket's origin for direct uploads and signed image URLs when S3 is configured.
+CONTENT_SECURITY_POLICY = content_security_policy(bucket_origins=_bucket_origins)
 # Seconds a client is told to wait (Retry-After) when the database, broker or storage is down.
 UNAVAILABLE_RETRY_AFTER_S = env.int("UNAVAILABLE_RETRY_AFTER_S", default=30)
 # The ingest reconciler (runs inside every Celery worker): every INGEST_RECONCILE_EVERY_S it

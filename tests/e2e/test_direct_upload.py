@@ -14,7 +14,7 @@ from playwright.sync_api import Page, Request, Route, expect
 from skimage import data as skdata
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import log_in, make_user, watch_csp_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +41,7 @@ def test_large_file_goes_to_s3_in_parts_and_resumes(
     big = _large_tiff(tmp_path / "astronaut-wall.tif")
     assert big.stat().st_size > 2 * PART_BYTES
     make_user("ansel")
+    violations = watch_csp_violations(page)
     log_in(page, live_server, "ansel")
     page.goto(f"{live_server.url}/upload/")
 
@@ -81,3 +82,10 @@ def test_large_file_goes_to_s3_in_parts_and_resumes(
     assert photo.original_filename == "astronaut-wall.tif"
     assert photo.size_bytes == big.stat().st_size
     assert photo.status != Photo.Status.UPLOADED
+
+    # The preview comes from the bucket through a signed URL; the CSP allows that origin.
+    page.goto(f"{live_server.url}/photos/{photo.uid}/", wait_until="networkidle")
+    preview = page.get_by_role("img", name="astronaut-wall.tif")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("image => image.naturalWidth") > 0
+    assert violations == []

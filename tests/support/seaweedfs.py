@@ -31,6 +31,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from curation.csp import bucket_origins, content_security_policy
+
 REGION = "us-east-1"
 _START_TIMEOUT_S = 30.0
 # Every listener `weed mini` opens, so that none falls back to a fixed default port that another
@@ -214,4 +216,13 @@ def s3_storage(settings: Any, seaweedfs: SeaweedS3) -> Iterator[str]:
         **settings.STORAGES,
         "default": {"BACKEND": "gallery.storage.OriginalsS3Storage"},
     }
+    # The policy settings derive at start-up, now for this bucket.
+    settings.CONTENT_SECURITY_POLICY = content_security_policy(
+        bucket_origins=bucket_origins(
+            bucket=bucket,
+            endpoint_url=seaweedfs.endpoint,
+            region=seaweedfs.region,
+            addressing_style="path",
+        )
+    )
     yield bucket

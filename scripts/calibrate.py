@@ -421,10 +421,11 @@ def _report(by_set: dict[str, list[Record]], seconds: float, note: str) -> tuple
         "Their blur (sigma 1, 2, 4 px on 4000 px) is 0.05-0.2 % of the long edge, mostly below "
         "what the validator now calls blurry.",
         "",
-        "Bit flips that leave the scan decodable shift colours in a band and leave no trace in "
-        "the pixels that a real photo does not also show; libjpeg's warning about them does not "
-        "reach Python through Pillow. They are detected only where the decoder gives up or "
-        "fills with grey.",
+        "Bit flips are found by libjpeg's own corrupt-data warnings (JPEGs are decoded with "
+        "simplejpeg, which raises them; Pillow drops them). A flip after which the Huffman code "
+        "falls back into step, block for block, draws no warning: the decoder cannot tell it "
+        "from good data, and it shows as a colour shift over a few blocks, or over the rest of "
+        "the frame when it hits a DC difference (docs/adr/0005-corrupt-jpeg-detection.md).",
         "",
         "## Summary",
         "",

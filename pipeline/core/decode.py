@@ -5,6 +5,11 @@ copy sharpness is judged on, and the largest preview); a JPEG is decoded at the 
 scale (1/1, 1/2, 1/4 or 1/8) that still gives that, which costs little more than the 1/8
 thumbnail decode. Exposure, hashes and previews are derived from this same image, never from a
 second decode.
+
+JPEGs are decoded by simplejpeg (libjpeg-turbo, as in Pillow, with the same settings: the pixels
+are identical) because it reports libjpeg's warnings about damaged scan data, which Pillow drops
+(docs/adr/0005-corrupt-jpeg-detection.md). What simplejpeg does not decode (CMYK and YCCK,
+for one) goes to Pillow as before.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Final
 import numpy as np
 import pillow_heif
 import rawpy
+import simplejpeg
 from PIL import ExifTags, Image, TiffImagePlugin
 
 from pipeline.core.errors import UnreadableImage, UnreadableReason
@@ -39,6 +45,14 @@ _MIN_RAW_BITS_PER_PIXEL: Final = 0.25
 _RAW_STUB_BYTES: Final = 1 << 20
 
 _DNG_VERSION_TAG: Final = 50706
+
+# libjpeg's warnings (simplejpeg raises them in strict mode) that mean the scan data is damaged:
+# the decoder skipped or invented part of the picture. "Corrupt JPEG data: bad ICC marker" is
+# about metadata, not pixels. Any other warning or error goes to Pillow, which ignores warnings.
+_SCAN_DAMAGE_WARNING: Final = "corrupt jpeg data:"
+_NOT_SCAN_DAMAGE: Final = "icc"
+_CUT_SHORT_WARNING: Final = "premature end of jpeg file"
+SCAN_DAMAGE: Final = "The picture data in this JPEG is damaged: parts of it could not be decoded."
 
 _PILLOW_FORMATS: Final = {
     ImageFormat.JPEG: "JPEG",
@@ -78,6 +92,9 @@ class Decoded:
     image: Image.Image  # RGB at the analysis scale, in stored (not yet oriented) layout
     orientation: int  # Exif orientation still to apply to `image` for display
     timings_ms: dict[str, float]
+    # A plain-words sentence when the decoder had to skip or fill in damaged JPEG scan data
+    # (`image` is then its best effort); "" otherwise.
+    scan_damage: str = ""
 
 
 def orient(image: Image.Image, orientation: int) -> Image.Image:
@@ -119,10 +136,57 @@ def _as_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _draft_scale(width: int, height: int, factor: int) -> int:
+    """The DCT scale Pillow's draft() gives for a request of 1/`factor` of the size: it rounds
+    the request up, so an odd edge falls back to the next larger scale (1/1 for factor 2). The
+    caller then reduces the rest of the way, exactly as with Pillow, so measurements agree."""
+    ratio = min(width // -(-width // factor), height // -(-height // factor))
+    return next(scale for scale in (8, 4, 2, 1) if ratio >= scale)
+
+
+def _decode_jpeg(data: bytes, image: Image.Image, factor: int) -> tuple[Image.Image, str] | None:
+    """`data` decoded at the scale Pillow's draft would give, with the damage libjpeg reported
+    ("" if none); None for what simplejpeg does not decode, so Pillow does."""
+    if image.mode not in ("RGB", "L"):
+        return None  # CMYK / YCCK: simplejpeg would hand back ink values, not colours
+    width, height = image.size
+    scale = _draft_scale(width, height, factor)
+    sizing = {
+        "min_factor": scale,
+        "min_width": -(-width // scale),
+        "min_height": -(-height // scale),
+    }
+    damage = ""
+    try:
+        pixels = simplejpeg.decode_jpeg(data, "RGB", strict=True, **sizing)
+    except ValueError as error:
+        message = str(error).lower()
+        if _CUT_SHORT_WARNING in message:
+            raise _cut_short(ImageFormat.JPEG) from error
+        if not message.startswith(_SCAN_DAMAGE_WARNING) or _NOT_SCAN_DAMAGE in message:
+            return None
+        damage = SCAN_DAMAGE
+        # Damaged files only: the best-effort decode, so the pixel checks can say which part.
+        try:
+            pixels = simplejpeg.decode_jpeg(data, "RGB", strict=False, **sizing)
+        except ValueError:
+            return None
+    return Image.fromarray(pixels, "RGB"), damage
+
+
 def _too_large(pixels: int, limits: DecodeLimits) -> str:
     return (
         f"The picture has {pixels / 1e6:,.0f} megapixels, more than the "
         f"{limits.max_pixels / 1e6:,.0f}-megapixel limit."
+    )
+
+
+def _cut_short(fmt: ImageFormat | None) -> UnreadableImage:
+    kind = f"{fmt.value.upper()} " if fmt is not None else ""
+    return UnreadableImage(
+        UnreadableReason.TRUNCATED,
+        f"The {kind}file ends before its picture does: it was cut short, perhaps by an "
+        "interrupted upload or copy.",
     )
 
 
@@ -143,11 +207,7 @@ def _failure(error: Exception, fmt: ImageFormat | None = None) -> UnreadableImag
         )
     message = str(error).lower()
     if isinstance(error, EOFError) or "truncated" in message or "end of file" in message:
-        return UnreadableImage(
-            UnreadableReason.TRUNCATED,
-            f"The {kind}file ends before its picture does: it was cut short, perhaps by an "
-            "interrupted upload or copy.",
-        )
+        return _cut_short(fmt)
     return UnreadableImage(
         UnreadableReason.CORRUPT,
         f"The {kind}file is damaged: its picture data could not be decoded.",
@@ -169,11 +229,16 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
     exif = exif_from_pillow(image.getexif())
     opened = time.perf_counter()
     factor = _analysis_factor(width, height, limits)
-    if fmt is ImageFormat.JPEG and factor > 1:
-        # libjpeg scales in the DCT domain while decoding: half the size for a fraction of the work.
-        image.draft("RGB", (-(-width // factor), -(-height // factor)))
+    damage = ""
     try:
-        image.load()
+        decoded = _decode_jpeg(data, image, factor) if fmt is ImageFormat.JPEG else None
+        if decoded is None:
+            if fmt is ImageFormat.JPEG and factor > 1:
+                # libjpeg scales in the DCT domain while decoding: a fraction of the work.
+                image.draft("RGB", (-(-width // factor), -(-height // factor)))
+            image.load()
+        else:
+            image, damage = decoded
     except Exception as error:
         # Decoders raise many types for bad input (OSError, SyntaxError, ValueError, ...): every
         # one of them means the same to the caller, an unreadable upload.
@@ -209,6 +274,7 @@ def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decod
         image=analysis,
         orientation=orientation,
         timings_ms={"open": (opened - started) * 1e3, "decode": (done - opened) * 1e3},
+        scan_damage=damage,
     )
 
 

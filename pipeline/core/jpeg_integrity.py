@@ -12,9 +12,9 @@ would be measured as sharp and well exposed. Two kinds of evidence are checked h
   ends in a run of zero bytes, a frame whose last rows of blocks are all one exact colour, which
   is what padding after cut-short scan data decodes to.
 
-Bit flips that leave the data decodable (the Huffman code resynchronises) shift colours in a
-band but leave no such trace; libjpeg's warning about them does not reach Python through Pillow,
-so they are found only when they end in grey fill (docs/calibration.md gives the share).
+Bit flips that leave the data decodable are found by libjpeg's own corrupt-data warnings, which
+the decode reports (pipeline/core/decode.py); these checks run first because they can say which
+part of the picture is lost.
 
 Bytes after the end-of-image marker (a second embedded image, or a JPEG+ZIP polyglot) are not
 damage: the image is whole. They are reported so the photo can carry a note.

@@ -343,7 +343,12 @@ def _validate(
     if decoded.format is ImageFormat.JPEG:
         mark = time.perf_counter()
         layout = inspect_jpeg(payload)
-        problem = layout.restart_problem or fill_problem(decoded.image, luma, layout)
+        # The specific findings first (which part of the picture), then libjpeg's own warning.
+        problem = (
+            layout.restart_problem
+            or fill_problem(decoded.image, luma, layout)
+            or decoded.scan_damage
+        )
         if problem:
             raise UnreadableImage(UnreadableReason.CORRUPT, problem, exif=decoded.exif)
         notes = (NOTE_TRAILING_DATA,) if layout.trailing_bytes else ()

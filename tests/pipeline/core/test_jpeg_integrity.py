@@ -3,13 +3,17 @@ is kept and noted."""
 
 from __future__ import annotations
 
+import io
 import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from pipeline.core.decode import SCAN_DAMAGE
 from pipeline.core.errors import UnreadableImage, UnreadableReason
+from pipeline.core.hashcode import hamming_distance
 from pipeline.core.validator import NOTE_TRAILING_DATA, validate
 from tests.support.paths import REAL_PHOTOS
 
@@ -45,6 +49,40 @@ def test_damaged_scan_data_is_unreadable_with_a_reason(name: str, kind: str, wor
     assert caught.value.reason is UnreadableReason.CORRUPT
     assert words in caught.value.detail
     assert caught.value.exif is not None and caught.value.exif.model
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Apple_iPhone_5.jpg",
+        "Nikon_D70.jpg",
+        # Decoded at 1/4 scale: the decoder still reads every coefficient of the scan.
+        "Samsung_GT-I9505_Galaxy_S4_.jpg",
+        # Restart markers intact and in order: only the decoder notices the flipped bits.
+        "Olympus_FE230-X790.jpg",
+    ],
+)
+def test_bit_flipped_scan_data_is_corrupt(name: str) -> None:
+    validate((REAL_PHOTOS / name).read_bytes())  # undamaged, the same file is readable
+    with pytest.raises(UnreadableImage) as caught:
+        validate(damaged(name, "bit_flips"))
+    assert caught.value.reason is UnreadableReason.CORRUPT
+    assert caught.value.detail == SCAN_DAMAGE
+    assert caught.value.exif is not None and caught.value.exif.model
+
+
+def test_a_cmyk_jpeg_still_decodes() -> None:
+    """CMYK (print and prepress files) goes to Pillow, which turns the inks into colours."""
+    photo = Image.open(REAL_PHOTOS / "Nikon_D70.jpg")
+    photo.draft("RGB", (photo.width // 2, photo.height // 2))
+    rgb, cmyk = io.BytesIO(), io.BytesIO()
+    photo.save(rgb, "JPEG", quality=92)
+    photo.convert("CMYK").save(cmyk, "JPEG", quality=92)
+    assert Image.open(cmyk).mode == "CMYK"
+    from_rgb, from_cmyk = validate(rgb.getvalue()), validate(cmyk.getvalue())
+    assert (from_cmyk.width, from_cmyk.height) == (from_rgb.width, from_rgb.height)
+    assert from_cmyk.verdict is from_rgb.verdict
+    assert hamming_distance(from_cmyk.phash, from_rgb.phash) <= 4
 
 
 def test_data_after_the_picture_is_kept_and_noted() -> None:

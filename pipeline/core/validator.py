@@ -78,6 +78,10 @@ class Thresholds:
     # Possibly soft (camera shake): the weakest direction holds less than this share of the
     # detail across it. Borderline only: strongly oriented scenes are unbalanced too.
     min_direction_balance: float = 0.107
+    # Possibly soft (grain): above this noise level (8-bit levels, see SharpnessMetrics.noise)
+    # grain can pass for detail, so the sharpness score cannot confirm the frame is sharp.
+    # Borderline only: real high-ISO keepers reach it (docs/adr/0003-sharpness-measure.md).
+    max_noise_for_pass: float = 10.0
     # Underexposed: even the brightest 0.1 % of the frame is darker than this.
     min_bright_level: float = 0.40
     bright_level_margin: float = 0.10
@@ -175,6 +179,9 @@ class ValidationResult:
                 f"Possibly soft: sharpness {sharpness:.2f} is near the "
                 f"{t.min_sharpness:.2f} limit; sent on for scoring."
                 if sharpness < t.min_sharpness + t.sharpness_margin
+                else "Possibly soft: the frame is too grainy to tell detail from noise; sent on "
+                "for scoring."
+                if self.sharpness.noise > t.max_noise_for_pass
                 else "Possibly soft: the detail is smeared in one direction, as camera shake "
                 "leaves it; sent on for scoring."
             ),
@@ -252,7 +259,7 @@ def judge(
     t = thresholds
     # Falling measures are negated so every check counts up towards its limit.
     soft = _severity(-sharpness.score, -t.min_sharpness, t.sharpness_margin)
-    if sharpness.balance < t.min_direction_balance:
+    if sharpness.balance < t.min_direction_balance or sharpness.noise > t.max_noise_for_pass:
         soft = _worse(soft, Verdict.BORDERLINE)
     under = _severity(-exposure.bright_level, -t.min_bright_level, t.bright_level_margin)
     blown = _severity(_clipped_white(exposure), t.max_highlight_clipped, t.highlight_margin)

@@ -34,7 +34,8 @@ from pipeline.core.exif import (
     exif_from_raw_container,
     iter_boxes,
 )
-from pipeline.core.sniff import RAW_FORMATS, SNIFF_BYTES, ImageFormat, sniff_format
+from pipeline.core.formats import FORMATS, RAW_FORMATS, ImageFormat
+from pipeline.core.sniff import SNIFF_BYTES, sniff_format
 
 pillow_heif.register_heif_opener()
 
@@ -53,13 +54,6 @@ _SCAN_DAMAGE_WARNING: Final = "corrupt jpeg data:"
 _NOT_SCAN_DAMAGE: Final = "icc"
 _CUT_SHORT_WARNING: Final = "premature end of jpeg file"
 SCAN_DAMAGE: Final = "The picture data in this JPEG is damaged: parts of it could not be decoded."
-
-_PILLOW_FORMATS: Final = {
-    ImageFormat.JPEG: "JPEG",
-    ImageFormat.PNG: "PNG",
-    ImageFormat.TIFF: "TIFF",
-    ImageFormat.HEIC: "HEIF",
-}
 
 # LibRaw's `flip` to the Exif orientation that displays the image right side up.
 _LIBRAW_FLIP_TO_ORIENTATION: Final = {0: 1, 3: 3, 5: 8, 6: 6}
@@ -215,7 +209,7 @@ def _failure(error: Exception, fmt: ImageFormat | None = None) -> UnreadableImag
 
 
 def _open_pillow(data: bytes, fmt: ImageFormat) -> Image.Image:
-    return Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
+    return Image.open(io.BytesIO(data), formats=[FORMATS[fmt].pillow_plugin])
 
 
 def _decode_pillow(data: bytes, fmt: ImageFormat, limits: DecodeLimits) -> Decoded:

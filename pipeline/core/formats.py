@@ -44,13 +44,22 @@ class FormatSpec:
     # A RAW container that starts with a plain TIFF header: only its extension tells it apart
     # from a TIFF (or from another such RAW), so sniffing refines a proven TIFF by extension.
     tiff_container: bool = False
+    # Pillow-decoded only: the one Pillow plugin allowed to open it, so a file is never read as
+    # another format than the one it was sniffed as.
+    pillow_plugin: str = ""
 
 
 FORMATS: Final[Mapping[ImageFormat, FormatSpec]] = {
-    ImageFormat.JPEG: FormatSpec(("jpg", "jpeg"), "image/jpeg", Decoder.PILLOW),
-    ImageFormat.PNG: FormatSpec(("png",), "image/png", Decoder.PILLOW),
-    ImageFormat.TIFF: FormatSpec(("tif", "tiff"), "image/tiff", Decoder.PILLOW),
-    ImageFormat.HEIC: FormatSpec(("heic", "heif"), "image/heic", Decoder.PILLOW),
+    ImageFormat.JPEG: FormatSpec(
+        ("jpg", "jpeg"), "image/jpeg", Decoder.PILLOW, pillow_plugin="JPEG"
+    ),
+    ImageFormat.PNG: FormatSpec(("png",), "image/png", Decoder.PILLOW, pillow_plugin="PNG"),
+    ImageFormat.TIFF: FormatSpec(
+        ("tif", "tiff"), "image/tiff", Decoder.PILLOW, pillow_plugin="TIFF"
+    ),
+    ImageFormat.HEIC: FormatSpec(
+        ("heic", "heif"), "image/heic", Decoder.PILLOW, pillow_plugin="HEIF"
+    ),
     ImageFormat.DNG: FormatSpec(
         ("dng",), "image/x-adobe-dng", Decoder.LIBRAW, ("any",), tiff_container=True
     ),

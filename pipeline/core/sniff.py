@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.core.formats import FORMATS, format_named_by
-
-# Re-exported: decode.py and validator.py still import these from here.
-from pipeline.core.formats import RAW_FORMATS as RAW_FORMATS
-from pipeline.core.formats import ImageFormat as ImageFormat
+from pipeline.core.formats import FORMATS, ImageFormat, format_named_by
 
 SNIFF_BYTES = 64
 

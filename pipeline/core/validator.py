@@ -25,6 +25,7 @@ from pipeline.core.decode import Decoded, DecodeLimits, decode, orient
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics, measure_exposure
+from pipeline.core.formats import ImageFormat
 from pipeline.core.hashing import dhash, phash
 from pipeline.core.jpeg_integrity import fill_problem, inspect_jpeg
 from pipeline.core.sharpness import (
@@ -33,7 +34,6 @@ from pipeline.core.sharpness import (
     measure_sharpness,
     viewing_copy,
 )
-from pipeline.core.sniff import ImageFormat
 
 REASON_BLURRY: Final = "blurry"
 REASON_OVEREXPOSED: Final = "overexposed"

@@ -73,8 +73,10 @@ def _uploads() -> list[Upload]:
         return photo["status"] != "rejected"
 
     def blurry(photo: dict[str, object]) -> bool:
-        flags = photo.get("validator_flags") or photo.get("flags") or []
-        return photo.get("reject_reason") == "blurry" or "possibly_soft" in str(flags)
+        flags = photo.get("flags") or []
+        return photo.get("reject_reason") == "blurry" or (
+            isinstance(flags, list) and "possibly_soft" in flags
+        )
 
     def unreadable(photo: dict[str, object]) -> bool:
         return photo.get("reject_reason") == "unreadable"
@@ -216,7 +218,9 @@ def _upload_and_wait(base: str, token: str) -> list[str]:
             fields = ("status", "reject_reason", "reject_detail")
             state = " ".join(str(photo.get(f) or "") for f in fields) if photo else "in flight"
             print(f"  {upload.name:26} {state.strip()}")
-    wrong = [u.name for u in uploads if not u.expected(final[u.name])]
+    wrong = [
+        f"{u.name} (should be {u.expectation})" for u in uploads if not u.expected(final[u.name])
+    ]
     if wrong:
         raise SmokeFailure(f"wrong verdicts: {', '.join(wrong)}")
     return [str(created[u.name]) for u in uploads]

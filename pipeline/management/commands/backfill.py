@@ -5,7 +5,8 @@
     manage.py backfill --stage validate --resume        # after Ctrl-C or a kill
     manage.py backfill --stage validate --flag possibly_soft   # re-judge the flagged frames
 
-See `pipeline.backfill` for how it streams, checkpoints and stays idempotent.
+See the `pipeline.backfill` package (plan, checkpoint, run) for how it streams, checkpoints
+and stays idempotent.
 """
 
 from __future__ import annotations
@@ -38,17 +39,9 @@ from rich.progress import (
 from rich.text import Text
 
 from gallery.models import Photo
-from pipeline.backfill import (
-    BackfillError,
-    BackfillOptions,
-    BackfillPlan,
-    BackfillSummary,
-    Mode,
-    Stage,
-    backfill_plan,
-    backfill_run,
-    checkpoint_cursor,
-)
+from pipeline.backfill.checkpoint import checkpoint_cursor
+from pipeline.backfill.plan import BackfillError, BackfillPlan, Mode, Stage, backfill_plan
+from pipeline.backfill.run import BackfillOptions, BackfillSummary, backfill_run
 from pipeline.selectors import BackfillFilter, owner_id_for_username
 
 logger = logging.getLogger("pipeline.backfill")

@@ -41,13 +41,13 @@ SKIP_PAIRED = "paired (its twin is scored)"
 SKIP_NOT_INGESTED = "not ingested yet"
 SKIP_UNREADABLE = "unreadable original"
 SKIP_DELETED = "deleted"
+SKIP_NOT_INDEXED = "not in the dedup index"
 
-REINGEST_STAGES = frozenset({Stage.VALIDATE, Stage.DEDUP, Stage.ALL})
+REINGEST_STAGES = frozenset({Stage.VALIDATE, Stage.ALL})
 
 STAGE_ACTIONS: dict[Stage, str] = {
-    Stage.VALIDATE: "reset to uploaded, then ingest (validator, previews, dedup)",
-    # Until the dedup index has its own entry point, re-ingesting is how dedup runs again.
-    Stage.DEDUP: "reset to uploaded, then ingest (dedup runs inside ingest)",
+    Stage.VALIDATE: "reset to uploaded, then ingest (validator, previews, dedup) afresh",
+    Stage.DEDUP: "decide dedup again at the current radius; photos whose outcome changes move",
     Stage.PREVIEWS: "regenerate the preview and thumbnail only",
     Stage.SCORE: "reset to awaiting_score (the GPU worker claims it)",
     Stage.ALL: "reset to uploaded, then ingest; passing photos go on to the GPU",
@@ -76,6 +76,15 @@ def _past_validator(row: BackfillRow) -> bool:
     )
 
 
+def _filed_in_dedup(row: BackfillRow) -> bool:
+    """Photos dedup has decided: the validator let them through, and the index holds them."""
+    return (
+        _past_validator(row)
+        or row.status in (Status.AWAITING_SCORE, Status.PAIRED)
+        or (row.status == Status.REJECTED and row.reject_reason == Reason.DUPLICATE)
+    )
+
+
 def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
     """Why a stage leaves this photo alone, or None when it runs on it. The dry run and the real
     run both decide through here."""
@@ -88,6 +97,8 @@ def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
         return None
     if row.curator_decided:
         return SKIP_CURATOR
+    if stage is Stage.DEDUP:
+        return None if _filed_in_dedup(row) else SKIP_NOT_VALIDATED
     if stage is Stage.SCORE:
         if row.status == Status.AWAITING_SCORE:
             return SKIP_ALREADY_QUEUED

@@ -27,6 +27,7 @@ from pipeline.backfill.plan import (
     SCORING_OFF,
     SKIP_CURATOR,
     SKIP_DELETED,
+    SKIP_NOT_INDEXED,
     BackfillError,
     Mode,
     Outcome,
@@ -34,6 +35,7 @@ from pipeline.backfill.plan import (
     Status,
     skip_reason,
 )
+from pipeline.config import IngestConfig
 from pipeline.core.errors import UnreadableImage
 from pipeline.selectors import (
     BackfillFilter,
@@ -84,9 +86,9 @@ class BackfillOptions:
     stage: Stage
     filters: BackfillFilter
     checkpoint_dir: Path
-    # settings.SCORING_ENABLED: whether a scorer will claim what this run queues, and where
-    # inline re-ingests send the photos that pass.
-    scoring_enabled: bool
+    # Built once by the command. `config.scoring_enabled`: whether a scorer will claim what this
+    # run queues, and where inline re-ingests send the photos that pass.
+    config: IngestConfig
     limit: int | None = None
     mode: Mode = Mode.ENQUEUE
     batch_size: int = 500
@@ -131,7 +133,7 @@ class _Worker:
     def __init__(self, options: BackfillOptions) -> None:
         self.stage = options.stage
         self.inline = options.mode is Mode.INLINE
-        self.scoring_enabled = options.scoring_enabled
+        self.config = options.config
 
     def __call__(self, photo_id: int) -> _Done:
         try:
@@ -139,6 +141,8 @@ class _Worker:
                 return self._previews(photo_id)
             if self.stage is Stage.SCORE:
                 return self._score(photo_id)
+            if self.stage is Stage.DEDUP:
+                return self._dedup(photo_id)
             return self._reingest(photo_id)
         except Photo.DoesNotExist:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
@@ -152,7 +156,7 @@ class _Worker:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         try:
-            pipeline_services.photo_ingest(photo_id=photo_id, scoring_enabled=self.scoring_enabled)
+            pipeline_services.photo_ingest(photo_id=photo_id, config=self.config)
         except Photo.DoesNotExist:
             raise
         except Exception as error:
@@ -173,11 +177,19 @@ class _Worker:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
         return _Done(photo_id, Outcome.PROCESSED)
 
+    def _dedup(self, photo_id: int) -> _Done:
+        # No image is read, so this runs here in both modes; nothing is sent.
+        if pipeline_services.photo_redecide_dedup(photo_id=photo_id, config=self.config) == (
+            "not indexed"
+        ):
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_NOT_INDEXED)
+        return _Done(photo_id, Outcome.PROCESSED)
+
     def _previews(self, photo_id: int) -> _Done:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=task_names.REGENERATE_PREVIEWS)
         try:
-            pipeline_services.photo_regenerate_previews(photo_id=photo_id)
+            pipeline_services.photo_regenerate_previews(photo_id=photo_id, config=self.config)
         except UnreadableImage as unreadable:
             return _Done(photo_id, Outcome.FAILED, f"unreadable ({unreadable.reason.value})")
         except Photo.DoesNotExist:
@@ -249,7 +261,7 @@ def backfill_run(
 ) -> BackfillSummary:
     """Run a stage over the selected photos (see the module docstring). Stops between two
     photos when `should_stop()` turns true; the checkpoint and journal then say where."""
-    if options.stage is Stage.SCORE and not options.scoring_enabled:
+    if options.stage is Stage.SCORE and not options.config.scoring_enabled:
         raise BackfillError(SCORING_OFF)
     key = run_key(stage=options.stage, filters=options.filters, limit=options.limit)
     store = CheckpointStore(options.checkpoint_dir, stage=options.stage, key=key)

@@ -246,7 +246,10 @@ class DynamoDbStore:
             item["other"] = {"N": str(photo.outcome.other_id)}
         if photo.outcome.distance is not None:
             item["dist"] = {"N": str(photo.outcome.distance)}
+        if photo.seq:
+            item["seq"] = {"N": str(photo.seq)}
         for name, value in (
+            ("key", photo.key),
             ("stem", photo.frame.file_stem),
             ("at", photo.frame.captured_at),
             ("cam", photo.frame.camera),
@@ -277,6 +280,8 @@ class DynamoDbStore:
                 exposure=text("exp"),
             ),
             outcome=DedupOutcome(OutcomeKind(text("kind")), number("other"), number("dist")),
+            key=text("key"),
+            seq=number("seq") or 0,
         )
 
     def get_photo(self, scope: str, photo_id: int) -> IndexedPhoto | None:

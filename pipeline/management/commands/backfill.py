@@ -42,6 +42,7 @@ from gallery.models import Photo
 from pipeline.backfill.checkpoint import checkpoint_cursor
 from pipeline.backfill.plan import BackfillError, BackfillPlan, Mode, Stage, backfill_plan
 from pipeline.backfill.run import BackfillOptions, BackfillSummary, backfill_run
+from pipeline.config import IngestConfig
 from pipeline.selectors import BackfillFilter, owner_id_for_username
 
 logger = logging.getLogger("pipeline.backfill")
@@ -234,7 +235,7 @@ class Command(BaseCommand):
                         stage=stage,
                         filters=filters,
                         checkpoint_dir=checkpoint_dir,
-                        scoring_enabled=settings.SCORING_ENABLED,
+                        config=IngestConfig.from_settings(),
                         limit=limit,
                         mode=Mode.INLINE if options["inline"] else Mode.ENQUEUE,
                         batch_size=options["batch_size"],

@@ -10,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -27,26 +29,33 @@ def http_get(url: str) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="session")
-def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    static_root = tmp_path_factory.mktemp("static")
-    port = closed_port()
-    env = {
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
+        cwd=REPO_ROOT,
+        env={**_production_env(root), "PORT": "0"},
+        check=True,
+    )
+    return root
+
+
+def _production_env(static_root: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "curation.settings.production",
         "DJANGO_SECRET_KEY": "production-server-test-only",
         "DJANGO_STATIC_ROOT": str(static_root),
-        # Plain HTTP on loopback, as the load balancer's health check arrives.
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "PORT": str(port),
         # One worker: whatever a slow client ties up, it ties up here.
         "WEB_CONCURRENCY": "1",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-    )
+
+
+@contextmanager
+def production_web(static_root: Path, **overrides: str) -> Iterator[str]:
+    """The web role with the production settings (and `overrides` to them); yields its URL."""
+    port = closed_port()
+    env = {**_production_env(static_root), "PORT": str(port), **overrides}
     server = subprocess.Popen(command_for("web", env), cwd=REPO_ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,3 +71,10 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def production_server(static_root: Path) -> Iterator[str]:
+    # Plain HTTP on loopback, as the load balancer forwards it.
+    with production_web(static_root, DJANGO_SECURE_SSL_REDIRECT="false") as base:
+        yield base

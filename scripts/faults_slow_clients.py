@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 def _request_bytes(index: int, host: str) -> tuple[bytes, bytes]:
     """(sent at once, dripped one byte at a time) for client `index`."""
     if index % 2 == 0:
-        return b"", (f"GET /accounts/login/ HTTP/1.1\r\nHost: {host}\r\n" + "X-Pad: " + "a" * 500).encode()
+        return b"", f"GET /accounts/login/ HTTP/1.1\r\nHost: {host}\r\nX-Pad: {'a' * 500}".encode()
     head = (
         f"POST /api/photos/ HTTP/1.1\r\nHost: {host}\r\n"
         "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"

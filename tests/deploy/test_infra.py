@@ -289,7 +289,9 @@ def test_the_site_is_https_with_the_certificate_given_at_deploy_and_http_redirec
     raw: dict[str, Any],
 ) -> None:
     assert raw["Parameters"]["CertificateArn"]["Type"] == "String"
-    listeners = {p["Port"]: p for p in _of_type(raw, "AWS::ElasticLoadBalancingV2::Listener").values()}
+    listeners = {
+        p["Port"]: p for p in _of_type(raw, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
     assert sorted(listeners) == [80, 443]
     https = listeners[443]
     assert https["Protocol"] == "HTTPS"
@@ -306,7 +308,9 @@ def test_django_accepts_the_site_name_given_at_deploy_and_trusts_its_https_origi
 ) -> None:
     env = {e["Name"]: e["Value"] for e in _web_container(raw)["Environment"]}
     assert env["DJANGO_ALLOWED_HOSTS"] == {"Ref": "SiteDomainName"}
-    assert env["DJANGO_CSRF_TRUSTED_ORIGINS"] == {"Fn::Join": ["", ["https://", {"Ref": "SiteDomainName"}]]}
+    assert env["DJANGO_CSRF_TRUSTED_ORIGINS"] == {
+        "Fn::Join": ["", ["https://", {"Ref": "SiteDomainName"}]]
+    }
     assert env["TRUSTED_PROXY_COUNT"] == "1"
 
 

@@ -14,7 +14,8 @@ def test_fifty_slow_clients_do_not_stop_the_web_process_answering(production_ser
     address = urlsplit(production_server)
     assert address.hostname and address.port
     with slow_clients(address.hostname, address.port, count=SLOW_CLIENTS, interval_s=3) as clients:
-        answers = [timed_get(production_server + path) for path in ["/healthz/", "/accounts/login/"] * 10]
+        paths = ["/healthz/", "/accounts/login/"] * 10
+        answers = [timed_get(production_server + path) for path in paths]
         held = clients.held()
     statuses = {status for status, _ in answers}
     timings = [ms for _, ms in answers]

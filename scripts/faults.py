@@ -560,6 +560,7 @@ def killed_mid_upload(stack: Stack, totals: Totals) -> tuple[bool, str]:
     stale = stack.upload_tmp / "left-by-a-killed-process.upload"
     stale.write_bytes(b"\0" * 1024)
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    rows_before = len(stack.rows())
     body_size = 30 * 1024 * 1024
     head = (
         f"POST /api/photos/ HTTP/1.1\r\nHost: 127.0.0.1:{stack.port}\r\n"
@@ -574,7 +575,12 @@ def killed_mid_upload(stack: Stack, totals: Totals) -> tuple[bool, str]:
         stack.kill("web")
     stack.start_web()
     left = sorted(p.name for p in stack.upload_tmp.iterdir())
-    return not left, f"spooled files after SIGKILL mid-upload and restart: {left or 'none'}"
+    answers = stack.client().get("/healthz/").status
+    recorded = len(stack.rows()) - rows_before
+    return not left and answers == 200 and recorded == 0, (
+        f"30 MB upload cut by SIGKILL at 10 MB: {recorded} photos recorded; after restart "
+        f"the spool folder holds {left or 'nothing'} (a stale leftover was swept), web {answers}"
+    )
 
 
 def probes_by_task_ip(stack: Stack, totals: Totals) -> tuple[bool, str]:

@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -779,7 +780,6 @@ def main() -> int:
     for r in results:
         verdict = "pass" if r.passed else "FAIL"
         print(f"{r.number:>3}  {r.name.ljust(width)}  {verdict:6}  {r.observed}   ({r.test})")
-    print(f"logs: {root}")
     ok = sum(r.passed for r in results)
     print(
         f"faults: scenarios={len(results)} passed={ok} lost_uploads={totals.lost_uploads} "
@@ -788,7 +788,11 @@ def main() -> int:
         f"p95_under_slow_ms={totals.p95_under_slow_ms:.0f}"
     )
     clean = not (totals.lost_uploads or totals.stuck_photos or http_500)
-    return 0 if ok == len(results) and clean else 1
+    if ok == len(results) and clean:
+        shutil.rmtree(root)
+        return 0
+    print(f"faults: logs and files kept in {root}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

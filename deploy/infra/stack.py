@@ -302,8 +302,13 @@ class ParjanyaStack(Stack):
         # Readiness (database, broker, storage): a task that cannot serve gets no traffic. The
         # check addresses the task by its private IP; curation.health answers it before
         # Django's host check.
+        # ECS replaces a task the ALB finds unhealthy, so a blip of the broker or database must
+        # not recycle every web task: a minute of failures first.
         web.target_group.configure_health_check(
-            path=self.config.health_check_path, healthy_http_codes="200"
+            path=self.config.health_check_path,
+            healthy_http_codes="200",
+            interval=Duration.seconds(15),
+            unhealthy_threshold_count=4,
         )
         return web.service
 

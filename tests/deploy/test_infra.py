@@ -319,3 +319,4 @@ def test_the_load_balancer_checks_readiness_over_plain_http(raw: dict[str, Any])
     assert group["HealthCheckPath"] == "/readyz/"
     assert group["Protocol"] == "HTTP"
     assert group["Matcher"] == {"HttpCode": "200"}
+    assert group["HealthCheckIntervalSeconds"] * group["UnhealthyThresholdCount"] >= 60

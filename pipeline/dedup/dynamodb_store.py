@@ -1,7 +1,7 @@
 """The dedup index in one DynamoDB table (boto3 only, no Django).
 
 Item layout, lookups, sharding, retries and the per-scope lease, and why:
-docs/adr/0007-dynamodb-table-design.md.
+docs/adr/0008-dynamodb-table-design.md.
 """
 
 from __future__ import annotations

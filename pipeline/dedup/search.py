@@ -1,7 +1,7 @@
 """Exact Hamming-radius search over 64-bit perceptual hashes by multi-index hashing.
 
 Pure: no Django, no boto3. Hashes are signed 64-bit ints (`pipeline.core.hashcode`). Why this
-method and the 13/13/13/13/12 layout, with figures: docs/adr/0006-dedup-layout.md.
+method and the 13/13/13/13/12 layout, with figures: docs/adr/0007-dedup-layout.md.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from pipeline.core.formats import RAW_FORMATS, ImageFormat
 from pipeline.core.validator import (
     FLAG_POSSIBLY_OVEREXPOSED,
     FLAG_POSSIBLY_SOFT,
@@ -160,6 +161,8 @@ class Photo(models.Model):
                 fields=["owner", "status", "-created_at"], name="photo_owner_status_created"
             ),
             models.Index(fields=["owner", "-created_at"], name="photo_owner_created"),
+            # The status feed: one owner's photos changed since a cursor.
+            models.Index(fields=["owner", "updated_at"], name="photo_owner_updated"),
             models.Index(fields=["status", "reject_reason"], name="photo_status_reason"),
             models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),
             # Curator admin: score-range and camera filters, sorting by capture time.
@@ -192,6 +195,33 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.status})"
+
+    @property
+    def in_flight(self) -> bool:
+        """The pipeline may still move it (and give it a preview)."""
+        return self.status in (Photo.Status.UPLOADED, Photo.Status.AWAITING_SCORE)
+
+    @property
+    def is_raw(self) -> bool:
+        return self.format in {fmt.value for fmt in RAW_FORMATS}
+
+    @property
+    def format_label(self) -> str:
+        """The format as photographers name it: "JPEG", "NEF"; empty when not known yet."""
+        try:
+            return ImageFormat(self.format).name
+        except ValueError:
+            return ""
+
+    @property
+    def preview_placeholder(self) -> str:
+        """What stands in a tile without a thumbnail: a RAW says which RAW it is, so a card of
+        NEFs without embedded previews does not read as a gallery still loading."""
+        if self.is_raw:
+            if self.in_flight:
+                return f"{self.format_label} RAW · preview on its way"
+            return f"{self.format_label} RAW · no preview"
+        return "No preview yet" if self.in_flight else "No preview"
 
     @property
     def validator_flags(self) -> list[str]:

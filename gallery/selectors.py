@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, Floor, Least
+from django.utils import timezone
 from PIL import Image
 
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
@@ -46,6 +48,41 @@ def photo_list_for_owner(
     if flag:
         photos = photos.filter(photo_flag_q([flag]))
     return photos.order_by("-created_at", "-id")
+
+
+# A change is stamped (updated_at) when its transaction writes it but seen only once it commits,
+# so a feed read never trusts its own cursor to the microsecond: it looks back this far again.
+# Transactions that write a photo are short row-lock updates, far under this.
+FEED_OVERLAP = timedelta(seconds=10)
+FEED_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class StatusFeed:
+    """Photos changed since a cursor, and the cursor for the next read."""
+
+    photos: list[Photo]
+    cursor: datetime
+    more: bool
+
+
+def photo_status_feed(*, owner: User, since: datetime | None) -> StatusFeed:
+    """One read for every photo a page watches. Without `since`: every in-flight photo. With
+    it: every photo of the owner changed since then (some again: see FEED_OVERLAP; clients
+    apply a change idempotently). At most FEED_LIMIT rows; `more` says to read again at once."""
+    now = timezone.now()
+    photos = Photo.objects.filter(owner=owner)
+    if since is None:
+        photos = photos.filter(status__in=IN_FLIGHT_STATUSES)
+    else:
+        photos = photos.filter(updated_at__gt=since - FEED_OVERLAP)
+    rows = list(photos.order_by("updated_at", "id")[: FEED_LIMIT + 1])
+    if len(rows) <= FEED_LIMIT:
+        return StatusFeed(photos=rows, cursor=now, more=False)
+    rows = rows[:FEED_LIMIT]
+    # The next read starts at the last row returned (inclusive: rows sharing its stamp).
+    cursor = rows[-1].updated_at + FEED_OVERLAP - timedelta(microseconds=1)
+    return StatusFeed(photos=rows, cursor=cursor, more=True)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
@@ -12,12 +14,18 @@ register = template.Library()
 
 
 @register.simple_tag
-def photo_labels_json() -> SafeString:
-    """Status and reason labels for the scripts that update badges in place, so the wording
-    lives in one place: the model's choices."""
+def status_feed_json() -> SafeString:
+    """What status.js needs: the status and reason labels (the wording lives in one place, the
+    model's choices), the feed's URL, and a cursor of now, so the first read brings only what
+    changed after the page was drawn."""
     return json_script(
-        {"status": dict(Photo.Status.choices), "reason": dict(Photo.RejectReason.choices)},
-        "photo-labels",
+        {
+            "status": dict(Photo.Status.choices),
+            "reason": dict(Photo.RejectReason.choices),
+            "feed": reverse("api:photo-feed"),
+            "since": timezone.now().isoformat(),
+        },
+        "status-feed",
     )
 
 

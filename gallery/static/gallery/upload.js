@@ -42,7 +42,14 @@
       const reason = document.createElement("span");
       reason.className = "error";
       reason.dataset.role = "reason";
-      item.append(name, bar, state, reason);
+      // Filled by status.js with the thumbnail once ingest has rendered it.
+      const thumb = document.createElement("span");
+      thumb.className = "mini";
+      thumb.dataset.role = "thumb";
+      thumb.dataset.imgClass = "mini";
+      thumb.dataset.alt = file.name;
+      thumb.dataset.quiet = "true";
+      item.append(thumb, name, bar, state, reason);
       list.append(item);
       queue.push({ file, item, bar, state, reason });
       total += 1;

@@ -224,6 +224,14 @@ class Photo(models.Model):
         return "No preview yet" if self.in_flight else "No preview"
 
     @property
+    def camera_name(self) -> str:
+        return camera_name(self.camera_make, self.camera_model)
+
+    @property
+    def orientation_words(self) -> str:
+        return ORIENTATION_WORDS.get(self.orientation or 0, "")
+
+    @property
     def validator_flags(self) -> list[str]:
         """The FLAG_* codes set on this photo, in `ValidatorFlag` order."""
         return [code for code in FLAG_CODES if getattr(self, VALIDATOR_FLAG_FIELDS[code])]
@@ -237,6 +245,42 @@ class Photo(models.Model):
     def validator_warnings(self) -> list[str]:
         """The flags and notes in plain words, for the photographer."""
         return [validator_flag_words(code) for code in self.validator_flags + self.validator_notes]
+
+
+# EXIF Orientation (1-8) as a photographer says it: how the stored pixels are turned for viewing.
+ORIENTATION_WORDS: dict[int, str] = {
+    1: "Upright",
+    2: "Mirrored left to right",
+    3: "Upside down (turned 180°)",
+    4: "Mirrored top to bottom",
+    5: "Mirrored, then turned 90° counter-clockwise",
+    6: "Turned 90° clockwise (portrait)",
+    7: "Mirrored, then turned 90° clockwise",
+    8: "Turned 90° counter-clockwise (portrait)",
+}
+# Company words cameras add to their EXIF Make ("NIKON CORPORATION", "OLYMPUS IMAGING CORP.").
+_MAKE_SUFFIXES = frozenset(
+    {"ag", "co", "co.", "company", "corp", "corp.", "corporation", "electric", "gmbh", "imaging"}
+    | {"inc", "inc.", "limited", "ltd", "ltd.", "camera", "optical"}
+)
+
+
+def camera_name(make: str, model: str) -> str:
+    """Make and model without saying the maker twice: "Canon" + "Canon EOS 6D" is "Canon EOS
+    6D", "NIKON CORPORATION" + "NIKON D70" is "NIKON D70", "OLYMPUS IMAGING CORP." + "E-M5"
+    is "OLYMPUS E-M5"."""
+    words = make.replace(",", " ").split()
+    while len(words) > 1 and words[-1].lower() in _MAKE_SUFFIXES:
+        words.pop()
+    brand = " ".join(words)
+    model = model.strip()
+    if not brand:
+        return model
+    if not model:
+        return brand
+    if model.lower().startswith(words[0].lower()):
+        return model
+    return f"{brand} {model}"
 
 
 def validator_flag_words(code: str) -> str:

@@ -33,3 +33,10 @@ def status_feed_json() -> SafeString:
 def percent(fraction: float | None, digits: int = 1) -> str:
     """0.0123 -> "1.2%"; a missing measurement shows as a dash."""
     return "—" if fraction is None else f"{fraction * 100:.{digits}f}%"
+
+
+@register.filter
+def stars(rating: int | None) -> str:
+    """A curator's 1-5 rating as five stars, filled to the rating: 3 -> "★★★☆☆"."""
+    filled = max(0, min(rating or 0, 5))
+    return "★" * filled + "☆" * (5 - filled)

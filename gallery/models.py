@@ -309,3 +309,47 @@ class PhotoEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}: {self.cause}"
+
+
+class ReviewRequest(models.Model):
+    """A photographer asking a curator for a second look at a rejected photo, with a note; the
+    curator's decision on the photo answers it. One open request per photo at a time."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="review_requests")
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=Photo.CuratorDecision.choices, blank=True)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_reviews",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["photo"],
+                condition=models.Q(answered_at__isnull=True),
+                name="review_one_open_per_photo",
+            )
+        ]
+        indexes = [
+            # The curators' queue: open requests, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="review_open_queue",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.photo.original_filename}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce, Floor, Least
 from django.utils import timezone
 from PIL import Image
 
-from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent, ReviewRequest
 
 Status = Photo.Status
 Reason = Photo.RejectReason
@@ -223,6 +223,11 @@ def photo_get_for_viewer(*, user: User | AnonymousUser, uid: str) -> Photo | Non
     if user.is_staff and user.has_perm("gallery.view_photo"):
         return Photo.objects.filter(uid=uid).first()
     return Photo.objects.filter(owner=user, uid=uid).first()
+
+
+def photo_review_request(*, photo: Photo) -> ReviewRequest | None:
+    """The photographer's request for a review of this photo, open or answered; None if none."""
+    return photo.review_requests.select_related("answered_by").order_by("-created_at").first()
 
 
 def photo_events(*, photo: Photo) -> QuerySet[PhotoEvent]:

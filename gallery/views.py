@@ -8,6 +8,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import (
@@ -20,9 +21,9 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from gallery import selectors
+from gallery import selectors, services
 from gallery.filenames import download_filename
 from gallery.models import Photo
 from gallery.query_params import MAX_PAGE, positive_int
@@ -171,8 +172,30 @@ def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
                 filters=filters,
             ),
             "filters": _query(filters),
+            "review": selectors.photo_review_request(photo=photo),
+            "review_note_max": services.REVIEW_NOTE_MAX_CHARS,
         },
     )
+
+
+@login_required
+@require_POST
+def photo_request_review(request: HttpRequest, uid: str) -> HttpResponse:
+    owner = request.user
+    photo = selectors.photo_get_for_owner(owner=owner, uid=uid)  # type: ignore[arg-type]
+    if photo is None:
+        raise Http404
+    try:
+        services.photo_request_review(
+            photo_id=photo.pk,
+            owner=owner,  # type: ignore[arg-type]
+            note=request.POST.get("note", ""),
+        )
+    except services.ReviewRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Asked for a review. The curator's answer will show here.")
+    return HttpResponseRedirect(reverse("gallery:photo-detail", args=[photo.uid]))
 
 
 def _storage_has_local_files() -> bool:

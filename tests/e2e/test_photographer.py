@@ -75,6 +75,9 @@ def test_upload_many_files_and_watch_their_statuses(
         expect(status[name]).to_have_text(
             re.compile("Awaiting score|Rejected"), timeout=PIPELINE_TIMEOUT_MS
         )
+    # Each accepted JPEG's row shows its thumbnail once ingest has rendered it.
+    for name in ("cat_brown.jpg", "elephants.jpg"):
+        expect(row(name).get_by_role("img", name=name)).to_be_visible()
     assert page.evaluate("window.sameDocument") is True  # no reload happened
     screenshot(page, "upload-processed")
 

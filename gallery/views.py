@@ -211,15 +211,14 @@ def _storage_has_local_files() -> bool:
 @login_required
 @require_GET
 def upload_page(request: HttpRequest) -> HttpResponse:
-    direct = not _storage_has_local_files()
     return render(
         request,
         "gallery/upload.html",
         {
             "accept": picker_accept(),
-            # In S3 mode, files bigger than one part go straight to the bucket in resumable
-            # multipart uploads; smaller ones (and everything in local mode) go to the API.
-            "direct_upload_url": reverse("uploads:create") if direct else "",
+            # Files bigger than one part go in resumable multipart uploads (straight to the
+            # bucket in S3 mode, to this server's disk in local mode); smaller ones whole.
+            "direct_upload_url": reverse("uploads:create"),
             "direct_upload_min_bytes": settings.DIRECT_UPLOAD_PART_BYTES,
         },
     )

@@ -169,8 +169,8 @@
     pump();
   }
 
-  // In S3 mode, files bigger than one part go straight to the bucket in a multipart upload
-  // that survives a dropped connection; everything else is sent whole to the API.
+  // Files bigger than one part go in a multipart upload that survives a dropped connection
+  // (to the bucket in S3 mode, to this server in local mode); everything else is sent whole.
   function transportFor(file) {
     const direct = root.dataset.directUrl && file.size > Number(root.dataset.directMin);
     return direct ? sendDirect : sendWhole;
@@ -273,6 +273,8 @@
       Object.entries(part.headers || {}).forEach(([name, value]) => {
         if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
       });
+      // Local mode: the part URL is this server's, which wants the session's CSRF token.
+      if (part.url.startsWith("/")) xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
       xhr.addEventListener("load", () =>
         xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error("status " + xhr.status)),

@@ -199,7 +199,7 @@ class Photo(models.Model):
     @property
     def in_flight(self) -> bool:
         """The pipeline may still move it (and give it a preview)."""
-        return self.status in (Photo.Status.UPLOADED, Photo.Status.AWAITING_SCORE)
+        return self.status in IN_FLIGHT_STATUSES
 
     @property
     def is_raw(self) -> bool:
@@ -246,6 +246,9 @@ class Photo(models.Model):
         """The flags and notes in plain words, for the photographer."""
         return [validator_flag_words(code) for code in self.validator_flags + self.validator_notes]
 
+
+# Statuses the pipeline may still change: pages keep following photos in these.
+IN_FLIGHT_STATUSES: tuple[str, ...] = (Photo.Status.UPLOADED, Photo.Status.AWAITING_SCORE)
 
 # EXIF Orientation (1-8) as a photographer says it: how the stored pixels are turned for viewing.
 ORIENTATION_WORDS: dict[int, str] = {

@@ -15,13 +15,17 @@ from django.db.models.functions import Cast, Coalesce, Floor, Least
 from django.utils import timezone
 from PIL import Image
 
-from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent, ReviewRequest
+from gallery.models import (
+    IN_FLIGHT_STATUSES,
+    VALIDATOR_FLAG_FIELDS,
+    Photo,
+    PhotoEvent,
+    ReviewRequest,
+)
 
 Status = Photo.Status
 Reason = Photo.RejectReason
 
-# Statuses the pipeline may still change; pages keep polling photos in these.
-IN_FLIGHT_STATUSES = (Status.UPLOADED, Status.AWAITING_SCORE)
 HISTOGRAM_METRIC = "luminance_histogram"
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
-from gallery.models import Photo
+from gallery.models import IN_FLIGHT_STATUSES, Photo
 
 register = template.Library()
 
@@ -16,12 +16,13 @@ register = template.Library()
 @register.simple_tag
 def status_feed_json() -> SafeString:
     """What status.js needs: the status and reason labels (the wording lives in one place, the
-    model's choices), the feed's URL, and a cursor of now, so the first read brings only what
-    changed after the page was drawn."""
+    model's choices), which statuses are still in flight, the feed's URL, and a cursor of now,
+    so the first read brings only what changed after the page was drawn."""
     return json_script(
         {
             "status": dict(Photo.Status.choices),
             "reason": dict(Photo.RejectReason.choices),
+            "in_flight": list(IN_FLIGHT_STATUSES),
             "feed": reverse("api:photo-feed"),
             "since": timezone.now().isoformat(),
         },

@@ -3,11 +3,11 @@
 // photos the page follows; ticks slow down while nothing changes.
 (function () {
   "use strict";
-  const IN_FLIGHT = new Set(["uploaded", "awaiting_score"]);
   const FAST_MS = 1000;
   const SLOW_MS = 5000;
   const configNode = document.getElementById("status-feed");
   const config = configNode ? JSON.parse(configNode.textContent) : null;
+  const IN_FLIGHT = new Set(config ? config.in_flight : []);
   const watched = new Map();
   let cursor = config ? config.since : null;
   let delay = FAST_MS;

@@ -47,7 +47,7 @@ def _fits_the_screen(page: Page) -> None:
     assert overflow <= 0, f"the page is {overflow} px wider than the screen"
 
 
-def _photos(owner: Any) -> Photo:
+def _photos(owner: Any) -> tuple[Photo, Photo]:
     cat = make_photo(
         owner=owner,
         status=Photo.Status.SCORED,
@@ -56,7 +56,7 @@ def _photos(owner: Any) -> Photo:
         camera_model="Canon EOS 6D",
         orientation=6,
     )
-    make_photo(
+    rejected = make_photo(
         owner=owner, status=Photo.Status.REJECTED, filename="blurry.jpg", source="elephants.jpg"
     )
     Photo.objects.create(
@@ -68,7 +68,7 @@ def _photos(owner: Any) -> Photo:
         reject_reason=Photo.RejectReason.UNREADABLE,
         reject_detail="The RAW decoder could not read this file.",
     )
-    return cat
+    return cat, rejected
 
 
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -78,7 +78,7 @@ def test_gallery_detail_and_upload_pages_fit_the_screen(
     size = f"{screen['width']}x{screen['height']}"
     phone = screen == PHONE
     ansel = make_user("ansel")
-    cat = _photos(ansel)
+    cat, rejected = _photos(ansel)
     page.set_viewport_size(screen)
     log_in(page, live_server, "ansel")
 
@@ -111,6 +111,13 @@ def test_gallery_detail_and_upload_pages_fit_the_screen(
     if phone:
         assert _small_controls(page) == []
     screenshot(page, f"detail-{size}")
+
+    page.goto(f"{live_server.url}/photos/{rejected.uid}/")
+    expect(page.get_by_role("button", name="Ask for a review")).to_be_visible()
+    _fits_the_screen(page)
+    if phone:
+        assert _small_controls(page) == []
+    screenshot(page, f"detail-rejected-{size}")
 
     notes = tmp_path / "notes.jpg"
     notes.write_text("shopping list: milk, eggs\n" * 20)

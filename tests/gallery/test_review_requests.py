@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from accounts.roles import CURATORS
 from gallery import services
 from gallery.models import Photo, ReviewRequest
 from tests.gallery.factories import make_photo
@@ -25,9 +24,15 @@ def ansel(client: Client, photographer: User) -> Client:
 
 @pytest.fixture
 def curator() -> User:
+    # The Curators group's photo permissions, granted directly: a transactional test elsewhere
+    # in the run may have flushed the groups the data migration made.
     user = get_user_model().objects.create_user("minor", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=CURATORS))
-    return user
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="gallery", codename__in=["view_photo", "change_photo"]
+        )
+    )
+    return get_user_model().objects.get(pk=user.pk)
 
 
 def _ask(client: Client, photo: Photo, note: str) -> str:

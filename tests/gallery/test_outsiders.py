@@ -60,6 +60,7 @@ def test_a_copy_of_another_photographers_photo_names_no_file_and_no_id(
     for body in (
         str(shown),
         api.get("/api/photos/").content.decode(),
+        api.get("/api/photos/feed/", {"since": "2000-01-01T00:00:00Z"}).content.decode(),
         browser.get(f"/photos/{copy.uid}/").content.decode(),
         browser.get("/").content.decode(),
     ):

@@ -25,6 +25,7 @@ from gallery.admin_filters import (
     ValidatorFlagFilter,
 )
 from gallery.models import Photo, validator_flag_words
+from pipeline import services as pipeline_services
 
 Status = Photo.Status
 
@@ -322,13 +323,13 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         done = 0
         for photo_id in queryset.values_list("pk", flat=True):
             try:
-                curation_services.photo_mark_not_duplicate(
+                pipeline_services.photo_mark_not_duplicate(
                     photo_id=photo_id,
                     curator=request.user,  # type: ignore[arg-type]
                     scoring_enabled=settings.SCORING_ENABLED,
                 )
                 done += 1
-            except curation_services.CurationError as error:
+            except pipeline_services.NotADuplicate as error:
                 self.message_user(request, str(error), messages.WARNING)
         if done:
             self.message_user(

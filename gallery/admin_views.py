@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery import curation_services, selectors, services
 from gallery.models import Photo
+from pipeline import services as pipeline_services
 from pipeline.selectors import cost_report_get
 
 View = Callable[..., HttpResponse]
@@ -106,7 +107,7 @@ def review_queue(model_admin: PhotoAdmin) -> View:
         flag = request.GET.get("flag") or None
         if flag not in Photo.ValidatorFlag.values:
             flag = None
-        photos = selectors.review_queue(statuses=REVIEW_QUEUES[status][1], flag=flag)
+        photos = selectors.photo_list_for_review(statuses=REVIEW_QUEUES[status][1], flag=flag)
         placeholder = "00000000-0000-0000-0000-000000000000"
         context = _context(model_admin, request, "Review queue")
         context.update(
@@ -231,12 +232,12 @@ def _apply_group_decision(
         return redirect("admin:gallery_photo_duplicates")
     if (other := request.POST.get("not_duplicate")) and other in by_uid:
         try:
-            photo = curation_services.photo_mark_not_duplicate(
+            photo = pipeline_services.photo_mark_not_duplicate(
                 photo_id=by_uid[other].pk,
                 curator=curator,  # type: ignore[arg-type]
                 scoring_enabled=settings.SCORING_ENABLED,
             )
-        except curation_services.CurationError as error:
+        except pipeline_services.NotADuplicate as error:
             messages.warning(request, str(error))
         else:
             messages.success(request, f"{photo.original_filename} is no longer a duplicate.")

@@ -23,6 +23,7 @@ from gallery import selectors
 from gallery.filenames import download_filename
 from gallery.models import Photo
 from gallery.query_params import MAX_PAGE, positive_int
+from gallery.request_user import signed_in_user
 from pipeline.core.formats import picker_accept
 
 PAGE_SIZE = 48
@@ -43,7 +44,7 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
     if flag not in Photo.ValidatorFlag.values:
         flag = None
     photos = selectors.photo_list_for_owner(
-        owner=request.user,  # type: ignore[arg-type]
+        owner=signed_in_user(request),
         status=status,
         min_score=float(min_score) if min_score else None,
         flag=flag,
@@ -84,7 +85,7 @@ def _page_number(request: HttpRequest) -> int:
 @login_required
 @require_GET
 def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    photo = selectors.photo_get_for_owner(owner=request.user, uid=uid)  # type: ignore[arg-type]
+    photo = selectors.photo_get_for_owner(owner=signed_in_user(request), uid=uid)
     if photo is None:
         raise Http404
     return render(

@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from gallery import direct_upload
 from gallery.api.serializers import PhotoOutput
 from gallery.api.throttling import UploadRateThrottle
-from gallery.api.views import _user
 from gallery.direct_upload import DirectUpload, PartUrl, UploadedPart
+from gallery.request_user import signed_in_user
 
 
 class ErrorOutput(serializers.Serializer[None]):
@@ -79,7 +79,9 @@ class DirectUploadCreateApi(APIView):
     def post(self, request: Request) -> Response:
         body = self.Input(data=request.data)
         body.is_valid(raise_exception=True)
-        upload = direct_upload.direct_upload_create(owner=_user(request), **body.validated_data)
+        upload = direct_upload.direct_upload_create(
+            owner=signed_in_user(request), **body.validated_data
+        )
         return Response(_state(upload), status=status.HTTP_201_CREATED)
 
 
@@ -93,7 +95,7 @@ class DirectUploadDetailApi(APIView):
         description="The parts already uploaded and those missing: how a client resumes.",
     )
     def get(self, request: Request, token: str) -> Response:
-        upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         parts = direct_upload.direct_upload_list_parts(upload=upload)
         return Response(
             {
@@ -105,7 +107,7 @@ class DirectUploadDetailApi(APIView):
 
     @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput, 503: ErrorOutput})
     def delete(self, request: Request, token: str) -> Response:
-        upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         direct_upload.direct_upload_abort(upload=upload)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -134,7 +136,7 @@ class DirectUploadPartsApi(APIView):
         body.is_valid(raise_exception=True)
         parts = self.PartInput(data=body.validated_data["parts"], many=True)
         parts.is_valid(raise_exception=True)
-        upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         urls = direct_upload.direct_upload_part_urls(
             upload=upload,
             parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
@@ -158,6 +160,6 @@ class DirectUploadCompleteApi(APIView):
         ),
     )
     def post(self, request: Request, token: str) -> Response:
-        upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         photo = direct_upload.direct_upload_complete(upload=upload)
         return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)

@@ -35,8 +35,9 @@ from scripts.testimages import make_jpeg  # noqa: E402
 from tests.pipeline.lambda_handler.cleanvenv import clean_env, lambda_venv  # noqa: E402
 from tests.pipeline.lambda_handler.conftest import dynamodb_client  # noqa: E402
 from tests.pipeline.lambda_handler.events import s3_event, s3_record  # noqa: E402
-from tests.support.dynalite import start_dynalite, stop_dynalite  # noqa: E402
+from tests.support.dynalite import start_dynalite  # noqa: E402
 from tests.support.paths import PHOTOS  # noqa: E402
+from tests.support.processes import stop  # noqa: E402
 from tests.support.seaweedfs import run_seaweedfs  # noqa: E402
 
 PREVIEW_EDGES = (1600, 400)
@@ -140,7 +141,7 @@ def main() -> None:
                 for kind in ("jpeg", "dng")
             }
         finally:
-            stop_dynalite(process)
+            stop(process)
 
     inproc = {
         "jpeg": in_process_ms(jpeg, "bench.jpg", args.runs),

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from deploy.docker.entrypoint import command_for
-from tests.support.outages import closed_port
 from tests.support.paths import REPO_ROOT
+from tests.support.processes import free_port, running
 
 STATIC = [
     "/static/gallery/upload.js",
@@ -36,7 +35,7 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture(scope="module")
 def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     static_root = tmp_path_factory.mktemp("static")
-    port = closed_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "curation.settings.production",
@@ -53,21 +52,25 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         env=env,
         check=True,
     )
-    server = subprocess.Popen(command_for("web", env), cwd=REPO_ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                _get(f"{base}/healthz/")
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise AssertionError("gunicorn exited before answering") from None
-                time.sleep(0.1)
+
+    def answers() -> bool:
+        try:
+            _get(f"{base}/healthz/")
+        except OSError:
+            return False
+        return True
+
+    with running(
+        command_for("web", env),
+        what="gunicorn",
+        ready=answers,
+        stop_timeout_s=30,
+        log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+        cwd=REPO_ROOT,
+        env=env,
+    ):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.parametrize("path", STATIC)

@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 from skimage import data
 
 from gallery.models import Photo
-from tests.support.outages import closed_port
 from tests.support.paths import PHOTOS
+from tests.support.processes import free_port
 from tests.support.seaweedfs import SeaweedS3
 
 pytestmark = pytest.mark.django_db
@@ -275,7 +275,7 @@ def test_without_s3_storage_direct_uploads_are_unavailable(api: APIClient) -> No
 def test_file_store_down_answers_503_with_retry_after_in_plain_words(
     api: APIClient, settings: Any, direct_settings: str
 ) -> None:
-    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     response = _create(api, "big.tif", 3 * PART)
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

@@ -2,7 +2,7 @@
 
 Django and DRF type `request.user` as "some user, or anonymous". Every view that acts for a user
 is behind login_required, IsAuthenticated or the admin's staff check, so the user is real; this
-says so once, checked, instead of a cast or a `type: ignore` at each call.
+says so once, checked, instead of a cast or an ignore comment at each call.
 """
 
 from __future__ import annotations

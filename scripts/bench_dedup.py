@@ -70,7 +70,7 @@ def _crops(job: tuple[str, int, int]) -> list[tuple[int, int]]:
     name, seed, count = job
     rng = random.Random(seed)
     if name.startswith("lfw:"):
-        pixels = skimage.data.lfw_subset()[int(name[4:])]  # type: ignore[no-untyped-call]
+        pixels = skimage.data.lfw_subset()[int(name[4:])]
         image = Image.fromarray((pixels * 255).astype(np.uint8)).convert("RGB")
         image = image.resize((100, 100), Image.Resampling.BICUBIC)
     else:

@@ -449,7 +449,7 @@ class ParjanyaStack(Stack):
     # The GPU fleet: g5 on x86_64, the one exception --------------------------------------------
 
     def _fleet_environment(self) -> dict[str, str]:
-        """gpu_worker.conf settings shared by the scaler decision and the worker."""
+        """GPU worker settings (gpu_worker.conf) shared by the scaler decision and the worker."""
         return {
             "GPU_FLEET_ASG_NAME": self.gpu_group.auto_scaling_group_name,
             "GPU_FLEET_REGION": Aws.REGION,

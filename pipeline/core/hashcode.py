@@ -35,11 +35,6 @@ def hamming_distance(a: int, b: int) -> int:
     return ((a ^ b) & _MASK).bit_count()
 
 
-def to_hex(value: int) -> str:
-    """16 hex digits, the form imagehash prints and people compare by eye."""
-    return f"{value & _MASK:016x}"
-
-
 def _as_int(hash_value: object) -> int:
     bits = np.asarray(getattr(hash_value, "hash", None), dtype=bool).ravel()
     if bits.size != 64:

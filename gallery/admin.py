@@ -27,6 +27,7 @@ from gallery.admin_filters import (
 from gallery.models import Photo, ReviewRequest, validator_flag_words
 from gallery.request_user import signed_in_user
 from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 
 Status = Photo.Status
 
@@ -322,12 +323,13 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description='Mark "not a duplicate"', permissions=["change"])
     def mark_not_duplicate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
         done = 0
+        config = IngestConfig.from_settings()
         for photo_id in queryset.values_list("pk", flat=True):
             try:
                 pipeline_services.photo_mark_not_duplicate(
                     photo_id=photo_id,
                     curator=signed_in_user(request),
-                    scoring_enabled=settings.SCORING_ENABLED,
+                    config=config,
                 )
                 done += 1
             except pipeline_services.NotADuplicate as error:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -21,6 +20,7 @@ from gallery import curation_services, selectors, services
 from gallery.models import Photo
 from gallery.request_user import signed_in_user
 from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from pipeline.selectors import cost_report_get
 
 View = Callable[..., HttpResponse]
@@ -236,7 +236,7 @@ def _apply_group_decision(
             photo = pipeline_services.photo_mark_not_duplicate(
                 photo_id=by_uid[other].pk,
                 curator=curator,
-                scoring_enabled=settings.SCORING_ENABLED,
+                config=IngestConfig.from_settings(),
             )
         except pipeline_services.NotADuplicate as error:
             messages.warning(request, str(error))

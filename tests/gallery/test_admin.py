@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from gallery import selectors, services
 from gallery.models import Photo
 from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = pytest.mark.django_db
@@ -345,7 +346,9 @@ def test_not_a_duplicate_without_a_preview_goes_back_to_ingest(
     )
     with django_capture_on_commit_callbacks() as enqueued:
         pipeline_services.photo_mark_not_duplicate(
-            photo_id=copy.pk, curator=curator, scoring_enabled=True
+            photo_id=copy.pk,
+            curator=curator,
+            config=IngestConfig.from_settings(scoring_enabled=True),
         )
     copy.refresh_from_db()
     assert (copy.status, copy.duplicate_of) == (Status.UPLOADED, None)
@@ -353,5 +356,7 @@ def test_not_a_duplicate_without_a_preview_goes_back_to_ingest(
 
     with pytest.raises(pipeline_services.NotADuplicate, match="not marked as a duplicate"):
         pipeline_services.photo_mark_not_duplicate(
-            photo_id=original.pk, curator=curator, scoring_enabled=True
+            photo_id=original.pk,
+            curator=curator,
+            config=IngestConfig.from_settings(scoring_enabled=True),
         )

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, Request, expect
 
 from gallery import views
 from gallery.models import Photo
+from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
 from tests.e2e.helpers import log_in, make_user
 from tests.gallery.factories import photo_uploaded
@@ -78,7 +79,7 @@ def test_a_thumbnail_appears_without_a_reload_once_ingest_renders_it(
     tile = page.locator(f'li[data-photo="{photo.uid}"]')
     expect(tile.locator(".placeholder")).to_have_text("No preview yet")
 
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
     thumb = tile.get_by_role("img", name="elephants.jpg")
     expect(thumb).to_have_attribute(

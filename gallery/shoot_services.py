@@ -157,7 +157,7 @@ def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
     same camera; returns its stack (None when it stands alone). Safe to call again."""
     owner_id = Photo.objects.values_list("owner_id", flat=True).get(pk=photo_id)
     _lock_owner(owner_id)
-    photo = Photo.objects.select_for_update().select_related("stack").get(pk=photo_id)
+    photo = Photo.objects.select_for_update(of=("self",)).select_related("stack").get(pk=photo_id)
     if not _open_to_stacking(photo):
         return photo.stack
     touched = _detach(photo, rules)

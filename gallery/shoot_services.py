@@ -226,22 +226,53 @@ def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
         return None
     before = previous.stack if placement.joins_previous and previous is not None else None
     after = following.stack if placement.joins_next and following is not None else None
-    target = before or after
-    if target is None:
-        target = Stack.objects.create(shoot_id=photo.shoot_id, camera_key=_key(photo))
     members: list[Photo] = [photo]
     if placement.joins_previous and before is None and previous is not None:
         members.append(previous)
-    if placement.joins_next and following is not None:
-        if after is None:
-            members.append(following)
-        elif after.pk != target.pk:
-            # The frame bridges two stacks: they become one.
-            Photo.objects.filter(stack=after).update(stack=target)
-            touched.append(after)
+    if placement.joins_next and following is not None and after is None:
+        members.append(following)
+    target = before or after
+    if target is None:
+        best = best_frame([shoot_selectors.ranking_candidate(m) for m in members])
+        target = Stack.objects.create(
+            shoot_id=photo.shoot_id, camera_key=_key(photo), best_photo_id=best.photo_id
+        )
+        _move(members, target)
+        _rank(touched)
+        return target
+    bests = [target.best_photo_id]
+    if after is not None and after.pk != target.pk:
+        # The frame bridges two stacks: they become one.
+        Photo.objects.filter(stack=after).update(stack=target)
+        touched.append(after)
+        bests.append(after.best_photo_id)
     _move(members, target)
-    _rank([*touched, target])
+    if target.pk in {stack.pk for stack in touched}:
+        _rank([*touched])
+    else:
+        _rank(touched)
+        _rank_with(target, [*members, *_photos(bests, known=[previous, following])])
     return target
+
+
+def _photos(ids: Sequence[int | None], *, known: Sequence[Photo | None]) -> list[Photo]:
+    """The photos `ids` names, from `known` when there, else read (ranking columns only)."""
+    in_hand = {p.pk: p for p in known if p is not None}
+    wanted = {pk for pk in ids if pk is not None}
+    missing = wanted - set(in_hand)
+    read = Photo.objects.filter(pk__in=missing).only(*shoot_selectors.STACKING_FIELDS)
+    return [in_hand[pk] for pk in wanted & set(in_hand)] + list(read if missing else [])
+
+
+def _rank_with(stack: Stack, contenders: Sequence[Photo]) -> None:
+    """Re-suggest the best frame of an automatic stack that only gained frames: the best of the
+    frames it gained and the best frames it had (the ranking is a total order)."""
+    best = best_frame([shoot_selectors.ranking_candidate(p) for p in contenders])
+    if stack.best_photo_id != best.photo_id:
+        stack.best_photo_id = best.photo_id
+        Stack.objects.filter(pk=stack.pk).update(
+            best_photo_id=best.photo_id, updated_at=timezone.now()
+        )
 
 
 @transaction.atomic

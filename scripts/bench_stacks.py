@@ -172,6 +172,7 @@ def run(
     for photo in arrival(rows, rng, window):
         shoot_services.photo_file_in_shoot(photo)
         Photo.objects.filter(pk=photo.pk).update(status=Status.UNSCORED)
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             shoot_services.photo_stack(photo_id=photo.pk, rules=rules)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -225,3 +227,27 @@ def test_shoots_are_one_per_photographer_and_day_renamable_merged_and_split(
     )
     late.refresh_from_db()
     assert late.shoot_id == reception.pk
+
+
+def test_photos_uploaded_before_shoots_existed_are_filed_by_the_migration(
+    photographer: User,
+) -> None:
+    migration = import_module("gallery.migrations.0010_shoots_for_existing_photos")
+    saturday = Photo.objects.create(
+        owner=photographer, original="originals/a.jpg", original_filename="a.jpg", captured_at=START
+    )
+    same_day = Photo.objects.create(
+        owner=photographer,
+        original="originals/b.jpg",
+        original_filename="b.jpg",
+        captured_at=START + timedelta(hours=3),
+    )
+    undated = Photo.objects.create(
+        owner=photographer, original="originals/c.png", original_filename="c.png"
+    )
+    migration.file_existing_photos(apps, None)
+    for photo in (saturday, same_day, undated):
+        photo.refresh_from_db()
+    assert saturday.shoot is not None and saturday.shoot_id == same_day.shoot_id
+    assert saturday.shoot.name == "Saturday 13 June 2026"
+    assert undated.shoot is not None and undated.shoot.capture_day == undated.created_at.date()

@@ -25,6 +25,9 @@ from gallery.admin_filters import (
     ValidatorFlagFilter,
 )
 from gallery.models import Photo, ReviewRequest, validator_flag_words
+from gallery.request_user import signed_in_user
+from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 
 Status = Photo.Status
 
@@ -252,7 +255,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for photo_id in ids:
             services.photo_curate(
                 photo_id=photo_id,
-                curator=request.user,  # type: ignore[arg-type]
+                curator=signed_in_user(request),
                 decision=Photo.CuratorDecision.APPROVED,
             )
         self.message_user(request, f"Approved {len(ids)} photo(s).", messages.SUCCESS)
@@ -267,7 +270,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             for photo_id in ids:
                 services.photo_curate(
                     photo_id=photo_id,
-                    curator=request.user,  # type: ignore[arg-type]
+                    curator=signed_in_user(request),
                     decision=Photo.CuratorDecision.REJECTED,
                     note=form.cleaned_data["text"],
                 )
@@ -307,7 +310,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, queryset: QuerySet[Photo], service: Any, what: str
     ) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        moved = sum(bool(service(photo_id=pk, curator=request.user)) for pk in ids)
+        moved = sum(bool(service(photo_id=pk, curator=signed_in_user(request))) for pk in ids)
         self.message_user(request, f"Queued {moved} photo(s) for {what}.", messages.SUCCESS)
         if moved < len(ids):
             self.message_user(
@@ -320,15 +323,16 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description='Mark "not a duplicate"', permissions=["change"])
     def mark_not_duplicate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
         done = 0
+        config = IngestConfig.from_settings()
         for photo_id in queryset.values_list("pk", flat=True):
             try:
-                curation_services.photo_mark_not_duplicate(
+                pipeline_services.photo_mark_not_duplicate(
                     photo_id=photo_id,
-                    curator=request.user,  # type: ignore[arg-type]
-                    scoring_enabled=settings.SCORING_ENABLED,
+                    curator=signed_in_user(request),
+                    config=config,
                 )
                 done += 1
-            except curation_services.CurationError as error:
+            except pipeline_services.NotADuplicate as error:
                 self.message_user(request, str(error), messages.WARNING)
         if done:
             self.message_user(
@@ -491,7 +495,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: ReviewRequest, form: Any, change: bool) -> None:
         services.photo_curate(
             photo_id=obj.photo_id,
-            curator=request.user,  # type: ignore[arg-type]
+            curator=signed_in_user(request),
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["answer"].strip(),
         )

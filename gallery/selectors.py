@@ -393,7 +393,7 @@ def duplicate_group_cards(*, photos: Sequence[Photo]) -> list[DuplicateCard]:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(
+def photo_list_for_review(
     *, statuses: Sequence[str], flag: str | None = None, limit: int = 200
 ) -> QuerySet[Photo]:
     """Photos in any of `statuses` that no curator has decided yet, oldest first; only those

@@ -27,6 +27,7 @@ from gallery import selectors, services
 from gallery.filenames import download_filename
 from gallery.models import Photo
 from gallery.query_params import MAX_PAGE, positive_int
+from gallery.request_user import signed_in_user
 from pipeline.core.formats import picker_accept
 
 PAGE_SIZE = 48
@@ -113,11 +114,11 @@ def _filter_words(filters: selectors.PhotoFilter) -> list[str]:
 @login_required
 @require_GET
 def gallery_home(request: HttpRequest) -> HttpResponse:
-    owner = request.user
+    owner = signed_in_user(request)
     filters = _filters(request)
-    photos = selectors.photo_list_for_owner(owner=owner, filters=filters)  # type: ignore[arg-type]
+    photos = selectors.photo_list_for_owner(owner=owner, filters=filters)
     page = selectors.photo_page(photos=photos, number=_page_number(request), size=PAGE_SIZE)
-    counts = selectors.photo_status_counts_for_owner(owner=owner)  # type: ignore[arg-type]
+    counts = selectors.photo_status_counts_for_owner(owner=owner)
     return render(
         request,
         "gallery/home.html",
@@ -155,8 +156,8 @@ def _page_number(request: HttpRequest) -> int:
 @login_required
 @require_GET
 def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    owner = request.user
-    photo = selectors.photo_get_for_owner(owner=owner, uid=uid)  # type: ignore[arg-type]
+    owner = signed_in_user(request)
+    photo = selectors.photo_get_for_owner(owner=owner, uid=uid)
     if photo is None:
         raise Http404
     filters = _filters(request)
@@ -167,7 +168,7 @@ def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "photo": photo,
             "exif": selectors.photo_exif_rows(photo=photo),
             "neighbours": selectors.photo_neighbours(
-                owner=owner,  # type: ignore[arg-type]
+                owner=owner,
                 photo=photo,
                 filters=filters,
             ),
@@ -181,14 +182,14 @@ def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @login_required
 @require_POST
 def photo_request_review(request: HttpRequest, uid: str) -> HttpResponse:
-    owner = request.user
-    photo = selectors.photo_get_for_owner(owner=owner, uid=uid)  # type: ignore[arg-type]
+    owner = signed_in_user(request)
+    photo = selectors.photo_get_for_owner(owner=owner, uid=uid)
     if photo is None:
         raise Http404
     try:
         services.photo_request_review(
             photo_id=photo.pk,
-            owner=owner,  # type: ignore[arg-type]
+            owner=owner,
             note=request.POST.get("note", ""),
         )
     except services.ReviewRefused as refused:

@@ -448,14 +448,10 @@ def photo_mark_not_duplicate(
     *,
     photo_id: int,
     curator: User,
-    scoring_enabled: bool,
-    config: IngestConfig | None = None,
+    config: IngestConfig,
 ) -> Photo:
     """A curator's "not a duplicate": remembered by the index, so the pair never matches again,
-    and the photo goes on to scoring (or is paired) as the index now decides. The curator
-    console passes `scoring_enabled`; the rest of the configuration is read here when it
-    passes no `config`."""
-    config = config or IngestConfig.from_settings(scoring_enabled=scoring_enabled)
+    and the photo goes on to scoring (or is paired) as the index now decides."""
     photo = Photo.objects.select_related("duplicate_of").get(pk=photo_id)
     if photo.duplicate_of is None:
         raise NotADuplicate(f"{photo.original_filename} is not marked as a duplicate")

@@ -37,6 +37,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,9 +45,10 @@ sys.path.insert(0, str(REPO))
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from faults_slow_clients import p95, slow_clients  # noqa: E402
 
 from deploy.docker.entrypoint import command_for  # noqa: E402
-from scripts.faults_slow_clients import p95, slow_clients  # noqa: E402
+from tests.support.processes import free_port  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "testdata" / "photos"
 DATABASE_URL = os.environ.get(
@@ -56,12 +58,6 @@ REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/3")
 PASSWORD = "faults-pw-1234"  # a throwaway database's users
 SLOW_CLIENTS = 50
 WAIT_S = 120  # bounds every wait for the worker; a failing scenario, not a slow one, hits it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
@@ -151,8 +147,9 @@ class Answer:
     body: bytes
     set_cookies: list[str]
 
-    def json(self) -> dict[str, object]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
 
 
 @dataclass
@@ -390,7 +387,7 @@ class Totals:
 def _created(answer: Answer) -> list[dict[str, object]]:
     if answer.status not in (201, 207):
         return []
-    return list(answer.json()["created"])  # type: ignore[call-overload]
+    return list(answer.json()["created"])
 
 
 def broker_down_upload(stack: Stack, totals: Totals) -> tuple[bool, str]:
@@ -537,7 +534,7 @@ def bad_requests(stack: Stack, totals: Totals) -> tuple[bool, str]:
         many.status == 400
         and "json" in many.headers.get("content-type", "")
         and bool(errors)
-        and "100" in str(errors[0]["detail"])  # type: ignore[index]
+        and "100" in str(errors[0]["detail"])
         and mixed.status == 207
         and [c["original_filename"] for c in created] == ["ok.jpg"]
     )
@@ -684,7 +681,7 @@ def embedded_worker_killed(root: Path) -> tuple[bool, str, int, int]:
             if listing.status != 200:
                 return ["unknown"]
             results = listing.json()["results"]
-            return [str(p["status"]) for p in results]  # type: ignore[attr-defined]
+            return [str(p["status"]) for p in results]
 
         settled = wait_for(lambda: "uploaded" not in statuses())
         final = statuses()

@@ -27,7 +27,7 @@ from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics, measure_exposure
 from pipeline.core.formats import ImageFormat
-from pipeline.core.hashing import dhash, phash
+from pipeline.core.hashcode import dhash, phash
 from pipeline.core.jpeg_integrity import fill_problem, inspect_jpeg
 from pipeline.core.sharpness import (
     VIEW_LONG_EDGE,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from deploy.docker.entrypoint import command_for
-from tests.support.outages import closed_port
 from tests.support.paths import REPO_ROOT
+from tests.support.processes import free_port, running
 
 
 def http_get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -54,23 +53,27 @@ def _production_env(static_root: Path) -> dict[str, str]:
 @contextmanager
 def production_web(static_root: Path, **overrides: str) -> Iterator[str]:
     """The web role with the production settings (and `overrides` to them); yields its URL."""
-    port = closed_port()
+    port = free_port()
     env = {**_production_env(static_root), "PORT": str(port), **overrides}
-    server = subprocess.Popen(command_for("web", env), cwd=REPO_ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                http_get(f"{base}/healthz/")
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise AssertionError("gunicorn exited before answering") from None
-                time.sleep(0.1)
+
+    def answers() -> bool:
+        try:
+            http_get(f"{base}/healthz/")
+        except OSError:
+            return False
+        return True
+
+    with running(
+        command_for("web", env),
+        what="gunicorn",
+        ready=answers,
+        stop_timeout_s=30,
+        log=static_root.parent / f"gunicorn-{port}.log",
+        cwd=REPO_ROOT,
+        env=env,
+    ):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import pytest
 from deploy.wheelgate.index import Sources
 from deploy.wheelgate.resolve import check_requirements
 from deploy.wheelgate.sets import DEPLOYED_SETS
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "deploy" / "docker"
@@ -162,19 +162,13 @@ def http_port() -> Iterator[int]:
     server.server_close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_web_healthcheck_follows_the_server(http_port: int) -> None:
     assert run_entrypoint("healthcheck", env={"PORT": str(http_port)}).returncode == 0
     failing = run_entrypoint(
         "healthcheck", env={"PORT": str(http_port), "HEALTHCHECK_PATH": "/broken/"}
     )
     assert failing.returncode == 1 and "503" in failing.stderr
-    assert run_entrypoint("healthcheck", env={"PORT": str(_closed_port())}).returncode == 1
+    assert run_entrypoint("healthcheck", env={"PORT": str(free_port())}).returncode == 1
 
 
 def test_gpu_worker_healthcheck_follows_the_heartbeat(tmp_path: Path) -> None:

@@ -157,7 +157,9 @@ def test_curator_not_a_duplicate_sends_the_photo_to_scoring_for_good(photographe
     photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
-    photo_mark_not_duplicate(photo_id=second.pk, curator=curator, scoring_enabled=True)
+    photo_mark_not_duplicate(
+        photo_id=second.pk, curator=curator, config=IngestConfig.from_settings(scoring_enabled=True)
+    )
     second.refresh_from_db()
     assert second.status == Photo.Status.AWAITING_SCORE
     assert second.duplicate_of is None

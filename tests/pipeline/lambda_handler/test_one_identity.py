@@ -94,7 +94,9 @@ def test_not_a_duplicate_sticks_through_a_later_backfill(
     )
     curator = get_user_model().objects.create_user("curator", password="pw-curator-1234")
 
-    photo_mark_not_duplicate(photo_id=copy.pk, curator=curator, scoring_enabled=True)
+    photo_mark_not_duplicate(
+        photo_id=copy.pk, curator=curator, config=IngestConfig.from_settings(scoring_enabled=True)
+    )
     copy.refresh_from_db()
     assert (copy.status, copy.duplicate_of_id) == ("awaiting_score", None)
 

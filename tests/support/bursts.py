@@ -19,7 +19,7 @@ from functools import cache
 
 from PIL import Image, ImageEnhance
 
-from pipeline.core.hashing import dhash, phash
+from pipeline.core.hashcode import dhash, phash
 from tests.support.paths import REAL_PHOTOS
 
 WORKING_LONG_EDGE = 640

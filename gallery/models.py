@@ -27,6 +27,61 @@ NOTE_CODES: tuple[str, ...] = (NOTE_TRAILING_DATA,)
 FLAG_CODES: tuple[str, ...] = tuple(c for c in VALIDATOR_FLAG_FIELDS if c not in NOTE_CODES)
 
 
+class Shoot(models.Model):
+    """A photographer's session: by default every frame captured on one day (the upload day when
+    the file records no capture time). Curators rename, merge and split shoots."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shoots"
+    )
+    name = models.CharField(max_length=200)
+    capture_day = models.DateField()
+    # The shoot new uploads of (owner, capture_day) go to; a split-off shoot is never the default.
+    is_day_default = models.BooleanField(default=False)
+    # Set when a curator merged this shoot into another: its photos moved there, and so do later
+    # uploads of its day. Merged shoots are hidden from listings.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-capture_day", "-id"]
+        indexes = [models.Index(fields=["owner", "-capture_day"], name="shoot_owner_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "capture_day"],
+                condition=models.Q(is_day_default=True),
+                name="shoot_one_default_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stack(models.Model):
+    """Consecutive, visually similar frames from one camera within a shoot (a burst)."""
+
+    shoot = models.ForeignKey(Shoot, on_delete=models.CASCADE, related_name="stacks")
+    # Body serial when the camera records one, else make and model: see pipeline/core/stacking.py.
+    camera_key = models.CharField(max_length=300)
+    best_photo = models.ForeignKey(
+        "Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A curator split, merged or built this stack: automatic stacking never adds to, removes
+    # from or otherwise changes its membership (its suggested best frame is still re-ranked).
+    manual = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shoot", "id"]
+
+    def __str__(self) -> str:
+        return f"Stack {self.pk} ({self.camera_key})"
+
+
 class Photo(models.Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
@@ -91,6 +146,8 @@ class Photo(models.Model):
 
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
+    # Exif BodySerialNumber (or DNG CameraSerialNumber): tells two bodies of one model apart.
+    camera_serial = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=200, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
     iso = models.PositiveIntegerField(null=True, blank=True)
@@ -124,6 +181,18 @@ class Photo(models.Model):
     paired_with = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="pair_members"
     )
+    # Estimated from the JPEG quantisation tables (pipeline/core/compression.py); None for
+    # files that are not JPEG. Ranks copies of one frame: less compression wins.
+    jpeg_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    shoot = models.ForeignKey(
+        Shoot, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    stack = models.ForeignKey(
+        Stack, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    # A curator took this photo out of a stack (split or dissolve): automatic stacking leaves
+    # it alone.
+    stack_locked = models.BooleanField(default=False)
     preview = models.FileField(max_length=255, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
 
@@ -169,6 +238,8 @@ class Photo(models.Model):
             models.Index(fields=["vlm_score"], name="photo_vlm_score"),
             models.Index(fields=["camera_model"], name="photo_camera_model"),
             models.Index(fields=["captured_at"], name="photo_captured_at"),
+            # Stacking's neighbour query: one photographer's frames around a capture time.
+            models.Index(fields=["owner", "captured_at"], name="photo_owner_captured"),
             # Validator flags: a few percent of the library each, so a partial index per flag
             # is small and serves the admin, gallery and API filters, newest first.
             *(

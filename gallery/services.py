@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from gallery import task_names
+from gallery import shoot_services, task_names
 from gallery.filenames import sanitize_filename
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent, ReviewRequest
 from gallery.upload_handlers import HashedUpload
@@ -262,6 +262,7 @@ MEASUREMENT_FIELDS = frozenset(
         "height",
         "camera_make",
         "camera_model",
+        "camera_serial",
         "lens",
         "captured_at",
         "iso",
@@ -282,6 +283,7 @@ MEASUREMENT_FIELDS = frozenset(
         *VALIDATOR_FLAG_FIELDS.values(),
         "phash",
         "dhash",
+        "jpeg_quality",
         "preview",
         "thumbnail",
     }
@@ -303,6 +305,7 @@ def photo_record_measurements(*, photo_id: int, measurements: Mapping[str, objec
     for column, value in measurements.items():
         setattr(photo, column, value)
     photo.save(update_fields=[*measurements, "updated_at"])
+    shoot_services.photo_file_in_shoot(photo)
     return photo
 
 
@@ -374,6 +377,7 @@ def photo_mark_failed(*, photo_id: int, detail: str, cause: str) -> Photo:
     photo = _lock(photo_id)
     if not _pipeline_may_move(photo, expected=_IN_PIPELINE):
         return photo
+    shoot_services.photo_file_in_shoot(photo)
     return _record_transition(
         photo, to_status=Status.FAILED, cause=cause, reason=Reason.ERROR, detail=detail
     )

@@ -10,6 +10,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from pipeline.core.stacking import StackRules
 from pipeline.core.validator import Thresholds
 from pipeline.dedup.dynamodb_store import DynamoDbStore, make_client
 from pipeline.dedup.identity import ScopeRule, dedup_scope
@@ -54,6 +55,8 @@ class IngestConfig:
     dedup: DedupConfig
     # Set when the validator Lambda judges each original first (PIPELINE_VALIDATION=lambda).
     lambda_results: LambdaConfig | None
+    # Burst stacks (STACK_GAP_S, STACK_MAX_PHASH, STACK_MAX_DHASH).
+    stack_rules: StackRules
 
     @property
     def preview_edges(self) -> tuple[int, int]:
@@ -106,6 +109,9 @@ class IngestConfig:
             thumbnail_edge=settings.THUMBNAIL_LONG_EDGE,
             dedup=dedup,
             lambda_results=lambda_results,
+            stack_rules=StackRules(
+                settings.STACK_GAP_S, settings.STACK_MAX_PHASH, settings.STACK_MAX_DHASH
+            ),
         )
 
 

@@ -121,6 +121,7 @@ def result_to_json(result: ValidationResult) -> dict[str, Any]:
         "flags": list(result.flags),
         "notes": list(result.notes),
         "timings_ms": dict(result.timings_ms),
+        "jpeg_quality": result.jpeg_quality,
     }
 
 
@@ -151,6 +152,8 @@ def result_from_json(doc: dict[str, Any], previews: dict[int, bytes]) -> Validat
         notes=tuple(doc.get("notes", ())),
         timings_ms=MappingProxyType(doc["timings_ms"]),
         previews=MappingProxyType(previews),
+        # Results written before the estimate existed carry none.
+        jpeg_quality=doc.get("jpeg_quality"),
     )
 
 

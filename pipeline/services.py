@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gallery import services as gallery_services
+from gallery import shoot_services
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, validator_flag_words
 from pipeline import lambda_mode
 from pipeline.config import IngestConfig, dedup_store
@@ -59,6 +60,7 @@ def _exif_columns(exif: Exif) -> dict[str, object]:
     return {
         "camera_make": exif.make or "",
         "camera_model": exif.model or "",
+        "camera_serial": exif.body_serial or "",
         "lens": exif.lens or "",
         "captured_at": captured,
         "iso": exif.iso,
@@ -97,6 +99,7 @@ def _result_columns(
         **{column: code in raised for code, column in VALIDATOR_FLAG_FIELDS.items()},
         "phash": result.phash,
         "dhash": result.dhash,
+        "jpeg_quality": result.jpeg_quality,
         **_store_previews(photo, result, config),
     }
 
@@ -305,11 +308,19 @@ def _record_dedup_outcome(
             ),
         )
         return
-    identical = bool(photo.sha256) and photo.sha256 == other.sha256
+    # The group hangs off whichever copy came first; the same bytes may be another member.
+    same_file = (
+        Photo.objects.filter(owner_id=photo.owner_id, sha256=photo.sha256, pk__lt=photo.pk)
+        .order_by("pk")
+        .first()
+        if photo.sha256
+        else None
+    )
+    identical = same_file is not None or (bool(photo.sha256) and photo.sha256 == other.sha256)
     if not own:
         why = SOMEONE_ELSES_COPY
-    elif identical:
-        why = f"Same file as {other.original_filename}, uploaded earlier."
+    elif same_file is not None:
+        why = f"Same file as {same_file.original_filename}, uploaded earlier."
     else:
         why = (
             f"Near-duplicate of {other.original_filename} "
@@ -401,6 +412,7 @@ def photo_ingest(*, photo_id: int, config: IngestConfig) -> None:
         cause="validator: borderline, sent on" if borderline else "validator passed",
         detail=_sent_on_detail(result),
     )
+    shoot_services.photo_stack(photo_id=photo.pk, rules=config.stack_rules)
 
 
 def photo_regenerate_previews(*, photo_id: int, config: IngestConfig) -> Photo:

@@ -50,13 +50,14 @@ lint: $(VENV)/.installed ## ruff lint and format check
 
 # Strict on the pure core (pyproject), django-stubs-checked everywhere else.
 typecheck: $(VENV)/.installed ## mypy (strict on pipeline/core)
-	$(VENV)/bin/mypy curation accounts gallery pipeline gpu_worker deploy
+	$(VENV)/bin/mypy curation accounts gallery culling pipeline gpu_worker deploy
 
 imports: $(VENV)/.installed ## import-linter contracts
 	$(VENV)/bin/lint-imports
 
 pytest: $(VENV)/.installed services ## the test suite, against PostgreSQL, Redis, dynalite, SeaweedFS, Chromium
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_exiftool.sh
 	$(VENV)/bin/pytest
 
 # arm64-gate (mk/deploy.mk) resolves the ARM64 requirement sets against PyPI.

@@ -231,6 +231,7 @@ def _record_transition(
         to_status=to_status,
         cause=cause,
         detail=detail or event_detail,
+        reason=reason,
         actor=actor,
     )
     logger.info("photo %s: %s -> %s (%s)", photo.pk, from_status, to_status, cause)

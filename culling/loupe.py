@@ -4,7 +4,7 @@ photo, so panning around a frame costs one decode, once."""
 
 from __future__ import annotations
 
-import logging
+import time
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -14,8 +14,10 @@ from culling import tiles
 from gallery.models import Photo
 from pipeline.core.errors import UnreadableImage
 
-logger = logging.getLogger(__name__)
 RENDER_LOCK_S = 120
+# How long a tile request waits for another request rendering the same photo.
+RENDER_WAIT_S = 30.0
+POLL_S = 0.1
 
 
 class NoSuchTile(LookupError):
@@ -33,26 +35,40 @@ def photo_tile(*, photo: Photo, column: int, row: int) -> bytes:
         raise NoSuchTile("that tile is outside the photo")
     key = tile_key(photo, column, row)
     if default_storage.exists(key):
-        with default_storage.open(key, "rb") as cached:
-            return bytes(cached.read())
-    with default_storage.open(str(photo.original.name), "rb") as original:
-        data = original.read()
+        return _read(key)
+    # The loupe asks for neighbouring tiles at once: the first request decodes the original and
+    # writes every tile; the others wait until it is done rather than decode it again (the lock
+    # is shared by every web process where CACHE_URL is set, as in production).
+    lock = f"culling:tiles:{photo.uid.hex}"
+    if not cache.add(lock, 1, RENDER_LOCK_S):
+        waited = 0.0
+        while waited < RENDER_WAIT_S and cache.get(lock) is not None:
+            time.sleep(POLL_S)
+            waited += POLL_S
+        if default_storage.exists(key):
+            return _read(key)
+    return _render(photo, column, row, lock)
+
+
+def _read(key: str) -> bytes:
+    with default_storage.open(key, "rb") as cached:
+        return bytes(cached.read())
+
+
+def _render(photo: Photo, column: int, row: int, lock: str) -> bytes:
     try:
+        with default_storage.open(str(photo.original.name), "rb") as original:
+            data = original.read()
         image = tiles.full_resolution(data, filename=photo.original_filename)
+        rendered = tiles.cut(image)
+        if (column, row) not in rendered:
+            raise NoSuchTile("that tile is outside the photo")
+        for (c, r), content in rendered.items():
+            name = tile_key(photo, c, r)
+            if not default_storage.exists(name):
+                default_storage.save(name, ContentFile(content))
     except UnreadableImage as error:
         raise NoSuchTile("the original could not be decoded at full size") from error
-    rendered = tiles.cut(image)
-    if (column, row) not in rendered:
-        raise NoSuchTile("that tile is outside the photo")
-    # Requests for neighbouring tiles arrive together: one writes the cache, the others serve
-    # what they rendered (storage would keep both copies under different names otherwise).
-    lock = f"culling:tiles:{photo.uid.hex}"
-    if cache.add(lock, 1, RENDER_LOCK_S):
-        try:
-            for (c, r), content in rendered.items():
-                name = tile_key(photo, c, r)
-                if not default_storage.exists(name):
-                    default_storage.save(name, ContentFile(content))
-        finally:
-            cache.delete(lock)
+    finally:
+        cache.delete(lock)
     return rendered[(column, row)]

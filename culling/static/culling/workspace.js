@@ -371,7 +371,7 @@
       here.scrollIntoView({ block: "nearest", inline: "center" });
     }
     const selected = $("ws-export-selection");
-    selected.hidden = state.selection.size === 0;
+    $("ws-export-selected").hidden = state.selection.size === 0;
     selected.href = `${root.dataset.exportBase}xmp.zip?ids=${Array.from(state.selection).join(",")}`;
     selected.textContent = `XMP for the ${state.selection.size} selected frame(s)`;
   }
@@ -513,6 +513,12 @@
   });
 
   root.addEventListener("click", (event) => {
+    const link = event.target.closest(".ws-export a");
+    if (link) {
+      // The download starts; the menu gets out of the way.
+      link.closest("details").open = false;
+      return;
+    }
     const button = event.target.closest("button");
     if (!button) {
       return;

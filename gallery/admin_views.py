@@ -4,6 +4,7 @@ permission checks; every write is one service call."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery import curation_services, selectors, services
 from gallery.models import Photo
-from pipeline.selectors import cost_report_get
+from pipeline.costs import Deployment, Prices, cost_report, with_overrides
+from pipeline.selectors import PRE_GPU_REASONS, recorded_usage_get
 
 View = Callable[..., HttpResponse]
 # The views take the Photo admin they are mounted on, for its site, permissions and options.
@@ -69,11 +71,27 @@ def dashboard(model_admin: PhotoAdmin) -> View:
                 (value, label, reason_counts[value]) for value, label in Photo.RejectReason.choices
             ],
             distribution=selectors.photo_score_distribution(),
-            gpu=cost_report_get().gpu,
+            gpu=_gpu_figures(),
+            # Without a bucket or a GPU fleet nothing is billed: the dollar lines do not apply.
+            local=not settings.AWS_STORAGE_BUCKET_NAME and not settings.GPU_FLEET_ASG_NAME,
         )
         return TemplateResponse(request, "admin/gallery/photo/dashboard.html", context)
 
     return view
+
+
+def _gpu_figures() -> Any:
+    """The cost report's GPU figures, with what the pipeline stopped counted from the event
+    history (see selectors.pipeline_rejections_by_reason), not from today's statuses."""
+    usage = dataclasses.replace(
+        recorded_usage_get(),
+        rejected_before_gpu=selectors.pipeline_rejections_by_reason(reasons=PRE_GPU_REASONS),
+    )
+    return cost_report(
+        usage,
+        prices=with_overrides(Prices(), settings.COST_REPORT_PRICES),
+        deployment=with_overrides(Deployment(), settings.COST_REPORT_DEPLOYMENT),
+    ).gpu
 
 
 def _queue_item(photo: Photo) -> dict[str, Any]:

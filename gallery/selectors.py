@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
-from django.db.models import Count, F, IntegerField, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Floor, Least
 from PIL import Image
 
@@ -167,6 +167,27 @@ def photo_reason_counts() -> dict[str, int]:
     for row in rows:
         counts[row["reject_reason"]] = row["n"]
     return counts
+
+
+def pipeline_rejections_by_reason(*, reasons: Sequence[str]) -> dict[str, int]:
+    """Photos the pipeline last left rejected for one of `reasons`, counted from the event
+    history: the latest event without an actor (a pipeline move) of each photo. What a curator
+    did afterwards (kept one photo of a duplicate group, approved a blurry frame) does not change
+    what the pipeline stopped; a photo sent through the pipeline again counts as it now ended."""
+    last = PhotoEvent.objects.filter(photo=OuterRef("pk"), actor__isnull=True).order_by(
+        "-created_at", "-id"
+    )
+    rows = (
+        Photo.objects.annotate(
+            last_status=Subquery(last.values("to_status")[:1]),
+            last_reason=Subquery(last.values("reason")[:1]),
+        )
+        .filter(last_status=Status.REJECTED, last_reason__in=reasons)
+        .order_by()
+        .values("last_reason")
+        .annotate(n=Count("pk"))
+    )
+    return {row["last_reason"]: row["n"] for row in rows}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from gallery import task_names
+from gallery import shoot_services, task_names
 from gallery.filenames import sanitize_filename
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
 from gallery.upload_handlers import HashedUpload
@@ -263,6 +263,7 @@ MEASUREMENT_FIELDS = frozenset(
         "height",
         "camera_make",
         "camera_model",
+        "camera_serial",
         "lens",
         "captured_at",
         "iso",
@@ -283,6 +284,7 @@ MEASUREMENT_FIELDS = frozenset(
         *VALIDATOR_FLAG_FIELDS.values(),
         "phash",
         "dhash",
+        "jpeg_quality",
         "preview",
         "thumbnail",
     }
@@ -304,6 +306,7 @@ def photo_record_measurements(*, photo_id: int, measurements: Mapping[str, objec
     for column, value in measurements.items():
         setattr(photo, column, value)
     photo.save(update_fields=[*measurements, "updated_at"])
+    shoot_services.photo_file_in_shoot(photo)
     return photo
 
 
@@ -375,6 +378,7 @@ def photo_mark_failed(*, photo_id: int, detail: str, cause: str) -> Photo:
     photo = _lock(photo_id)
     if not _pipeline_may_move(photo, expected=_IN_PIPELINE):
         return photo
+    shoot_services.photo_file_in_shoot(photo)
     return _record_transition(
         photo, to_status=Status.FAILED, cause=cause, reason=Reason.ERROR, detail=detail
     )

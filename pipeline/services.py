@@ -17,10 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from gallery import services as gallery_services
+from gallery import shoot_services
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, validator_flag_words
 from pipeline import lambda_mode
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
+from pipeline.core.stacking import StackRules
 from pipeline.core.validator import Thresholds, ValidationResult, Verdict, validate
 from pipeline.dedup.index import dedup_mark_not_duplicate, index_photo
 from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
@@ -33,6 +35,10 @@ _CHUNK = 1024 * 1024
 
 def validator_thresholds() -> Thresholds:
     return Thresholds.from_overrides(settings.VALIDATOR_THRESHOLDS)
+
+
+def stack_rules() -> StackRules:
+    return StackRules(settings.STACK_GAP_S, settings.STACK_MAX_PHASH, settings.STACK_MAX_DHASH)
 
 
 def _read_original(photo: Photo) -> tuple[bytes, str]:
@@ -55,6 +61,7 @@ def _exif_columns(exif: Exif) -> dict[str, object]:
     return {
         "camera_make": exif.make or "",
         "camera_model": exif.model or "",
+        "camera_serial": exif.body_serial or "",
         "lens": exif.lens or "",
         "captured_at": captured,
         "iso": exif.iso,
@@ -91,6 +98,7 @@ def _result_columns(photo: Photo, result: ValidationResult) -> dict[str, object]
         **{column: code in raised for code, column in VALIDATOR_FLAG_FIELDS.items()},
         "phash": result.phash,
         "dhash": result.dhash,
+        "jpeg_quality": result.jpeg_quality,
         **_store_previews(photo, result),
     }
 
@@ -339,6 +347,7 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
         cause="validator: borderline, sent on" if borderline else "validator passed",
         detail=_sent_on_detail(result),
     )
+    shoot_services.photo_stack(photo_id=photo.pk, rules=stack_rules())
 
 
 def photo_regenerate_previews(*, photo_id: int) -> Photo:

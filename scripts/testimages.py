@@ -191,8 +191,10 @@ def make_dng(
     orientation: int = 1,
     make: str = "Parjanya",
     model: str = "Test Camera",
+    captured_at: str = "",
 ) -> bytes:
-    """A DNG of `rgb` (height x width x 3, even sides)."""
+    """A DNG of `rgb` (height x width x 3, even sides); `captured_at` ("YYYY:MM:DD HH:MM:SS")
+    becomes its DateTime tag."""
     height, width = rgb.shape[:2]
     linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * (_WHITE - _BLACK) + _BLACK
     cfa = np.empty((height, width), np.uint16)
@@ -210,6 +212,7 @@ def make_dng(
         (50721, "2i", 9, _srational(_XYZ_TO_SRGB), True),  # ColorMatrix1
         (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
         (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
+        *([(306, "s", 0, captured_at, True)] if captured_at else []),  # DateTime
     ]
     jpeg = b""
     if preview:

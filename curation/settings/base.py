@@ -224,6 +224,11 @@ DEDUP_REGION = env.str("DEDUP_REGION", default="us-east-1")
 DEDUP_RADIUS = env.int("DEDUP_RADIUS", default=8)
 DEDUP_DHASH_RADIUS = env.int("DEDUP_DHASH_RADIUS", default=12)
 DEDUP_SCOPE = env.str("DEDUP_SCOPE", default="owner")
+# Burst stacks (pipeline/core/stacking.py, docs/adr/0009-stacks-and-keeper-ranking.md): frames of
+# one camera at most STACK_GAP_S apart whose hashes are within these distances.
+STACK_GAP_S = env.float("STACK_GAP_S", default=2.0)
+STACK_MAX_PHASH = env.int("STACK_MAX_PHASH", default=18)
+STACK_MAX_DHASH = env.int("STACK_MAX_DHASH", default=18)
 # Operators: backfill checkpoints, and cost_report's prices/deployment overrides (field names of
 # pipeline.costs.Prices / Deployment, e.g. {"g5_xlarge_per_hour": 1.212}).
 BACKFILL_CHECKPOINT_DIR = env.path("BACKFILL_CHECKPOINT_DIR", default=VAR_DIR / "backfill")

@@ -28,6 +28,8 @@ _EXPOSURE_TIME, _F_NUMBER, _ISO = 0x829A, 0x829D, 0x8827
 _DATETIME_ORIGINAL, _OFFSET_TIME, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9010, 0x9011
 _FOCAL_LENGTH, _SUBSEC_ORIGINAL = 0x920A, 0x9291
 _PIXEL_X, _PIXEL_Y, _LENS_MODEL = 0xA002, 0xA003, 0xA434
+# Exif 2.3 BodySerialNumber (Exif IFD); DNG's CameraSerialNumber sits in IFD0.
+_BODY_SERIAL, _DNG_CAMERA_SERIAL = 0xA431, 0xC62F
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_ALT_REF, _GPS_ALT = 1, 2, 3, 4, 5, 6
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
@@ -41,6 +43,8 @@ class Exif:
 
     make: str | None = None
     model: str | None = None
+    # The camera body's serial number: tells two bodies of one model apart (stacks, pairs).
+    body_serial: str | None = None
     lens: str | None = None
     # Aware when the file records an offset (OffsetTimeOriginal / OffsetTime), naive otherwise:
     # a naive time is the camera's wall clock in an unknown zone.
@@ -141,6 +145,7 @@ def normalise(ifd0: TagTable, exif: TagTable, gps: TagTable) -> Exif:
     return Exif(
         make=_text(ifd0.get(_MAKE)),
         model=_text(ifd0.get(_MODEL)),
+        body_serial=_text(exif.get(_BODY_SERIAL)) or _text(ifd0.get(_DNG_CAMERA_SERIAL)),
         lens=_text(exif.get(_LENS_MODEL)),
         captured_at=_captured_at(
             exif.get(_DATETIME_ORIGINAL) or ifd0.get(_DATETIME_ORIGINAL) or ifd0.get(_DATETIME),

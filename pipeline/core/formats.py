@@ -96,6 +96,9 @@ RAW_FORMATS: Final = frozenset(
     fmt for fmt, spec in FORMATS.items() if spec.decoder is Decoder.LIBRAW
 )
 
+# Formats that keep every decoded value: a copy in one of them has no compression loss.
+LOSSLESS_FORMATS: Final = RAW_FORMATS | {ImageFormat.PNG, ImageFormat.TIFF}
+
 _BY_EXTENSION: Final = {ext: fmt for fmt, spec in FORMATS.items() for ext in spec.extensions}
 
 

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Final
 
 from PIL import Image
 
+from pipeline.core.compression import jpeg_quality
 from pipeline.core.decode import Decoded, DecodeLimits, decode, orient
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
@@ -142,6 +143,9 @@ class ValidationResult:
     # Requested long edge -> JPEG bytes, right side up. A preview is never upscaled: when the
     # analysis decode is smaller than the requested edge, the preview has the decode's size.
     previews: Mapping[int, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    # Estimated from the quantisation tables (pipeline/core/compression.py); None for other
+    # formats.
+    jpeg_quality: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -345,6 +349,7 @@ def _validate(
     decoded = decode(payload, filename=filename, limits=limits)
     timings = dict(decoded.timings_ms)
     notes: tuple[str, ...] = ()
+    quality: int | None = None
     # One luminance copy of the decode serves the damage check and the viewing-scale copy.
     luma = decoded.image.convert("L")
     if decoded.format is ImageFormat.JPEG:
@@ -359,6 +364,7 @@ def _validate(
         if problem:
             raise UnreadableImage(UnreadableReason.CORRUPT, problem, exif=decoded.exif)
         notes = (NOTE_TRAILING_DATA,) if layout.trailing_bytes else ()
+        quality = jpeg_quality(payload)
         timings["integrity"] = (time.perf_counter() - mark) * 1e3
     try:
         mark = time.perf_counter()
@@ -403,4 +409,5 @@ def _validate(
         timings_ms=MappingProxyType(timings),
         thresholds=thresholds,
         previews=MappingProxyType(previews),
+        jpeg_quality=quality,
     )

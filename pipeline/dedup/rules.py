@@ -8,8 +8,9 @@
   Adding LFW's featureless 25x25 non-face patches, on which both hashes collapse, the rate is
   3.1e-6 for both: about 3 false matches per lookup in a 1M library, 0.03 in a 10k one, which
   is why the default scope is one photographer's library.
-- A RAW and a non-RAW file of the same frame are a pair, not a duplicate: same file stem, same
-  capture time, or the same camera with the same exposure settings.
+- A RAW and a non-RAW file of the same frame are a pair, not a duplicate: the same capture time
+  (to the sub-second where recorded), or the same file stem when a file has no capture time;
+  never different exposure settings. A burst's next frame is not a pair.
 - A curator's "not a duplicate" decision on a pair of photos is final: that pair never matches.
 - Only originals and paired photos are filed in the index, so every match is a kept photo, and
   a duplicate always points at the original its match stands for (a paired RAW stands for the
@@ -22,6 +23,7 @@ import enum
 import posixpath
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pipeline.core.formats import RAW_FORMATS
 from pipeline.core.hashcode import hamming_distance
@@ -96,15 +98,37 @@ def _same(a: str, b: str) -> bool:
     return bool(a) and a.casefold() == b.casefold()
 
 
-def same_frame(a: FrameKey, b: FrameKey) -> bool:
-    """A RAW and a rendered file (JPEG, HEIC...) of one exposure."""
-    if a.is_raw == b.is_raw:
+def _conflict(a: str, b: str) -> bool:
+    """Both known and different."""
+    return bool(a) and bool(b) and a.casefold() != b.casefold()
+
+
+def _same_moment(a: str, b: str) -> bool:
+    """Two EXIF capture times (ISO strings) that name one moment: equal to the sub-second when
+    both files record it, else to the second."""
+    try:
+        first, second = datetime.fromisoformat(a), datetime.fromisoformat(b)
+    except ValueError:
         return False
-    return (
-        _same(a.file_stem, b.file_stem)
-        or _same(a.captured_at, b.captured_at)
-        or (_same(a.camera, b.camera) and _same(a.exposure, b.exposure))
-    )
+    if first.tzinfo is None or second.tzinfo is None:
+        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    if not (first.microsecond and second.microsecond):
+        first, second = first.replace(microsecond=0), second.replace(microsecond=0)
+    return first == second
+
+
+def same_frame(a: FrameKey, b: FrameKey) -> bool:
+    """A RAW and a rendered file (JPEG, HEIC...) of one exposure, among files whose images
+    already match (the caller's hash distances). The next frame of a burst looks the same and
+    has the same camera and settings, so those never pair on their own: the capture times must
+    be one moment (to the sub-second where the camera records it), or, when a file has lost its
+    capture time, the file stems must match. Known exposure settings that differ never pair (the
+    camera's name is not compared: RAW and JPEG readers spell it differently)."""
+    if a.is_raw == b.is_raw or _conflict(a.exposure, b.exposure):
+        return False
+    if a.captured_at and b.captured_at:
+        return _same_moment(a.captured_at, b.captured_at)
+    return _same(a.file_stem, b.file_stem)
 
 
 def decide(

@@ -168,11 +168,12 @@ def test_curator_not_a_duplicate_sends_the_photo_to_scoring_for_good(photographe
     assert third.duplicate_of_id in (first.pk, second.pk)
 
 
-def _dng_of(path: Path) -> bytes:
-    """A camera RAW of the same frame: the JPEG's pixels as sensor data plus an embedded preview."""
+def _dng_of(path: Path, **tags: str) -> bytes:
+    """A camera RAW of the same frame: the JPEG's pixels as sensor data plus an embedded preview;
+    `tags` are make_dng's (make, model, captured_at)."""
     with Image.open(path) as image:
         pixels = np.asarray(image.convert("RGB"))
-    return make_dng(pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2])
+    return make_dng(pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2], **tags)
 
 
 def test_raw_and_jpeg_of_one_frame_are_paired_and_scored_once(
@@ -191,6 +192,35 @@ def test_raw_and_jpeg_of_one_frame_are_paired_and_scored_once(
     assert twin.status == Photo.Status.PAIRED, twin.reject_detail
     assert twin.paired_with_id == jpeg.pk
     assert Photo.objects.filter(status=Photo.Status.AWAITING_SCORE).count() == 1
+
+
+def test_the_next_frame_of_a_burst_is_not_taken_for_the_jpegs_raw_twin(
+    photographer: User, settings: Settings
+) -> None:
+    # IMG_4120.JPG was taken at 12:57:32.835. The RAW of the next frame, a second later under
+    # the next file name, looks the same: it must not be "the same frame" and leave review.
+    settings.VALIDATOR_THRESHOLDS = {"min_preview_long_edge": 256}
+    camera = {"make": "Apple", "model": "iPhone SE"}
+    jpeg = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
+    burst = _uploaded(
+        photographer,
+        PHOTOS / "IMG_4121.DNG",
+        data=_dng_of(PHOTOS / "IMG_4120.JPG", captured_at="2019:06:09 12:57:33", **camera),
+    )
+    twin = _uploaded(
+        photographer,
+        PHOTOS / "IMG_4120.DNG",
+        data=_dng_of(PHOTOS / "IMG_4120.JPG", captured_at="2019:06:09 12:57:32", **camera),
+    )
+    for photo in (jpeg, burst, twin):
+        photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+        photo.refresh_from_db()
+
+    assert burst.status != Photo.Status.PAIRED
+    assert burst.paired_with_id is None
+    assert "Same frame" not in burst.reject_detail
+    assert twin.status == Photo.Status.PAIRED, twin.reject_detail
+    assert twin.paired_with_id == jpeg.pk
 
 
 def test_same_file_in_another_library_is_not_a_duplicate(

@@ -29,18 +29,37 @@ def _photo(photo_id: int, flips: int = 0, frame: FrameKey = NO_FRAME, **kw: obje
     [
         (FrameKey(True, "IMG_1"), FrameKey(False, "img_1"), True),
         (
-            FrameKey(True, captured_at="2024:01:01 10:00:00.20"),
-            FrameKey(False, captured_at="2024:01:01 10:00:00.20"),
+            FrameKey(True, captured_at="2024-01-01T10:00:00.200000"),
+            FrameKey(False, captured_at="2024-01-01T10:00:00.200000"),
             True,
+        ),
+        # One file records sub-seconds, the other only whole seconds: compared to the second.
+        (
+            FrameKey(True, "IMG_1", captured_at="2024-01-01T10:00:00.200000"),
+            FrameKey(False, "IMG_1", captured_at="2024-01-01T10:00:00"),
+            True,
+        ),
+        # The next frame of a burst: same camera and settings, 1 s later, another name.
+        (
+            FrameKey(True, "IMG_2", "2024-01-01T10:00:01", "Canon EOS 6D", "1/200 f/4 100"),
+            FrameKey(False, "IMG_1", "2024-01-01T10:00:00", "Canon EOS 6D", "1/200 f/4 100"),
+            False,
+        ),
+        # Within one second, told apart by the sub-seconds the camera recorded.
+        (
+            FrameKey(True, captured_at="2024-01-01T10:00:00.100000"),
+            FrameKey(False, captured_at="2024-01-01T10:00:00.400000"),
+            False,
+        ),
+        # Same stem, but a different moment: a file renamed into a clash, not a twin.
+        (
+            FrameKey(True, "IMG_1", captured_at="2024-01-01T10:00:05"),
+            FrameKey(False, "IMG_1", captured_at="2024-01-01T10:00:00"),
+            False,
         ),
         (
             FrameKey(True, camera="Canon EOS 6D #123", exposure="1/200 f/4 100"),
             FrameKey(False, camera="Canon EOS 6D #123", exposure="1/200 f/4 100"),
-            True,
-        ),
-        (
-            FrameKey(True, camera="Canon EOS 6D #123"),
-            FrameKey(False, camera="Canon EOS 6D #123"),
             False,
         ),
         (FrameKey(False, "IMG_1"), FrameKey(False, "IMG_1"), False),

@@ -1,0 +1,112 @@
+"""Reads for shoots and stacks, and the bridge from a Photo row to the shared ranking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Min, Q, QuerySet
+
+from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
+from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
+from pipeline.core.ranking import Candidate
+
+# Frames that stack: the validator sent them on, and they are neither a duplicate nor the twin
+# of a frame already counted. Frames still being ingested stack when their own ingest ends.
+STACKABLE = (
+    Q(validator_verdict__in=(Photo.ValidatorVerdict.PASS, Photo.ValidatorVerdict.BORDERLINE))
+    & Q(duplicate_of__isnull=True, paired_with__isnull=True)
+    & ~Q(status__in=(Photo.Status.UPLOADED, Photo.Status.FAILED))
+    & Q(captured_at__isnull=False, phash__isnull=False, dhash__isnull=False)
+)
+# Undecided: neither a curator nor the pipeline has settled the photo (as seen from a shoot).
+_UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
+    photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
+)
+CAPTURE_ORDER = ("captured_at", "created_at", "id")
+
+
+def ranking_candidate(photo: Photo) -> Candidate:
+    """What the shared ranking (pipeline/core/ranking.py) reads about a photo."""
+    clipped = (
+        None
+        if photo.highlight_clip is None and photo.shadow_clip is None
+        else (photo.highlight_clip or 0.0) + (photo.shadow_clip or 0.0)
+    )
+    known_format = photo.format in ImageFormat.__members__.values()
+    return Candidate(
+        photo_id=photo.pk,
+        width=photo.width,
+        height=photo.height,
+        size_bytes=photo.size_bytes,
+        lossless=known_format and ImageFormat(photo.format) in LOSSLESS_FORMATS,
+        jpeg_quality=photo.jpeg_quality,
+        captured_at=photo.captured_at,
+        uploaded_at=photo.created_at,
+        verdict=photo.validator_verdict,
+        flag_count=sum(bool(getattr(photo, VALIDATOR_FLAG_FIELDS[c])) for c in FLAG_CODES),
+        sharpness=photo.sharpness,
+        clipped=clipped,
+        vlm_score=photo.vlm_score,
+    )
+
+
+def shoot_resolve(shoot: Shoot) -> Shoot:
+    """The shoot that stands for `shoot` now: itself, or the one it was merged into."""
+    seen = {shoot.pk}
+    while shoot.merged_into_id is not None and shoot.merged_into_id not in seen:
+        seen.add(shoot.merged_into_id)
+        shoot = Shoot.objects.get(pk=shoot.merged_into_id)
+    return shoot
+
+
+def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
+    """Live shoots (merged ones excluded), newest day first, with `photo_count`,
+    `undecided_count` and `stack_count`."""
+    shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")
+    if owner_id is not None:
+        shoots = shoots.filter(owner_id=owner_id)
+    return shoots.annotate(
+        photo_count=Count("photos", distinct=True),
+        undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
+        stack_count=Count("stacks", distinct=True),
+    )
+
+
+def shoot_photos(*, shoot_id: int) -> QuerySet[Photo]:
+    """The shoot's photos in capture order (photos without a capture time by upload)."""
+    return Photo.objects.filter(shoot_id=shoot_id).order_by(*CAPTURE_ORDER)
+
+
+def shoot_stacks(*, shoot_id: int) -> QuerySet[Stack]:
+    """The shoot's stacks in capture order of their first frame, with `size`."""
+    return (
+        Stack.objects.filter(shoot_id=shoot_id)
+        .select_related("best_photo")
+        .annotate(size=Count("photos"), first_captured_at=Min("photos__captured_at"))
+        .order_by("first_captured_at", "id")
+    )
+
+
+def stack_photos(*, stack_id: int) -> list[Photo]:
+    """A stack's frames in capture order."""
+    return list(Photo.objects.filter(stack_id=stack_id).order_by(*CAPTURE_ORDER))
+
+
+def camera_window(
+    *, owner_id: int, shoot_id: int, start: datetime, end: datetime, exclude_id: int
+) -> list[Photo]:
+    """Stackable photos of one photographer's shoot captured between `start` and `end`, in
+    capture order: the candidates a new frame's neighbours are chosen from (an index range on
+    owner and capture time, so the cost does not grow with the library)."""
+    return list(
+        Photo.objects.filter(
+            STACKABLE,
+            owner_id=owner_id,
+            shoot_id=shoot_id,
+            captured_at__gte=start,
+            captured_at__lte=end,
+        )
+        .exclude(pk=exclude_id)
+        .select_related("stack")
+        .order_by(*CAPTURE_ORDER)
+    )

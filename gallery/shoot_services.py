@@ -1,0 +1,350 @@
+"""Writes for shoots and stacks: filing a photo in its shoot, stacking it at ingest, and the
+curator's rename, merge and split. Stacking decisions are pipeline/core/stacking.py's; this
+module finds the two neighbours a decision needs and applies it.
+
+Manual changes win: a stack a curator split, merged or chose the best frame of is `manual`, and
+a photo a curator took out of a stack is `stack_locked`; automatic stacking leaves both alone.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.utils import formats, timezone
+
+from gallery import shoot_selectors
+from gallery.models import Photo, Shoot, Stack
+from pipeline.core.ranking import best_frame
+from pipeline.core.stacking import Frame, StackRules, camera_key, continues, place
+
+
+class ShootError(Exception):
+    """A curator's shoot or stack change that cannot be made; the message is for people."""
+
+
+def _default_name(day: date) -> str:
+    return formats.date_format(day, "l j F Y")
+
+
+def shoot_for_day(*, owner_id: int, day: date) -> Shoot:
+    """The shoot new frames of `owner_id` captured on `day` go to, created on first use."""
+    shoot, _ = Shoot.objects.get_or_create(
+        owner_id=owner_id,
+        capture_day=day,
+        is_day_default=True,
+        defaults={"name": _default_name(day)},
+    )
+    return shoot_selectors.shoot_resolve(shoot)
+
+
+def capture_day(photo: Photo) -> date:
+    """The day a photo was taken (its wall-clock day, see pipeline/services.py), else the day
+    it was uploaded."""
+    if photo.captured_at is not None:
+        return photo.captured_at.date()
+    return timezone.localdate(photo.created_at or timezone.now())
+
+
+def photo_file_in_shoot(photo: Photo) -> None:
+    """Put the photo in its day's shoot and save that column. A photo a curator placed (in a
+    shoot split off by hand) stays where it is. The caller holds the photo's row."""
+    current = Shoot.objects.filter(pk=photo.shoot_id).first() if photo.shoot_id else None
+    if current is not None and not current.is_day_default and current.merged_into_id is None:
+        return
+    shoot = shoot_for_day(owner_id=photo.owner_id, day=capture_day(photo))
+    if photo.shoot_id != shoot.pk:
+        photo.shoot = shoot
+        photo.save(update_fields=["shoot", "updated_at"])
+
+
+def _lock_owner(owner_id: int) -> None:
+    """Serialise stacking per photographer: two frames of one burst ingested at once must each
+    see the other (PostgreSQL; SQLite serialises every write anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"stack"), owner_id])
+
+
+def _key(photo: Photo) -> str:
+    return camera_key(photo.camera_make, photo.camera_model, photo.camera_serial)
+
+
+def _frame(photo: Photo) -> Frame:
+    assert photo.captured_at is not None and photo.phash is not None and photo.dhash is not None
+    return Frame(photo.captured_at, photo.phash, photo.dhash)
+
+
+def _order(photo: Photo) -> tuple[object, ...]:
+    return (photo.captured_at, photo.created_at, photo.pk)
+
+
+def _open_to_stacking(photo: Photo) -> bool:
+    return not photo.stack_locked and (photo.stack is None or not photo.stack.manual)
+
+
+def stack_rank_best(stack_ids: Iterable[int]) -> None:
+    """Dissolve stacks left with fewer than two frames; suggest the best frame of the rest (a
+    manual stack keeps a best frame a curator chose while it is still a member)."""
+    for stack in Stack.objects.filter(pk__in=set(stack_ids)):
+        members = list(stack.photos.all())
+        if len(members) < 2:
+            Photo.objects.filter(stack=stack).update(stack=None)
+            stack.delete()
+            continue
+        if stack.manual and stack.best_photo_id in {m.pk for m in members}:
+            continue
+        best = best_frame([shoot_selectors.ranking_candidate(m) for m in members])
+        if stack.best_photo_id != best.photo_id:
+            stack.best_photo_id = best.photo_id
+            stack.save(update_fields=["best_photo", "updated_at"])
+
+
+def _move(photos: Iterable[Photo], stack: Stack | None) -> None:
+    Photo.objects.filter(pk__in=[p.pk for p in photos]).update(stack=stack)
+
+
+def _split_after(stack: Stack, photo: Photo) -> Stack:
+    """Move the members of `stack` captured after `photo` into a new automatic stack."""
+    later = [m for m in stack.photos.all() if _order(m) > _order(photo)]
+    tail = Stack.objects.create(shoot_id=stack.shoot_id, camera_key=stack.camera_key)
+    _move(later, tail)
+    return tail
+
+
+def _neighbours(photo: Photo, rules: StackRules) -> tuple[Photo | None, Photo | None]:
+    """The same camera's stackable frames just before and just after `photo` within the gap."""
+    assert photo.captured_at is not None and photo.shoot_id is not None
+    gap = timedelta(seconds=rules.gap_s)
+    key = _key(photo)
+    window = [
+        p
+        for p in shoot_selectors.camera_window(
+            owner_id=photo.owner_id,
+            shoot_id=photo.shoot_id,
+            start=photo.captured_at - gap,
+            end=photo.captured_at + gap,
+            exclude_id=photo.pk,
+        )
+        if _key(p) == key
+    ]
+    before = [p for p in window if _order(p) < _order(photo)]
+    after = [p for p in window if _order(p) > _order(photo)]
+    return (before[-1] if before else None), (after[0] if after else None)
+
+
+def _detach(photo: Photo, rules: StackRules) -> set[int]:
+    """Take a re-ingested photo out of its automatic stack, splitting the stack where the photo
+    was the only link. Returns the stacks touched."""
+    stack = photo.stack
+    if stack is None:
+        return set()
+    _move([photo], None)
+    photo.stack = None
+    members = sorted(stack.photos.all(), key=_order)
+    before = [m for m in members if _order(m) < _order(photo)]
+    after = [m for m in members if _order(m) > _order(photo)]
+    if before and after and not continues(_frame(before[-1]), _frame(after[0]), rules):
+        return {stack.pk, _split_after(stack, photo).pk}
+    return {stack.pk}
+
+
+@transaction.atomic
+def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
+    """Stack a photo whose ingest has ended with the frames just before and after it from the
+    same camera; returns its stack (None when it stands alone). Safe to call again."""
+    owner_id = Photo.objects.values_list("owner_id", flat=True).get(pk=photo_id)
+    _lock_owner(owner_id)
+    photo = Photo.objects.select_for_update(of=("self",)).select_related("stack").get(pk=photo_id)
+    if not _open_to_stacking(photo):
+        return photo.stack
+    touched = _detach(photo, rules)
+    stackable = Photo.objects.filter(shoot_selectors.STACKABLE, pk=photo.pk).exists()
+    if photo.shoot_id is None or not _key(photo) or not stackable:
+        stack_rank_best(touched)
+        return None
+    previous, following = _neighbours(photo, rules)
+    placement = place(
+        _frame(photo),
+        _frame(previous) if previous is not None and _open_to_stacking(previous) else None,
+        _frame(following) if following is not None and _open_to_stacking(following) else None,
+        rules,
+    )
+    inside = previous.stack if previous is not None else None
+    if (
+        inside is not None
+        and following is not None
+        and following.stack_id == inside.pk
+        and not inside.manual
+        and not (placement.joins_previous and placement.joins_next)
+    ):
+        # A late frame inside a stack that it does not continue on both sides: the stack
+        # breaks where it sits.
+        touched |= {inside.pk, _split_after(inside, photo).pk}
+        following.refresh_from_db()
+    if not (placement.joins_previous or placement.joins_next):
+        stack_rank_best(touched)
+        return None
+    before = previous.stack if placement.joins_previous and previous is not None else None
+    after = following.stack if placement.joins_next and following is not None else None
+    target = (
+        before or after or Stack.objects.create(shoot_id=photo.shoot_id, camera_key=_key(photo))
+    )
+    members = [photo]
+    if placement.joins_previous and before is None and previous is not None:
+        members.append(previous)
+    if placement.joins_next and following is not None:
+        if after is None:
+            members.append(following)
+        elif after.pk != target.pk:
+            members.extend(after.photos.all())
+            touched.add(after.pk)
+    _move(members, target)
+    stack_rank_best(touched | {target.pk})
+    return Stack.objects.filter(pk=target.pk).first()
+
+
+@transaction.atomic
+def shoot_rename(*, shoot_id: int, name: str) -> Shoot:
+    name = name.strip()
+    if not name:
+        raise ShootError("A shoot needs a name.")
+    shoot = Shoot.objects.select_for_update().get(pk=shoot_id)
+    shoot.name = name[: Shoot._meta.get_field("name").max_length]
+    shoot.save(update_fields=["name"])
+    return shoot
+
+
+@transaction.atomic
+def shoot_merge(*, source_ids: Sequence[int], target_id: int) -> Shoot:
+    """Move every photo and stack of the source shoots into the target; later uploads of the
+    sources' days follow. Shoots of different photographers are never merged."""
+    target = Shoot.objects.select_for_update().get(pk=target_id)
+    sources = list(
+        Shoot.objects.select_for_update().filter(pk__in=source_ids).exclude(pk=target.pk)
+    )
+    if any(source.owner_id != target.owner_id for source in sources):
+        raise ShootError("Only shoots of one photographer can be merged.")
+    for source in sources:
+        Photo.objects.filter(shoot=source).update(shoot=target)
+        Stack.objects.filter(shoot=source).update(shoot=target)
+        Shoot.objects.filter(merged_into=source).update(merged_into=target)
+        source.merged_into = target
+        source.save(update_fields=["merged_into"])
+    return target
+
+
+@transaction.atomic
+def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
+    """Move the chosen photos of a shoot into a new shoot named `name`. A stack whose frames end
+    up on both sides is cut in two, each part a manual stack."""
+    shoot = Shoot.objects.select_for_update().get(pk=shoot_id)
+    moving = list(Photo.objects.filter(shoot=shoot, pk__in=photo_ids).select_related("stack"))
+    if not moving:
+        raise ShootError("Choose at least one photo of this shoot to split off.")
+    if len(moving) == Photo.objects.filter(shoot=shoot).count():
+        raise ShootError("Leave at least one photo in the shoot: splitting off all is a rename.")
+    days = sorted(capture_day(p) for p in moving)
+    new = Shoot.objects.create(
+        owner_id=shoot.owner_id, name=name.strip() or shoot.name, capture_day=days[0]
+    )
+    Photo.objects.filter(pk__in=[p.pk for p in moving]).update(shoot=new)
+    touched: set[int] = set()
+    moving_ids = {p.pk for p in moving}
+    for stack in {p.stack for p in moving if p.stack is not None}:
+        member_ids = set(stack.photos.values_list("pk", flat=True))
+        if member_ids <= moving_ids:
+            stack.shoot = new
+            stack.save(update_fields=["shoot", "updated_at"])
+            continue
+        part = Stack.objects.create(shoot=new, camera_key=stack.camera_key, manual=True)
+        Photo.objects.filter(pk__in=member_ids & moving_ids).update(stack=part)
+        Stack.objects.filter(pk=stack.pk).update(manual=True)
+        touched |= {stack.pk, part.pk}
+    stack_rank_best(touched)
+    return new
+
+
+def _curated_stack(stack_id: int) -> Stack:
+    return Stack.objects.select_for_update().get(pk=stack_id)
+
+
+@transaction.atomic
+def stack_split(*, stack_id: int, photo_ids: Sequence[int]) -> Stack | None:
+    """Take the chosen frames out into a stack of their own; both parts become manual. A part
+    of one frame is no stack: that frame stands alone, locked against automatic stacking."""
+    stack = _curated_stack(stack_id)
+    members = list(stack.photos.all())
+    leaving = [p for p in members if p.pk in set(photo_ids)]
+    staying = [p for p in members if p.pk not in set(photo_ids)]
+    if not leaving or not staying:
+        raise ShootError("Choose some, but not all, frames of the stack to split off.")
+    stack.manual = True
+    stack.save(update_fields=["manual", "updated_at"])
+    new: Stack | None = None
+    if len(leaving) > 1:
+        new = Stack.objects.create(
+            shoot_id=stack.shoot_id, camera_key=stack.camera_key, manual=True
+        )
+    Photo.objects.filter(pk__in=[p.pk for p in leaving]).update(stack=new, stack_locked=new is None)
+    if len(staying) == 1:
+        Photo.objects.filter(pk=staying[0].pk).update(stack_locked=True)
+    stack_rank_best({stack.pk, *([new.pk] if new else [])})
+    return new
+
+
+@transaction.atomic
+def stack_merge(*, stack_ids: Sequence[int]) -> Stack:
+    """Merge stacks of one shoot into the first of `stack_ids`; the result is manual."""
+    stacks = {s.pk: s for s in Stack.objects.select_for_update().filter(pk__in=stack_ids)}
+    if len(stacks) < 2:
+        raise ShootError("Choose at least two stacks to merge.")
+    ordered = [stacks[i] for i in stack_ids if i in stacks]
+    target = ordered[0]
+    if any(s.shoot_id != target.shoot_id for s in ordered):
+        raise ShootError("Only stacks of one shoot can be merged.")
+    Photo.objects.filter(stack__in=ordered[1:]).update(stack=target)
+    Stack.objects.filter(pk__in=[s.pk for s in ordered[1:]]).delete()
+    target.manual = True
+    target.save(update_fields=["manual", "updated_at"])
+    stack_rank_best({target.pk})
+    target.refresh_from_db()
+    return target
+
+
+@transaction.atomic
+def stack_add(*, stack_id: int, photo_ids: Sequence[int]) -> Stack:
+    """Put unstacked (or differently stacked) photos of the stack's shoot into it; manual."""
+    stack = _curated_stack(stack_id)
+    photos = list(Photo.objects.filter(pk__in=photo_ids, shoot_id=stack.shoot_id))
+    if len(photos) != len(set(photo_ids)):
+        raise ShootError("Only photos of the stack's shoot can join it.")
+    old = {p.stack_id for p in photos if p.stack_id is not None and p.stack_id != stack.pk}
+    Photo.objects.filter(pk__in=[p.pk for p in photos]).update(stack=stack, stack_locked=False)
+    stack.manual = True
+    stack.save(update_fields=["manual", "updated_at"])
+    stack_rank_best({stack.pk, *old})
+    stack.refresh_from_db()
+    return stack
+
+
+@transaction.atomic
+def stack_dissolve(*, stack_id: int) -> None:
+    """Unstack every frame; automatic stacking will not stack them again."""
+    stack = _curated_stack(stack_id)
+    Photo.objects.filter(stack=stack).update(stack=None, stack_locked=True)
+    stack.delete()
+
+
+@transaction.atomic
+def stack_set_best(*, stack_id: int, photo_id: int) -> Stack:
+    """A curator's choice of best frame; it makes the stack manual, so it is kept."""
+    stack = _curated_stack(stack_id)
+    if not stack.photos.filter(pk=photo_id).exists():
+        raise ShootError("The best frame must be one of the stack's frames.")
+    stack.best_photo_id = photo_id
+    stack.manual = True
+    stack.save(update_fields=["best_photo", "manual", "updated_at"])
+    return stack

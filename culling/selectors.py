@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from culling.tiles import TILE
-from gallery.models import Photo, Shoot, Stack
+from gallery.models import Photo
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
@@ -54,42 +54,10 @@ def scope_spans_owners(photos: QuerySet[Photo]) -> bool:
     return photos.order_by().values("owner_id").distinct().count() > 1
 
 
-def shoots_to_cull() -> QuerySet[Shoot]:
-    """Live shoots (not merged away), newest day first, with their frames to cull and how many
-    of those no curator has decided yet."""
-    cullable = Q(photos__status__in=(Status.SCORED, Status.UNSCORED)) | ~Q(
-        photos__curator_decision=""
-    )
-    return (
-        Shoot.objects.filter(merged_into__isnull=True)
-        .annotate(
-            frame_count=Count("photos", filter=cullable, distinct=True),
-            undecided_count=Count(
-                "photos",
-                filter=Q(photos__status__in=(Status.SCORED, Status.UNSCORED))
-                & Q(photos__curator_decision=""),
-                distinct=True,
-            ),
-            stack_count=Count("stacks", distinct=True),
-        )
-        .select_related("owner")
-        .order_by("-capture_day", "-id")
-    )
-
-
 def undecided_count() -> int:
     return Photo.objects.filter(
         status__in=(Status.SCORED, Status.UNSCORED), curator_decision=""
     ).count()
-
-
-def shoot_stacks(*, shoot_id: int) -> QuerySet[Stack]:
-    return (
-        Stack.objects.filter(shoot_id=shoot_id)
-        .annotate(size=Count("photos"))
-        .select_related("best_photo")
-        .order_by("id")
-    )
 
 
 def frame(photo: Photo) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from culling import exports, loupe, selectors, services
+from gallery import shoot_selectors
 from gallery.models import Photo, Shoot, Stack
 
 View = Callable[..., HttpResponseBase]
@@ -48,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "culling/home.html",
-        {"shoots": selectors.shoots_to_cull(), "undecided": selectors.undecided_count()},
+        {"shoots": shoot_selectors.shoots_for_curation(), "undecided": selectors.undecided_count()},
     )
 
 
@@ -130,7 +131,7 @@ def workspace_shoot(request: HttpRequest, shoot_id: int) -> HttpResponse:
         back=reverse("culling:home"),
         export_params={"shoot": shoot.pk},
         shoot=shoot,
-        stacks=selectors.shoot_stacks(shoot_id=shoot.pk),
+        stacks=shoot_selectors.shoot_stacks(shoot_id=shoot.pk),
     )
 
 

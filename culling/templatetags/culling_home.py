@@ -7,6 +7,7 @@ from django import template
 from django.db.models import QuerySet
 
 from culling import selectors
+from gallery import shoot_selectors
 from gallery.models import Shoot
 
 register = template.Library()
@@ -15,7 +16,7 @@ HOME_SHOOTS = 12
 
 @register.simple_tag
 def shoots_to_cull() -> QuerySet[Shoot]:
-    return selectors.shoots_to_cull()[:HOME_SHOOTS]
+    return shoot_selectors.shoots_for_curation()[:HOME_SHOOTS]
 
 
 @register.simple_tag

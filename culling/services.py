@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from gallery.models import Photo, PhotoEvent
+from gallery.models import Photo, PhotoEvent, curator_reject_detail
 
 Status = Photo.Status
 Decision = Photo.CuratorDecision
@@ -60,12 +60,6 @@ def _pipeline_state(photo: Photo) -> Marks:
         "reject_reason": event.reason if rejected else "",
         "reject_detail": event.detail if rejected else "",
     }
-
-
-def reject_detail_text(reason: str, note: str) -> str:
-    """What the photographer reads on a curator's reject: the preset reason, then the note."""
-    label = str(RejectReason(reason).label) if reason else ""
-    return ": ".join(part for part in (label, note) if part)
 
 
 def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo], None]) -> Photo:
@@ -124,7 +118,7 @@ def photo_reject(*, photo_id: int, curator: User, reason: str, note: str = "") -
     def change(photo: Photo) -> None:
         photo.status = Status.REJECTED
         photo.reject_reason = Photo.RejectReason.CURATOR
-        photo.reject_detail = reject_detail_text(reason, note)
+        photo.reject_detail = curator_reject_detail(reason, note)
         photo.curator_decision = Decision.REJECTED
         photo.curator_reject_reason = reason
         photo.curator_note = note

@@ -50,26 +50,20 @@ def validator_flag_badges(photo: Photo) -> SafeString:
 
 
 class RejectForm(forms.Form):
-    REASONS = [
-        ("", "— choose —"),
-        ("Out of focus", "Out of focus"),
-        ("Badly exposed", "Badly exposed"),
-        ("Weak composition", "Weak composition"),
-        ("Duplicate of a better frame", "Duplicate of a better frame"),
-        ("Off topic", "Off topic"),
-    ]
-    reason = forms.ChoiceField(choices=REASONS, required=False, label="Reason")
+    reason = forms.ChoiceField(
+        choices=[("", "— choose —"), *Photo.CuratorRejectReason.choices],
+        required=False,
+        label="Reason",
+    )
     note = forms.CharField(
         required=False, label="Note", widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
     )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        reason = cleaned.get("reason") or ""
-        note = (cleaned.get("note") or "").strip()
-        if not reason and not note:
+        cleaned["note"] = (cleaned.get("note") or "").strip()
+        if not cleaned.get("reason") and not cleaned["note"]:
             raise forms.ValidationError("Give a reason or write a note: the photographer sees it.")
-        cleaned["text"] = ": ".join(part for part in (reason, note) if part)
         return cleaned
 
 
@@ -322,7 +316,8 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     photo_id=photo_id,
                     curator=request.user,  # type: ignore[arg-type]
                     decision=Photo.CuratorDecision.REJECTED,
-                    note=form.cleaned_data["text"],
+                    note=form.cleaned_data["note"],
+                    reject_reason=form.cleaned_data["reason"],
                 )
             self.message_user(request, f"Rejected {len(ids)} photo(s).", messages.SUCCESS)
             return None
@@ -407,6 +402,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 histogram=selectors.photo_luminance_histogram(photo=photo),
                 exif=selectors.photo_exif_rows(photo=photo),
                 events=selectors.photo_events(photo=photo),
+                reject_reasons=Photo.CuratorRejectReason.choices,
                 group_root=photo.duplicate_of
                 if photo.duplicate_of_id
                 else (photo if photo.duplicates.exists() else None),

@@ -153,11 +153,15 @@ def review_decide(model_admin: PhotoAdmin) -> View:
         decision = request.POST.get("decision", "")
         if decision not in Photo.CuratorDecision.values:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
+        reason = request.POST.get("reason", "")
+        if reason not in ("", *Photo.CuratorRejectReason.values):
+            return JsonResponse({"error": "not one of the reject reasons"}, status=400)
         photo = services.photo_curate(
             photo_id=photo.pk,
             curator=request.user,  # type: ignore[arg-type]
             decision=decision,
             note=request.POST.get("note", "").strip(),
+            reject_reason=reason,
         )
         if request.POST.get("next") == "change":
             messages.success(request, f"{photo.original_filename}: {photo.get_status_display()}.")

@@ -313,6 +313,13 @@ def validator_flag_words(code: str) -> str:
     return f"{label} — sent on for scoring"
 
 
+def curator_reject_detail(reason: str, note: str) -> str:
+    """What the photographer reads on a curator's reject: the preset reason's words, then the
+    curator's note ("Motion blur: panning too slow")."""
+    label = str(Photo.CuratorRejectReason(reason).label) if reason else ""
+    return ": ".join(part for part in (label, note.strip()) if part)
+
+
 class PhotoEvent(models.Model):
     """One row per status change or curator decision: who or what moved the photo, from where,
     to where, and why. A curator's decision (pick, reject, unflag, stars, label) also carries

@@ -142,3 +142,19 @@ def test_photographers_cannot_reach_the_workspace(photographer: User, client: Cl
     assert answer.status_code == 302  # to the admin login
     photo.refresh_from_db()
     assert photo.curator_decision == ""
+
+
+def test_the_detail_page_rejects_with_a_preset_reason_too(
+    photographer: User, curator_client: Client, client: Client
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    page = curator_client.get(f"/admin/gallery/photo/{photo.pk}/change/").content.decode()
+    assert '<option value="eyes_closed">Eyes closed</option>' in page
+    curator_client.post(
+        f"/admin/gallery/photo/review/{photo.uid}/decide/",
+        {"decision": "rejected", "reason": "eyes_closed", "note": "", "next": "change"},
+    )
+    photo.refresh_from_db()
+    assert (photo.curator_reject_reason, photo.reject_detail) == ("eyes_closed", "Eyes closed")
+    client.force_login(photographer)
+    assert "Eyes closed" in client.get(f"/photos/{photo.uid}/").content.decode()

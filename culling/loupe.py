@@ -34,19 +34,21 @@ def photo_tile(*, photo: Photo, column: int, row: int) -> bytes:
     if grid.width and grid.height and not grid.contains(column, row):
         raise NoSuchTile("that tile is outside the photo")
     key = tile_key(photo, column, row)
+    lock = f"culling:tiles:{photo.uid.hex}"
+    # The loupe asks for neighbouring tiles at once: the first request decodes the original and
+    # writes every tile; the others wait until it is done (and never read a tile half written)
+    # rather than decode it again. The lock is shared by every web process where CACHE_URL is
+    # set, as in production.
+    if cache.get(lock) is None and default_storage.exists(key):
+        return _read(key)
+    if cache.add(lock, 1, RENDER_LOCK_S):
+        return _render(photo, column, row, lock)
+    waited = 0.0
+    while waited < RENDER_WAIT_S and cache.get(lock) is not None:
+        time.sleep(POLL_S)
+        waited += POLL_S
     if default_storage.exists(key):
         return _read(key)
-    # The loupe asks for neighbouring tiles at once: the first request decodes the original and
-    # writes every tile; the others wait until it is done rather than decode it again (the lock
-    # is shared by every web process where CACHE_URL is set, as in production).
-    lock = f"culling:tiles:{photo.uid.hex}"
-    if not cache.add(lock, 1, RENDER_LOCK_S):
-        waited = 0.0
-        while waited < RENDER_WAIT_S and cache.get(lock) is not None:
-            time.sleep(POLL_S)
-            waited += POLL_S
-        if default_storage.exists(key):
-            return _read(key)
     return _render(photo, column, row, lock)
 
 

@@ -23,6 +23,9 @@ FILTERS: dict[str, tuple[str, Q]] = {
     "rejected": ("rejected", Q(curator_decision=Photo.CuratorDecision.REJECTED)),
 }
 MAX_SELECTION = 5000
+# Frames one workspace page carries (its script holds them all): a card dump of a day's shoot
+# fits; "every frame to cull" of a large library shows the oldest this many.
+MAX_FRAMES = 3000
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ def _workspace(
     export_params: dict[str, Any],
     **extra: Any,
 ) -> HttpResponse:
-    photos = list(selectors.scope_photos(scope))
+    photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
+    more = len(photos) > selectors.MAX_FRAMES
+    photos = photos[: selectors.MAX_FRAMES]
     if scope.filter:
         export_params = {**export_params, "filter": scope.filter}
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
@@ -96,6 +98,8 @@ def _workspace(
             "labels": list(Photo.Label.choices),
             "back": back,
             "exports": exports_links,
+            "more": more,
+            "max_frames": selectors.MAX_FRAMES,
             "export_base": base,
             "urls": {
                 "decide": reverse("culling:decide", args=["00000000-0000-0000-0000-000000000000"]),

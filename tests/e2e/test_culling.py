@@ -196,6 +196,23 @@ def test_curator_culls_a_shoot_with_a_burst(
     assert read["IMG_0102.JPG.xmp"]["Rating"] == -1
     assert (read["IMG_0103.xmp"]["Rating"], read["IMG_0103.xmp"]["Label"]) == (4, "Red")
 
+    # Every mark works by pointer too: stars and a label on the fifth frame.
+    page.locator("#ws-strip .ws-thumb").nth(4).click()
+    page.get_by_role("button", name="★2").click()
+    expect(page.locator("#ws-stars")).to_have_attribute("aria-label", "2 of 5 stars")
+    page.get_by_role("button", name=re.compile("^Blue")).click()
+    expect(page.get_by_role("button", name=re.compile("^Blue"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.locator("#ws-strip .ws-thumb").nth(2).click()
+    expect(page.get_by_role("button", name=re.compile("^Blue"))).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    assert Photo.objects.values_list("curator_rating", "curator_label").get(pk=photos[4].pk) == (
+        2,
+        "blue",
+    )
+
     # To the end of the queue, and the same page on a phone.
     for _ in range(4):
         keyboard.press("j")

@@ -305,7 +305,8 @@
     const decided = frames.filter((f) => f.decision).length;
     $("ws-progress").textContent = `${decided} of ${frames.length} decided` +
       (atEnd() ? "" : ` · frame ${state.index + 1} of ${frames.length}`);
-    if (!frame) {
+    $("ws-frame-side").hidden = atEnd() || !frame;
+    if (!frame || atEnd()) {
       return;
     }
     $("ws-name").textContent = frame.name;
@@ -322,7 +323,7 @@
     const stars = $("ws-stars");
     stars.textContent = frame.stars ? "★".repeat(frame.stars) : "no stars";
     stars.setAttribute("aria-label", `${frame.stars} of 5 stars`);
-    for (const button of root.querySelectorAll("[data-label]")) {
+    for (const button of root.querySelectorAll(".ws-labels [data-label]")) {
       button.setAttribute("aria-pressed", String(button.dataset.label === frame.label));
     }
     $("ws-detail").href = frame.detail;
@@ -361,7 +362,7 @@
       button.classList.toggle("ws-here", at === state.index);
       button.classList.toggle("ws-selected", state.selection.has(frame.id));
       button.dataset.decision = frame.decision || "none";
-      button.dataset.label = frame.label || "";
+      button.dataset.colour = frame.label || "";
       button.lastChild.textContent = (frame.decision === "approved" ? "✓" : frame.decision === "rejected" ? "✕" : "") +
         (frame.stars ? ` ★${frame.stars}` : "");
       button.title = `${frame.name} ${marksText(frame)}`;
@@ -525,6 +526,8 @@
     }
     if (button.dataset.reason) {
       rejectWith(button.dataset.reason);
+    } else if (button.dataset.stars) {
+      decide({ action: "rate", stars: button.dataset.stars }, false);
     } else if (button.dataset.label) {
       decide({ action: "label", label: button.dataset.label }, false);
     } else if (button.dataset.key) {

@@ -23,7 +23,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from culling import exports, loupe, selectors, services
-from gallery import shoot_selectors
+from gallery import shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
 
 View = Callable[..., HttpResponseBase]
@@ -78,6 +78,8 @@ def _workspace(
     if scope.filter:
         export_params = {**export_params, "filter": scope.filter}
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
+    stack = extra.get("stack")
+    stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""
     exports_links = [
         (label, f"{base}{kind}?{urlencode(export_params)}")
         for kind, label in (
@@ -105,6 +107,7 @@ def _workspace(
                 "decide": reverse("culling:decide", args=["00000000-0000-0000-0000-000000000000"]),
                 "undo": reverse("culling:undo"),
                 "stack": reverse("culling:stack", args=[0]).removesuffix("0/"),
+                "stackChange": stack_change_url,
             },
             **extra,
         },
@@ -211,6 +214,33 @@ def undo(request: HttpRequest) -> HttpResponse:
     except services.DecisionError as error:
         return JsonResponse({"error": str(error)}, status=409)
     return JsonResponse({"frame": _frame(photo.pk) if photo else None})
+
+
+@_curator("change")
+@require_POST
+def stack_change(request: HttpRequest, stack_id: int) -> HttpResponse:
+    """POST action=best (ids: the one frame), split (ids: the frames to take out) or dissolve.
+    Answers where the workspace goes next: the stack again, or its shoot once it is gone."""
+    stack = get_object_or_404(Stack, pk=stack_id)
+    uids = [u for u in request.POST.get("ids", "").split(",") if _is_uid(u)]
+    photo_ids = list(Photo.objects.filter(uid__in=uids, stack=stack).values_list("pk", flat=True))
+    action = request.POST.get("action", "")
+    here = reverse("culling:stack", args=[stack.pk])
+    try:
+        if action == "best" and len(photo_ids) == 1:
+            shoot_services.stack_set_best(stack_id=stack.pk, photo_id=photo_ids[0])
+            return JsonResponse({"next": here})
+        if action == "split":
+            shoot_services.stack_split(stack_id=stack.pk, photo_ids=photo_ids)
+            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+        if action == "dissolve":
+            shoot_services.stack_dissolve(stack_id=stack.pk)
+            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+    except shoot_services.ShootError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(
+        {"error": "action must be best (one frame of the stack), split or dissolve"}, status=400
+    )
 
 
 @_curator("view")

@@ -115,6 +115,13 @@ def test_curator_culls_a_shoot_with_a_burst(
     expect(page.locator(".ws-survey .ws-cell")).to_have_count(3)
     expect(page.locator(".ws-cell").filter(has_text="suggested best")).to_have_count(1)
     screenshot(page, "cull-stack-survey")
+    # The curator overrules the suggestion: the third frame becomes the stack's best.
+    page.locator(".ws-survey .ws-cell img").nth(2).click()
+    page.keyboard.press("b")
+    expect(page.locator(".ws-cell").nth(2)).to_contain_text("suggested best")
+    stack.refresh_from_db()
+    assert (stack.best_photo_id, stack.manual) == (photos[2].pk, True)
+    page.locator(".ws-survey .ws-cell img").first.click()
     page.keyboard.press("c")
     views = page.locator(".ws-compare .ws-view")
     expect(views).to_have_count(2)

@@ -92,6 +92,22 @@
     render();
   }
 
+  // Stack changes reshape the page's frames: the server says where to go, and the page reloads.
+  async function changeStack(action) {
+    const url = root.dataset.stackChangeUrl;
+    const frame = current();
+    if (!url || !frame) {
+      return;
+    }
+    const ids = action === "best" ? [frame.id] : Array.from(state.selection);
+    try {
+      const body = await post(url, { action, ids: ids.join(",") });
+      window.location.assign(body.next);
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
   function showError(text) {
     const box = $("ws-error");
     box.textContent = text;
@@ -473,6 +489,7 @@
         state.zoomed = false;
         render();
         return true;
+      case "b": case "B": changeStack("best"); return true;
       case "s": case "S":
         if (current()) toggleSelection(current());
         render();
@@ -524,7 +541,9 @@
     if (!button) {
       return;
     }
-    if (button.dataset.reason) {
+    if (button.dataset.stack) {
+      changeStack(button.dataset.stack);
+    } else if (button.dataset.reason) {
       rejectWith(button.dataset.reason);
     } else if (button.dataset.stars) {
       decide({ action: "rate", stars: button.dataset.stars }, false);

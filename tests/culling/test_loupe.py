@@ -15,7 +15,8 @@ from PIL import Image, ImageOps
 from culling import loupe, tiles
 from gallery.models import Photo
 from tests.gallery.factories import photo_ingest, photo_uploaded
-from tests.support.paths import REAL_PHOTOS
+from pipeline.core.decode import DecodeLimits, decode
+from tests.support.paths import PHOTOS, REAL_PHOTOS
 
 pytestmark = pytest.mark.django_db
 CAMERA_FILE = "Canon_EOS_5D.jpg"
@@ -56,3 +57,13 @@ def test_a_photographer_gets_no_tiles(photographer: User, client: Client) -> Non
     photo: Photo = photo_ingest(photo_uploaded(owner=photographer))
     client.force_login(photographer)
     assert client.get(f"/admin/cull/photos/{photo.uid}/tiles/0/0.jpg").status_code == 302
+
+
+def test_a_raw_is_shown_at_its_full_size() -> None:
+    data = (PHOTOS / "canon_eos_6d.dng").read_bytes()
+    image = tiles.full_resolution(data, filename="canon_eos_6d.dng")
+    limits = DecodeLimits(max_pixels=10**9, min_preview_long_edge=0, min_long_edge=10**6)
+    decoded = decode(data, filename="canon_eos_6d.dng", limits=limits)
+    assert image.size == (decoded.width, decoded.height)
+    grid = tiles.TileGrid(*image.size)
+    assert len(tiles.cut(image)) == grid.columns * grid.rows

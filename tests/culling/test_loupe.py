@@ -14,8 +14,8 @@ from PIL import Image, ImageOps
 
 from culling import loupe, tiles
 from gallery.models import Photo
-from tests.gallery.factories import photo_ingest, photo_uploaded
 from pipeline.core.decode import DecodeLimits, decode
+from tests.gallery.factories import photo_ingest, photo_uploaded
 from tests.support.paths import PHOTOS, REAL_PHOTOS
 
 pytestmark = pytest.mark.django_db

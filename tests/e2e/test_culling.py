@@ -102,8 +102,10 @@ def test_curator_culls_a_shoot_with_a_burst(
     log_in(page, live_server, "minor", admin=True)
     base = live_server.url
 
-    page.goto(f"{base}/admin/cull/")
-    page.get_by_role("link", name="Lighthouse, 1 May").click()
+    page.goto(f"{base}/admin/")
+    home = page.get_by_role("region", name="Curator home")
+    expect(home.locator("#shoots")).to_contain_text("6")
+    home.get_by_role("link", name="Lighthouse, 1 May").click()
     progress = page.locator("#ws-progress")
     expect(progress).to_have_text("0 of 6 decided · frame 1 of 6")
     expect(page.get_by_label("Keyboard shortcuts")).to_contain_text("reject with a reason")

@@ -224,8 +224,14 @@ def duplicate_group(model_admin: PhotoAdmin) -> View:
         context.update(
             root=root,
             members=[
-                (m, reverse("gallery:photo-file", args=[m.uid, "preview"]) if m.preview else "")
-                for m in members
+                (
+                    card.photo,
+                    reverse("gallery:photo-file", args=[card.photo.uid, "preview"])
+                    if card.photo.preview
+                    else "",
+                    card.same_file,
+                )
+                for card in selectors.duplicate_group_cards(photos=members)
             ],
             keeper=keeper,
         )

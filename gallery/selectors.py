@@ -13,6 +13,8 @@ from django.db.models.functions import Cast, Floor, Least
 from PIL import Image
 
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
+from gallery.shoot_selectors import ranking_candidate
+from pipeline.core.ranking import best_copy
 
 Status = Photo.Status
 Reason = Photo.RejectReason
@@ -235,46 +237,40 @@ def duplicate_group_members(*, root: Photo) -> list[Photo]:
     return [root, *duplicates]
 
 
-def _rank(values: Sequence[float | None], *, higher_is_better: bool) -> list[float]:
-    """Each value's standing in the group in [0, 1]; 1 is best, a missing value is worst."""
-    present = sorted({v for v in values if v is not None}, reverse=not higher_is_better)
-    if len(present) <= 1:
-        return [1.0 if v is not None else 0.0 for v in values]
-    position = {v: i / (len(present) - 1) for i, v in enumerate(present)}
-    return [0.0 if v is None else position[v] for v in values]
-
-
-# Sharpness and the VLM's judgement matter most; clipping costs detail that cannot come back;
-# resolution breaks near-ties. File size is deliberately absent: a bigger file is often just a
-# noisier or less compressed one.
-KEEPER_WEIGHTS = {"sharpness": 0.3, "clipping": 0.2, "vlm_score": 0.35, "resolution": 0.15}
-
-
 def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
-    """The group member of best quality; ties go to the earliest upload."""
+    """The copy to keep: most pixels, then the lightest compression, then the copy that kept its
+    capture time and came first (pipeline/core/ranking.py, shared with stacks)."""
     if not photos:
         raise ValueError("an empty group has no keeper")
-    clipping = [
-        None
-        if p.highlight_clip is None and p.shadow_clip is None
-        else (p.highlight_clip or 0.0) + (p.shadow_clip or 0.0)
-        for p in photos
+    best = best_copy([ranking_candidate(p) for p in photos])
+    return next(p for p in photos if p.pk == best.photo_id)
+
+
+@dataclass(frozen=True)
+class DuplicateCard:
+    """One card of a duplicate group: a photo and the byte-identical copies shown with it."""
+
+    photo: Photo
+    same_file: tuple[Photo, ...]
+
+
+def duplicate_group_cards(*, photos: Sequence[Photo]) -> list[DuplicateCard]:
+    """The group with byte-identical copies (same sha256) collapsed into the card of the first
+    of them; the keeper's copies collapse into the keeper's card."""
+    keeper = duplicate_group_suggested_keeper(photos=photos) if photos else None
+    by_file: dict[str, list[Photo]] = {}
+    cards: list[Photo] = []
+    for photo in sorted(photos, key=lambda p: (p != keeper, p.created_at, p.pk)):
+        if photo.sha256 and photo.sha256 in by_file:
+            by_file[photo.sha256].append(photo)
+            continue
+        by_file[photo.sha256 or f"#{photo.pk}"] = []
+        cards.append(photo)
+    order = {p.pk: i for i, p in enumerate(photos)}
+    return [
+        DuplicateCard(card, tuple(by_file[card.sha256 or f"#{card.pk}"]))
+        for card in sorted(cards, key=lambda p: order[p.pk])
     ]
-    ranks = {
-        "sharpness": _rank([p.sharpness for p in photos], higher_is_better=True),
-        "clipping": _rank(clipping, higher_is_better=False),
-        "vlm_score": _rank([p.vlm_score for p in photos], higher_is_better=True),
-        "resolution": _rank(
-            [p.width * p.height if p.width and p.height else None for p in photos],
-            higher_is_better=True,
-        ),
-    }
-    scores = [
-        sum(KEEPER_WEIGHTS[name] * ranks[name][i] for name in KEEPER_WEIGHTS)
-        for i in range(len(photos))
-    ]
-    best = max(range(len(photos)), key=lambda i: (scores[i], -photos[i].pk))
-    return photos[best]
 
 
 # --- Review queue --------------------------------------------------------------------------

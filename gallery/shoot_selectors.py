@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 
 from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
 from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
 from pipeline.core.ranking import Candidate
 
-# Frames that stack: the validator sent them on, and they are neither a duplicate nor the twin
-# of a frame already counted. Frames still being ingested stack when their own ingest ends.
+# Frames that stack: the validator sent them on, and they are not the twin of a frame already
+# counted, nor a copy of one (a "duplicate" captured at another moment is a burst frame the
+# near-duplicate index could not tell from a copy: it belongs in the stack). Frames still being
+# ingested stack when their own ingest ends.
 STACKABLE = (
     Q(validator_verdict__in=(Photo.ValidatorVerdict.PASS, Photo.ValidatorVerdict.BORDERLINE))
-    & Q(duplicate_of__isnull=True, paired_with__isnull=True)
+    & Q(paired_with__isnull=True)
+    & (Q(duplicate_of__isnull=True) | ~Q(duplicate_of__captured_at=F("captured_at")))
     & ~Q(status__in=(Photo.Status.UPLOADED, Photo.Status.FAILED))
     & Q(captured_at__isnull=False, phash__isnull=False, dhash__isnull=False)
 )
@@ -65,7 +68,7 @@ def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
     shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")
     if owner_id is not None:
         shoots = shoots.filter(owner_id=owner_id)
-    return shoots.annotate(
+    return shoots.order_by("-capture_day", "-id").annotate(
         photo_count=Count("photos", distinct=True),
         undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
         stack_count=Count("stacks", distinct=True),

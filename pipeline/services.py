@@ -259,11 +259,19 @@ def _record_dedup_outcome(
             ),
         )
         return
-    identical = bool(photo.sha256) and photo.sha256 == other.sha256
+    # The group hangs off whichever copy came first; the same bytes may be another member.
+    same_file = (
+        Photo.objects.filter(owner_id=photo.owner_id, sha256=photo.sha256, pk__lt=photo.pk)
+        .order_by("pk")
+        .first()
+        if photo.sha256
+        else None
+    )
+    identical = same_file is not None
     if not own:
         why = SOMEONE_ELSES_COPY
-    elif identical:
-        why = f"Same file as {other.original_filename}, uploaded earlier."
+    elif same_file is not None:
+        why = f"Same file as {same_file.original_filename}, uploaded earlier."
     else:
         why = (
             f"Near-duplicate of {other.original_filename} "

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-# JPEG qualities are compared in steps of this many points, and everything from the top step
-# up counts as one: a camera writes 75 to 99, and a re-save a few points above its source adds
-# no detail (the estimate is exact only for libjpeg's own tables).
+# JPEG qualities are compared in steps of this many points, and everything from TOP_QUALITY up
+# counts as one class: cameras write 75 to 99 (66 of the 72 real camera JPEGs 85 or more), and
+# a re-save above its source's quality adds no detail, so it must not outrank the source. The
+# estimate is exact only for libjpeg's own tables. ADR 0009 has the figures.
 QUALITY_STEP: Final = 10
-TOP_QUALITY: Final = 90
+TOP_QUALITY: Final = 85
 # A lossless copy (RAW, PNG, TIFF) ranks above any JPEG.
 LOSSLESS: Final = 100
 # Sharpness differences below this are noise between frames of one burst.
@@ -56,9 +57,9 @@ def compression_class(candidate: Candidate) -> int:
     be estimated (HEIC) counts as the top JPEG class."""
     if candidate.lossless:
         return LOSSLESS
-    if candidate.jpeg_quality is None:
+    if candidate.jpeg_quality is None or candidate.jpeg_quality >= TOP_QUALITY:
         return TOP_QUALITY
-    return min(TOP_QUALITY, candidate.jpeg_quality // QUALITY_STEP * QUALITY_STEP)
+    return candidate.jpeg_quality // QUALITY_STEP * QUALITY_STEP
 
 
 def _fidelity(candidate: Candidate) -> tuple[int, int]:

@@ -1,0 +1,69 @@
+"""The duplicate group's keeper on real copies: the camera original over its re-saves, and a file
+uploaded twice shown once, labelled "same file"."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from PIL import Image
+
+from gallery import selectors, services
+from gallery.models import Photo
+from pipeline.services import photo_ingest
+from tests.support.paths import REAL_PHOTOS
+
+pytestmark = pytest.mark.django_db
+
+ORIGINAL = REAL_PHOTOS / "Canon_EOS_D60.jpg"
+
+
+def _ingested(owner: User, name: str, data: bytes) -> Photo:
+    key = default_storage.save(services.original_storage_key(fmt="jpeg"), ContentFile(data))
+    photo = Photo.objects.create(
+        owner=owner,
+        original=key,
+        original_filename=name,
+        format="jpeg",
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    photo_ingest(photo_id=photo.pk, scoring_enabled=False)
+    photo.refresh_from_db()
+    return photo
+
+
+def _resaved(quality: int) -> bytes:
+    with Image.open(ORIGINAL) as image:
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_same_file(
+    client: Client, photographer: User
+) -> None:
+    # The re-saves come first, so the group hangs off one of them.
+    q95 = _ingested(photographer, "export-q95.jpg", _resaved(95))
+    q60 = _ingested(photographer, "export-q60.jpg", _resaved(60))
+    original = _ingested(photographer, "IMG_0042.JPG", ORIGINAL.read_bytes())
+    again = _ingested(photographer, "IMG_0042 (1).JPG", ORIGINAL.read_bytes())
+    assert (q95.jpeg_quality, q60.jpeg_quality, original.jpeg_quality) == (95, 60, 89)
+    members = selectors.duplicate_group_members(root=q95)
+    assert {m.pk for m in members} == {q95.pk, q60.pk, original.pk, again.pk}
+    assert selectors.duplicate_group_suggested_keeper(photos=members).pk == original.pk
+
+    curator = get_user_model().objects.create_superuser("minor", password="pw-minor-1234")
+    client.force_login(curator)
+    page = client.get(f"/admin/gallery/photo/duplicates/{q95.uid}/").content.decode()
+    assert f'name="keep" value="{original.uid}" class="button default"' in page
+    # The second upload of the same bytes is folded into the original's card.
+    assert page.count('<section class="pj-card') == 3
+    assert "Same file, 2 uploads" in page and "IMG_0042 (1).JPG" in page
+    assert again.reject_detail == "Same file as IMG_0042.JPG, uploaded earlier."

@@ -26,6 +26,31 @@ _UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
     photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
 )
 CAPTURE_ORDER = ("captured_at", "created_at", "id")
+# The columns stacking and ranking read: loading only these keeps a neighbour lookup cheap.
+STACKING_FIELDS = (
+    "owner_id",
+    "shoot_id",
+    "stack_id",
+    "stack_locked",
+    "camera_make",
+    "camera_model",
+    "camera_serial",
+    "captured_at",
+    "created_at",
+    "phash",
+    "dhash",
+    "format",
+    "width",
+    "height",
+    "size_bytes",
+    "jpeg_quality",
+    "validator_verdict",
+    *VALIDATOR_FLAG_FIELDS.values(),
+    "sharpness",
+    "highlight_clip",
+    "shadow_clip",
+    "vlm_score",
+)
 
 
 def ranking_candidate(photo: Photo) -> Candidate:
@@ -111,5 +136,12 @@ def camera_window(
         )
         .exclude(pk=exclude_id)
         .select_related("stack")
+        .only(
+            *STACKING_FIELDS,
+            "stack__manual",
+            "stack__best_photo_id",
+            "stack__shoot_id",
+            "stack__camera_key",
+        )
         .order_by(*CAPTURE_ORDER)
     )

@@ -8,11 +8,11 @@ a photo a curator took out of a stack is `stack_locked`; automatic stacking leav
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import formats, timezone
 
 from gallery import shoot_selectors
@@ -60,12 +60,27 @@ def photo_file_in_shoot(photo: Photo) -> None:
         photo.save(update_fields=["shoot", "updated_at"])
 
 
-def _lock_owner(owner_id: int) -> None:
+# The advisory-lock namespace stacking takes per photographer (any constant unused elsewhere).
+_STACKING_LOCK = 0x5354
+
+
+def _lock_owner_of(*, photo_id: int | None = None, stack_id: int | None = None) -> None:
     """Serialise stacking per photographer: two frames of one burst ingested at once must each
-    see the other (PostgreSQL; SQLite serialises every write anyway)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"stack"), owner_id])
+    see the other, and a curator's change must not cross an ingest's (PostgreSQL; SQLite
+    serialises every write anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    # Table names from the models, never from input: the ids go as parameters.
+    if photo_id is not None:
+        owner = f"SELECT owner_id FROM {Photo._meta.db_table} WHERE id = %s"  # noqa: S608
+    else:
+        owner = (
+            f"SELECT owner_id FROM {Shoot._meta.db_table} WHERE id = "  # noqa: S608
+            f"(SELECT shoot_id FROM {Stack._meta.db_table} WHERE id = %s)"
+        )
+    key = photo_id if photo_id is not None else stack_id
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s, ({owner}))", [_STACKING_LOCK, key])
 
 
 def _key(photo: Photo) -> str:
@@ -88,18 +103,30 @@ def _open_to_stacking(photo: Photo) -> bool:
 def stack_rank_best(stack_ids: Iterable[int]) -> None:
     """Dissolve stacks left with fewer than two frames; suggest the best frame of the rest (a
     manual stack keeps a best frame a curator chose while it is still a member)."""
-    for stack in Stack.objects.filter(pk__in=set(stack_ids)):
-        members = list(stack.photos.all())
-        if len(members) < 2:
-            Photo.objects.filter(stack=stack).update(stack=None)
-            stack.delete()
+    _rank(Stack.objects.filter(pk__in=set(stack_ids)))
+
+
+def _rank(stacks: Iterable[Stack]) -> None:
+    by_id = {stack.pk: stack for stack in stacks}
+    members: dict[int, list[Photo]] = {pk: [] for pk in by_id}
+    for photo in Photo.objects.filter(stack_id__in=list(by_id)).only(
+        *shoot_selectors.STACKING_FIELDS
+    ):
+        members[photo.stack_id or 0].append(photo)
+    for pk, stack in by_id.items():
+        frames = members[pk]
+        if len(frames) < 2:
+            Photo.objects.filter(stack_id=pk).update(stack=None)
+            Stack.objects.filter(pk=pk).delete()
             continue
-        if stack.manual and stack.best_photo_id in {m.pk for m in members}:
+        if stack.manual and stack.best_photo_id in {m.pk for m in frames}:
             continue
-        best = best_frame([shoot_selectors.ranking_candidate(m) for m in members])
+        best = best_frame([shoot_selectors.ranking_candidate(m) for m in frames])
         if stack.best_photo_id != best.photo_id:
             stack.best_photo_id = best.photo_id
-            stack.save(update_fields=["best_photo", "updated_at"])
+            Stack.objects.filter(pk=pk).update(
+                best_photo_id=best.photo_id, updated_at=timezone.now()
+            )
 
 
 def _move(photos: Iterable[Photo], stack: Stack | None) -> None:
@@ -135,35 +162,44 @@ def _neighbours(photo: Photo, rules: StackRules) -> tuple[Photo | None, Photo | 
     return (before[-1] if before else None), (after[0] if after else None)
 
 
-def _detach(photo: Photo, rules: StackRules) -> set[int]:
+def _detach(photo: Photo, rules: StackRules) -> list[Stack]:
     """Take a re-ingested photo out of its automatic stack, splitting the stack where the photo
     was the only link. Returns the stacks touched."""
     stack = photo.stack
     if stack is None:
-        return set()
+        return []
     _move([photo], None)
     photo.stack = None
     members = sorted(stack.photos.all(), key=_order)
     before = [m for m in members if _order(m) < _order(photo)]
     after = [m for m in members if _order(m) > _order(photo)]
     if before and after and not continues(_frame(before[-1]), _frame(after[0]), rules):
-        return {stack.pk, _split_after(stack, photo).pk}
-    return {stack.pk}
+        return [stack, _split_after(stack, photo)]
+    return [stack]
 
 
 @transaction.atomic
 def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
     """Stack a photo whose ingest has ended with the frames just before and after it from the
     same camera; returns its stack (None when it stands alone). Safe to call again."""
-    owner_id = Photo.objects.values_list("owner_id", flat=True).get(pk=photo_id)
-    _lock_owner(owner_id)
-    photo = Photo.objects.select_for_update(of=("self",)).select_related("stack").get(pk=photo_id)
+    _lock_owner_of(photo_id=photo_id)
+    photo = (
+        Photo.objects.select_related("stack")
+        .annotate(stackable=ExpressionWrapper(shoot_selectors.STACKABLE, BooleanField()))
+        .only(
+            *shoot_selectors.STACKING_FIELDS,
+            "stack__manual",
+            "stack__best_photo_id",
+            "stack__shoot_id",
+            "stack__camera_key",
+        )
+        .get(pk=photo_id)
+    )
     if not _open_to_stacking(photo):
         return photo.stack
     touched = _detach(photo, rules)
-    stackable = Photo.objects.filter(shoot_selectors.STACKABLE, pk=photo.pk).exists()
-    if photo.shoot_id is None or not _key(photo) or not stackable:
-        stack_rank_best(touched)
+    if photo.shoot_id is None or not _key(photo) or not photo.stackable:
+        _rank(touched)
         return None
     previous, following = _neighbours(photo, rules)
     placement = place(
@@ -182,28 +218,61 @@ def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
     ):
         # A late frame inside a stack that it does not continue on both sides: the stack
         # breaks where it sits.
-        touched |= {inside.pk, _split_after(inside, photo).pk}
-        following.refresh_from_db()
+        tail = _split_after(inside, photo)
+        touched += [inside, tail]
+        following.stack = tail
     if not (placement.joins_previous or placement.joins_next):
-        stack_rank_best(touched)
+        _rank(touched)
         return None
     before = previous.stack if placement.joins_previous and previous is not None else None
     after = following.stack if placement.joins_next and following is not None else None
-    target = (
-        before or after or Stack.objects.create(shoot_id=photo.shoot_id, camera_key=_key(photo))
-    )
-    members = [photo]
+    members: list[Photo] = [photo]
     if placement.joins_previous and before is None and previous is not None:
         members.append(previous)
-    if placement.joins_next and following is not None:
-        if after is None:
-            members.append(following)
-        elif after.pk != target.pk:
-            members.extend(after.photos.all())
-            touched.add(after.pk)
+    if placement.joins_next and following is not None and after is None:
+        members.append(following)
+    target = before or after
+    if target is None:
+        best = best_frame([shoot_selectors.ranking_candidate(m) for m in members])
+        target = Stack.objects.create(
+            shoot_id=photo.shoot_id, camera_key=_key(photo), best_photo_id=best.photo_id
+        )
+        _move(members, target)
+        _rank(touched)
+        return target
+    bests = [target.best_photo_id]
+    if after is not None and after.pk != target.pk:
+        # The frame bridges two stacks: they become one.
+        Photo.objects.filter(stack=after).update(stack=target)
+        touched.append(after)
+        bests.append(after.best_photo_id)
     _move(members, target)
-    stack_rank_best(touched | {target.pk})
-    return Stack.objects.filter(pk=target.pk).first()
+    if target.pk in {stack.pk for stack in touched}:
+        _rank([*touched])
+    else:
+        _rank(touched)
+        _rank_with(target, [*members, *_photos(bests, known=[previous, following])])
+    return target
+
+
+def _photos(ids: Sequence[int | None], *, known: Sequence[Photo | None]) -> list[Photo]:
+    """The photos `ids` names, from `known` when there, else read (ranking columns only)."""
+    in_hand = {p.pk: p for p in known if p is not None}
+    wanted = {pk for pk in ids if pk is not None}
+    missing = wanted - set(in_hand)
+    read = Photo.objects.filter(pk__in=missing).only(*shoot_selectors.STACKING_FIELDS)
+    return [in_hand[pk] for pk in wanted & set(in_hand)] + list(read if missing else [])
+
+
+def _rank_with(stack: Stack, contenders: Sequence[Photo]) -> None:
+    """Re-suggest the best frame of an automatic stack that only gained frames: the best of the
+    frames it gained and the best frames it had (the ranking is a total order)."""
+    best = best_frame([shoot_selectors.ranking_candidate(p) for p in contenders])
+    if stack.best_photo_id != best.photo_id:
+        stack.best_photo_id = best.photo_id
+        Stack.objects.filter(pk=stack.pk).update(
+            best_photo_id=best.photo_id, updated_at=timezone.now()
+        )
 
 
 @transaction.atomic
@@ -268,6 +337,7 @@ def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
 
 
 def _curated_stack(stack_id: int) -> Stack:
+    _lock_owner_of(stack_id=stack_id)
     return Stack.objects.select_for_update().get(pk=stack_id)
 
 
@@ -298,6 +368,8 @@ def stack_split(*, stack_id: int, photo_ids: Sequence[int]) -> Stack | None:
 @transaction.atomic
 def stack_merge(*, stack_ids: Sequence[int]) -> Stack:
     """Merge stacks of one shoot into the first of `stack_ids`; the result is manual."""
+    if stack_ids:
+        _lock_owner_of(stack_id=stack_ids[0])
     stacks = {s.pk: s for s in Stack.objects.select_for_update().filter(pk__in=stack_ids)}
     if len(stacks) < 2:
         raise ShootError("Choose at least two stacks to merge.")

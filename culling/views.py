@@ -25,8 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from culling import exports, loupe, selectors, services
 from gallery import shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
+from gallery.query_params import positive_int
 
 View = Callable[..., HttpResponseBase]
+MAX_ID = 2**63 - 1  # BIGINT
 
 
 def _curator(permission: str) -> Callable[[View], View]:
@@ -275,9 +277,10 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
     for name in ("shoot", "stack"):
         raw = request.GET.get(name, "")
         if raw:
-            if not raw.isdigit():
+            value = positive_int(raw, maximum=MAX_ID)
+            if value is None:
                 raise Http404(f"no such {name}")
-            fixed[f"{name}_id"] = int(raw)
+            fixed[f"{name}_id"] = value
     scope = _scope(request, **fixed)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})

@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery import curation_services, selectors, services
-from gallery.models import Photo
+from gallery import curation_services, selectors, services, shoot_selectors
+from gallery.models import Photo, Shoot
+from gallery.query_params import positive_int
 from pipeline.costs import Deployment, Prices, cost_report, with_overrides
 from pipeline.selectors import PRE_GPU_REASONS, recorded_usage_get
 
@@ -28,6 +29,9 @@ View = Callable[..., HttpResponse]
 PhotoAdmin: TypeAlias = "admin.ModelAdmin[Photo]"
 Status = Photo.Status
 READY = "ready"
+# Shoots offered in the dashboard's picker, newest first.
+DASHBOARD_SHOOTS = 100
+MAX_ID = 2**63 - 1  # BIGINT
 # The review queue's choices: the default is everything the pipeline has finished with and kept,
 # scored or not (without a model configured, nothing is ever scored).
 REVIEW_QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -59,34 +63,54 @@ def _require(allowed: bool) -> None:
 
 
 def dashboard(model_admin: PhotoAdmin) -> View:
+    """The whole library, or one shoot (?shoot=<id>)."""
+
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
         _require(model_admin.has_view_permission(request))
-        status_counts = selectors.photo_status_counts()
-        reason_counts = selectors.photo_reason_counts()
-        context = _context(model_admin, request, "Pipeline dashboard")
+        raw = request.GET.get("shoot", "")
+        shoot_pk = positive_int(raw, maximum=MAX_ID) if raw else None
+        if raw and shoot_pk is None:
+            raise Http404("No such shoot.")
+        shoot = get_object_or_404(Shoot, pk=shoot_pk) if shoot_pk else None
+        shoot_id = shoot.pk if shoot else None
+        status_counts = selectors.photo_status_counts(shoot_id=shoot_id)
+        reason_counts = selectors.photo_reason_counts(shoot_id=shoot_id)
+        title = f"Pipeline dashboard: {shoot.name}" if shoot else "Pipeline dashboard"
+        context = _context(model_admin, request, title)
         context.update(
             statuses=[(value, label, status_counts[value]) for value, label in Status.choices],
             reasons=[
                 (value, label, reason_counts[value]) for value, label in Photo.RejectReason.choices
             ],
-            distribution=selectors.photo_score_distribution(),
-            gpu=_gpu_figures(),
+            distribution=selectors.photo_score_distribution(shoot_id=shoot_id),
+            gpu=_gpu_figures(shoot_id=shoot_id, status_counts=status_counts),
             # Without a bucket or a GPU fleet nothing is billed: the dollar lines do not apply.
             local=not settings.AWS_STORAGE_BUCKET_NAME and not settings.GPU_FLEET_ASG_NAME,
+            shoot=shoot,
+            shoots=shoot_selectors.shoots_for_curation()[:DASHBOARD_SHOOTS],
         )
         return TemplateResponse(request, "admin/gallery/photo/dashboard.html", context)
 
     return view
 
 
-def _gpu_figures() -> Any:
+def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
     """The cost report's GPU figures, with what the pipeline stopped counted from the event
-    history (see selectors.pipeline_rejections_by_reason), not from today's statuses."""
+    history (see selectors.pipeline_rejections_by_reason), not from today's statuses. For one
+    shoot, its own frames, at the GPU time per frame measured over the whole library."""
     usage = dataclasses.replace(
         recorded_usage_get(),
-        rejected_before_gpu=selectors.pipeline_rejections_by_reason(reasons=PRE_GPU_REASONS),
+        rejected_before_gpu=selectors.pipeline_rejections_by_reason(
+            reasons=PRE_GPU_REASONS, shoot_id=shoot_id
+        ),
     )
+    if shoot_id is not None:
+        usage = dataclasses.replace(
+            usage,
+            frames_ingested=sum(status_counts.values()) - status_counts[Status.UPLOADED],
+            frames_paired=status_counts[Status.PAIRED],
+        )
     return cost_report(
         usage,
         prices=with_overrides(Prices(), settings.COST_REPORT_PRICES),

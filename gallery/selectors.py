@@ -150,18 +150,24 @@ def _exposure(seconds: float) -> str:
 # --- Dashboard -----------------------------------------------------------------------------
 
 
-def photo_status_counts() -> dict[str, int]:
+def _library(shoot_id: int | None) -> QuerySet[Photo]:
+    """Every photo, or one shoot's: the dashboard's scope."""
+    return Photo.objects.filter(shoot_id=shoot_id) if shoot_id is not None else Photo.objects.all()
+
+
+def photo_status_counts(*, shoot_id: int | None = None) -> dict[str, int]:
     counts = dict.fromkeys(Status.values, 0)
-    for row in Photo.objects.order_by().values("status").annotate(n=Count("id")):
+    for row in _library(shoot_id).order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
 
 
-def photo_reason_counts() -> dict[str, int]:
+def photo_reason_counts(*, shoot_id: int | None = None) -> dict[str, int]:
     """Rejected and failed photos by reason."""
     counts = dict.fromkeys(Reason.values, 0)
     rows = (
-        Photo.objects.exclude(reject_reason="")
+        _library(shoot_id)
+        .exclude(reject_reason="")
         .order_by()
         .values("reject_reason")
         .annotate(n=Count("id"))
@@ -171,7 +177,9 @@ def photo_reason_counts() -> dict[str, int]:
     return counts
 
 
-def pipeline_rejections_by_reason(*, reasons: Sequence[str]) -> dict[str, int]:
+def pipeline_rejections_by_reason(
+    *, reasons: Sequence[str], shoot_id: int | None = None
+) -> dict[str, int]:
     """Photos the pipeline last left rejected for one of `reasons`, counted from the event
     history: the latest event without an actor (a pipeline move) of each photo. What a curator
     did afterwards (kept one photo of a duplicate group, approved a blurry frame) does not change
@@ -180,7 +188,8 @@ def pipeline_rejections_by_reason(*, reasons: Sequence[str]) -> dict[str, int]:
         "-created_at", "-id"
     )
     rows = (
-        Photo.objects.annotate(
+        _library(shoot_id)
+        .annotate(
             last_status=Subquery(last.values("to_status")[:1]),
             last_reason=Subquery(last.values("reason")[:1]),
         )
@@ -199,11 +208,12 @@ class ScoreBin:
     count: int
 
 
-def photo_score_distribution(*, bins: int = 10) -> list[ScoreBin]:
+def photo_score_distribution(*, bins: int = 10, shoot_id: int | None = None) -> list[ScoreBin]:
     """VLM scores in equal-width bins over [0, 1]; a score of exactly 1.0 falls in the last."""
     index = Least(Cast(Floor(F("vlm_score") * bins), IntegerField()), bins - 1)
     rows = (
-        Photo.objects.filter(vlm_score__isnull=False)
+        _library(shoot_id)
+        .filter(vlm_score__isnull=False)
         .order_by()
         .annotate(bin=index)
         .values("bin")

@@ -4,6 +4,7 @@ local mode it shows no cloud prices."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 
 from culling import services
 from gallery import curation_services
-from gallery.models import Photo
+from gallery.models import Photo, Shoot
 from tests.gallery.factories import make_photo
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,28 @@ def test_local_mode_shows_no_cloud_prices(
     assert "no cloud prices apply" in page
     settings.GPU_FLEET_ASG_NAME = "parjanya-gpu"
     assert "at cloud GPU prices" in _dashboard(curator_client).content.decode()
+
+
+def test_the_dashboard_for_one_shoot(
+    photographer: User, curator_client: Client, settings: Any
+) -> None:
+    settings.COST_REPORT_PRICES = {}
+    harbour = Shoot.objects.create(
+        owner=photographer, name="Harbour", capture_day=datetime.date(2026, 5, 1)
+    )
+    inside = [
+        make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY),
+        make_photo(owner=photographer, status=Status.SCORED),
+    ]
+    Photo.objects.filter(pk__in=[p.pk for p in inside]).update(shoot=harbour)
+    make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.OVEREXPOSED)
+
+    everything = _dashboard(curator_client).context["gpu"]
+    assert everything.rejected_before_gpu == {"blurry": 1, "overexposed": 1}
+    response = curator_client.get(f"/admin/gallery/photo/dashboard/?shoot={harbour.pk}")
+    gpu = response.context["gpu"]
+    assert (gpu.rejected_before_gpu, gpu.frames_ingested) == ({"blurry": 1}, 2)
+    assert "Pipeline dashboard: Harbour" in response.content.decode()
+    too_big = curator_client.get("/admin/gallery/photo/dashboard/?shoot=99999999999999999999")
+    assert too_big.status_code == 404
+    assert curator_client.get("/admin/gallery/photo/dashboard/?shoot=x").status_code == 404

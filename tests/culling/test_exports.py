@@ -129,3 +129,9 @@ def test_picked_originals_stream_out_a_chunk_at_a_time(
         with default_storage.open(str(photo.original.name), "rb") as original:
             expected = hashlib.sha256(original.read()).hexdigest()
         assert hashlib.sha256(archive.read(photo.original_filename)).hexdigest() == expected
+
+
+def test_a_bad_scope_is_a_404_not_an_error(curator_client: Client) -> None:
+    for query in ("shoot=²", "shoot=99999999999999999999", "stack=-1"):
+        assert curator_client.get(f"/admin/cull/export/xmp.zip?{query}").status_code == 404
+    assert curator_client.get("/admin/cull/export/photos.tar").status_code == 404

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from gallery.models import Photo, PhotoEvent, curator_reject_detail
+from gallery.models import Photo, PhotoEvent, ReviewRequest, curator_reject_detail
 
 Status = Photo.Status
 Decision = Photo.CuratorDecision
@@ -74,6 +74,14 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
         photo.curated_at = timezone.now()
         _set_scoring_clock(photo, before["status"])
         photo.save()
+        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
+            # A pick or reject answers the photographer's open request for a review.
+            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
+                decision=photo.curator_decision,
+                answer=photo.reject_detail if kind == "reject" else "",
+                answered_by=curator,
+                answered_at=photo.curated_at,
+            )
         PhotoEvent.objects.create(
             photo=photo,
             from_status=before["status"],

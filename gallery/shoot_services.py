@@ -52,9 +52,12 @@ def photo_file_in_shoot(photo: Photo) -> None:
     """Put the photo in its day's shoot and save that column. A photo a curator placed (in a
     shoot split off by hand) stays where it is. The caller holds the photo's row."""
     current = Shoot.objects.filter(pk=photo.shoot_id).first() if photo.shoot_id else None
-    if current is not None and not current.is_day_default and current.merged_into_id is None:
+    if current is not None and current.merged_into_id is not None:
+        shoot = shoot_selectors.shoot_resolve(current)
+    elif current is not None and not current.is_day_default:
         return
-    shoot = shoot_for_day(owner_id=photo.owner_id, day=capture_day(photo))
+    else:
+        shoot = shoot_for_day(owner_id=photo.owner_id, day=capture_day(photo))
     if photo.shoot_id != shoot.pk:
         photo.shoot = shoot
         photo.save(update_fields=["shoot", "updated_at"])

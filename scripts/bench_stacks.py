@@ -32,13 +32,13 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from gallery import shoot_services  # noqa: E402
 from gallery.models import Photo, Shoot  # noqa: E402
+from pipeline.config import IngestConfig  # noqa: E402
 from pipeline.core.stacking import StackRules  # noqa: E402
 from tests.support import bursts  # noqa: E402
 
@@ -172,6 +172,7 @@ def run(
     for photo in arrival(rows, rng, window):
         shoot_services.photo_file_in_shoot(photo)
         Photo.objects.filter(pk=photo.pk).update(status=Status.UNSCORED)
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             shoot_services.photo_stack(photo_id=photo.pk, rules=rules)
@@ -202,7 +203,7 @@ def main() -> None:
     parser.add_argument("--bursts", type=int, default=500)
     parser.add_argument("--keepdb", action="store_true", help="reuse (and keep) the library")
     args = parser.parse_args()
-    rules = StackRules(settings.STACK_GAP_S, settings.STACK_MAX_PHASH, settings.STACK_MAX_DHASH)
+    rules = IngestConfig.from_settings().stack_rules
 
     started = time.perf_counter()
     frames = truth(args.bursts)

@@ -224,7 +224,7 @@ DEDUP_REGION = env.str("DEDUP_REGION", default="us-east-1")
 DEDUP_RADIUS = env.int("DEDUP_RADIUS", default=8)
 DEDUP_DHASH_RADIUS = env.int("DEDUP_DHASH_RADIUS", default=12)
 DEDUP_SCOPE = env.str("DEDUP_SCOPE", default="owner")
-# Burst stacks (pipeline/core/stacking.py, docs/adr/0009-stacks-and-keeper-ranking.md): frames of
+# Burst stacks (pipeline/core/stacking.py, docs/adr/0010-stacks-and-keeper-ranking.md): frames of
 # one camera at most STACK_GAP_S apart whose hashes are within these distances.
 STACK_GAP_S = env.float("STACK_GAP_S", default=2.0)
 STACK_MAX_PHASH = env.int("STACK_MAX_PHASH", default=18)
@@ -239,7 +239,8 @@ INGEST_MAX_RETRIES = env.int("INGEST_MAX_RETRIES", default=5)
 PREVIEW_LONG_EDGE = 1600
 THUMBNAIL_LONG_EDGE = 400
 
-# GPU worker (gpu_worker/conf.py documents each). The model is read from a local directory only.
+# GPU worker, read once per command into gpu_worker/conf.py's config objects. The model is
+# read from a local directory only.
 VLM_MODEL_PATH = env.str("VLM_MODEL_PATH", default="")
 # Whether photos that pass the validator wait for a VLM score. Off, they go straight to review as
 # `unscored`; `backfill --stage score` sends them to the scorer once it is on. Locally a scorer

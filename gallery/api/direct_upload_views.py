@@ -1,10 +1,13 @@
-"""Direct-to-S3 multipart uploads (S3 mode). Views parse, call one service, shape the answer."""
+"""Direct multipart uploads: to S3 in S3 mode, to this server's disk in local mode. Views parse,
+call one service, shape the answer."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -170,3 +173,30 @@ class DirectUploadCompleteApi(APIView):
         except DirectUploadError as error:
             return _error_response(error)
         return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
+
+
+class DirectUploadPartApi(APIView):
+    """Local mode's stand-in for a presigned S3 part URL."""
+
+    @extend_schema(
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={204: None, 400: ErrorOutput, 404: ErrorOutput, 501: ErrorOutput},
+        description=(
+            "Local mode only (the part URLs name it): the body is part `number`, exactly its "
+            "size; with `Content-MD5`, its digest is checked."
+        ),
+    )
+    def put(self, request: Request, token: str, number: int) -> Response:
+        # The body is read as a stream, never parsed: a part is up to DIRECT_UPLOAD_PART_BYTES.
+        try:
+            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
+            direct_upload.direct_upload_store_part(
+                upload=upload,
+                number=number,
+                stream=request.stream or io.BytesIO(),
+                length=int(request.headers.get("Content-Length") or 0),
+                content_md5=request.headers.get("Content-MD5", ""),
+            )
+        except DirectUploadError as error:
+            return _error_response(error)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,14 @@ from rest_framework.views import APIView
 
 from gallery import selectors, services
 from gallery.api.parsers import NAMELESS, UploadParser
-from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
+from gallery.api.serializers import (
+    PhotoOutput,
+    PhotoStatusOutput,
+    StatusFeedInput,
+    StatusFeedOutput,
+    UploadInput,
+    UploadOutput,
+)
 from gallery.api.throttling import UploadRateThrottle
 from gallery.models import Photo
 from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
@@ -166,3 +173,28 @@ class PhotoDetailApi(APIView):
         if photo is None:
             raise Http404
         return Response(PhotoOutput(photo).data)
+
+
+class PhotoStatusFeedApi(APIView):
+    @extend_schema(
+        parameters=[StatusFeedInput],
+        responses=StatusFeedOutput,
+        description=(
+            "One read for all the photos a page follows: without `since`, every photo the "
+            "pipeline may still move; with the last answer's `cursor` as `since`, every photo "
+            "changed since (a change may come twice). Poll this instead of each photo."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = StatusFeedInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        feed = selectors.photo_status_feed(
+            owner=_user(request), since=query.validated_data.get("since")
+        )
+        return Response(
+            {
+                "cursor": feed.cursor.isoformat(),
+                "more": feed.more,
+                "photos": PhotoStatusOutput(feed.photos, many=True).data,
+            }
+        )

@@ -28,8 +28,3 @@ def to_unsigned64(signed: int) -> int:
 def hamming_distance(a: int, b: int) -> int:
     """Bits that differ between two hashes, in either encoding."""
     return ((a ^ b) & _MASK).bit_count()
-
-
-def to_hex(value: int) -> str:
-    """16 hex digits, the form imagehash prints and people compare by eye."""
-    return f"{value & _MASK:016x}"

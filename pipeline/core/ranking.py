@@ -1,6 +1,6 @@
 """Which frame to suggest: the best frame of a stack, and the keeper among copies of one frame.
 
-One ranking serves both (docs/adr/0009-stacks-and-keeper-ranking.md). Every candidate is first
+One ranking serves both (docs/adr/0010-stacks-and-keeper-ranking.md). Every candidate is first
 judged as a copy: more pixels, then a clearly lighter compression. Only then, and only among
 distinct exposures (a stack), does the picture count: the validator's verdict and flags,
 sharpness, exposure and the VLM score. Among copies of one frame the picture is the same, so

@@ -5,7 +5,7 @@ A stack is a run of a camera's frames in capture order in which each frame follo
 before within `gap_s` and looks like it (both 64-bit hashes close). A new frame is therefore
 compared with two frames only, the one just before and the one just after it from the same
 camera, whatever order the uploads arrive in.
-Thresholds: docs/adr/0009-stacks-and-keeper-ranking.md.
+Thresholds: docs/adr/0010-stacks-and-keeper-ranking.md.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from culling import services
+from gallery import services as gallery_services
 from gallery.models import Photo, PhotoEvent
 from tests.gallery.factories import make_photo
 
@@ -158,3 +159,15 @@ def test_the_detail_page_rejects_with_a_preset_reason_too(
     assert (photo.curator_reject_reason, photo.reject_detail) == ("eyes_closed", "Eyes closed")
     client.force_login(photographer)
     assert "Eyes closed" in client.get(f"/photos/{photo.uid}/").content.decode()
+
+
+def test_a_pick_in_the_workspace_answers_a_review_request(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, reason=Photo.RejectReason.BLURRY)
+    request = gallery_services.photo_request_review(
+        photo_id=photo.pk, owner=photographer, note="It is sharp at 100 %, please look again"
+    )
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    request.refresh_from_db()
+    assert (request.decision, request.answered_by) == ("approved", curator)

@@ -116,15 +116,16 @@ def test_entrypoint_help_lists_roles() -> None:
         assert role in result.stdout
 
 
-def test_entrypoint_web_runs_gunicorn_on_the_wsgi_app() -> None:
+def test_entrypoint_web_runs_gunicorn_s_asgi_worker_on_the_asgi_app() -> None:
     result = run_entrypoint("web", "--dry-run", env={"PORT": "8123", "WEB_CONCURRENCY": "3"})
     assert result.returncode == 0
     argv = result.stdout.split()
     assert argv[1:3] == ["-m", "gunicorn"]
-    assert "curation.wsgi:application" in argv
+    assert "curation.asgi:application" in argv
+    assert argv[argv.index("--worker-class") + 1] == "asgi"
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
     assert argv[argv.index("--workers") + 1] == "3"
-    assert (ROOT / "curation" / "wsgi.py").is_file()
+    assert (ROOT / "curation" / "asgi.py").is_file()
 
 
 def test_entrypoint_worker_runs_celery_app_and_passes_extra_args() -> None:

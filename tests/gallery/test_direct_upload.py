@@ -263,9 +263,3 @@ def test_abort_drops_the_parts(api: APIClient, seaweedfs: SeaweedS3, direct_sett
     assert api.post(f"/api/uploads/{token}/complete/").status_code == 404
     assert _bucket_keys(seaweedfs, direct_settings) == []
     assert api.delete(f"/api/uploads/{token}/").status_code == 204
-
-
-def test_without_s3_storage_direct_uploads_are_unavailable(api: APIClient) -> None:
-    response = _create(api, "big.dng", 50_000_000)
-    assert response.status_code == 501
-    assert "S3" in response.json()["detail"]

@@ -16,6 +16,7 @@ from PIL import Image
 
 from gallery import selectors, services
 from gallery.models import Photo
+from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
 from tests.support.paths import REAL_PHOTOS
 
@@ -34,7 +35,7 @@ def _ingested(owner: User, name: str, data: bytes) -> Photo:
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    photo_ingest(photo_id=photo.pk, scoring_enabled=False)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
     photo.refresh_from_db()
     return photo
 

@@ -14,7 +14,8 @@ from PIL import Image, ImageFilter
 
 from gallery import services, shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
-from pipeline.services import photo_ingest, stack_rules
+from pipeline.config import IngestConfig
+from pipeline.services import photo_ingest
 from tests.support import bursts
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def _ingested(owner: User, name: str, data: bytes) -> Photo:
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    photo_ingest(photo_id=photo.pk, scoring_enabled=False)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
     photo.refresh_from_db()
     return photo
 
@@ -120,7 +121,9 @@ def test_a_burst_is_one_stack_whatever_order_its_frames_arrive_in(
 
 def _restack(photos: dict[str, Photo]) -> None:
     for photo in photos.values():
-        shoot_services.photo_stack(photo_id=photo.pk, rules=stack_rules())
+        shoot_services.photo_stack(
+            photo_id=photo.pk, rules=IngestConfig.from_settings().stack_rules
+        )
 
 
 def test_stacking_again_keeps_what_a_curator_split_merged_or_dissolved(

@@ -132,6 +132,7 @@ EXPECTED_RAW_STUBS: dict[str, Exif] = {
     "CanonRaw.cr3": Exif(
         make="Canon",
         model="Canon EOS M50",
+        body_serial="613040000565",
         lens="EF-M15-45mm f/3.5-6.3 IS STM",
         captured_at=datetime(2018, 2, 21, 12, 8, 56, 210000, tzinfo=UTC),
         iso=12800,
@@ -145,6 +146,7 @@ EXPECTED_RAW_STUBS: dict[str, Exif] = {
     "DNG.dng": Exif(
         make="Canon",
         model="Canon EOS 350D DIGITAL",
+        body_serial="012345678",
         captured_at=datetime(2005, 8, 3, 18, 59, 18),
         iso=400,
         exposure_time=0.06666666667,
@@ -196,6 +198,7 @@ EXPECTED_PHOTOS: dict[str, Exif] = {
     "canon_eos_6d.dng": Exif(
         make="Canon",
         model="Canon EOS 6D",
+        body_serial="033024001432",
         lens="EF24-105mm f/4L IS USM",
         captured_at=datetime(2019, 6, 6, 7, 29, 51, tzinfo=timezone(timedelta(hours=2))),
         iso=1000,

@@ -11,8 +11,9 @@ import pytest
 from pipeline import lambda_handler
 from pipeline.core.validator import validate
 from pipeline.dedup.dynamodb_store import DynamoDbStore
+from pipeline.dedup.identity import dedup_photo_id
 from pipeline.lambda_handler import Runtime, Settings, handle_event
-from pipeline.lambda_results import Outcome, Status, dedup_photo_id, result_from_json
+from pipeline.lambda_results import Outcome, Status, result_from_json
 from tests.pipeline.lambda_handler.conftest import LambdaWorld, dynamodb_client
 from tests.pipeline.lambda_handler.events import s3_event, sqs_event
 from tests.support.dynalite import start_dynalite, stop_dynalite

@@ -30,6 +30,6 @@ def file_existing_photos(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gallery", "0007_shoots_and_stacks")]
+    dependencies = [("gallery", "0009_shoots_and_stacks")]
 
     operations = [migrations.RunPython(file_existing_photos, migrations.RunPython.noop)]

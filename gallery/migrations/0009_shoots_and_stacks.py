@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0006_photo_ingest_queued_at'),
+        ('gallery', '0008_photo_review_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,7 +22,7 @@ def record_pipeline_reasons(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0008_shoots_for_existing_photos"),
+        ("gallery", "0010_shoots_for_existing_photos"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -3,12 +3,14 @@ Every page needs a staff account with the Photo permissions; writes answer JSON.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     Http404,
     HttpRequest,
@@ -259,6 +261,19 @@ def tile(request: HttpRequest, uid: str, column: int, row: int) -> HttpResponse:
     return response
 
 
+async def _pulled(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The export's chunks for an ASGI server, one at a time. Handed a plain iterator, Django's
+    ASGI handler would first read it whole into a list (the archive in memory); each `next`
+    runs in the request's sync thread, where the ORM cursor and storage reads live."""
+    pull = sync_to_async(_next_chunk, thread_sensitive=True)
+    while (chunk := await pull(chunks)) is not None:
+        yield chunk
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
 EXPORTS = {
     "xmp.zip": ("application/zip", "sidecars"),
     "decisions.csv": ("text/csv; charset=utf-8", "decisions"),
@@ -293,7 +308,8 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
         "originals.zip": lambda: exports.originals_zip(rows, by_owner=by_owner),
     }[kind]()
     content_type, stem = EXPORTS[kind]
-    response = StreamingHttpResponse(body, content_type=content_type)
+    streamed = _pulled(body) if isinstance(request, ASGIRequest) else body
+    response = StreamingHttpResponse(streamed, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         True, f"parjanya-{stem}.{kind.split('.')[-1]}"
     )

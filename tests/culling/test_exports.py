@@ -14,10 +14,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.http import StreamingHttpResponse
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from culling import exports, services
 from gallery.models import Photo, Shoot
@@ -135,3 +136,23 @@ def test_a_bad_scope_is_a_404_not_an_error(curator_client: Client) -> None:
     for query in ("shoot=²", "shoot=99999999999999999999", "stack=-1"):
         assert curator_client.get(f"/admin/cull/export/xmp.zip?{query}").status_code == 404
     assert curator_client.get("/admin/cull/export/photos.tar").status_code == 404
+
+
+def test_under_asgi_the_originals_stream_chunk_by_chunk(
+    shoot: tuple[Shoot, list[Photo]], curator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production serves Django over ASGI, whose handler would read a plain iterator whole
+    into memory first: the export hands it an async iterator instead."""
+    monkeypatch.setattr(exports, "CHUNK", 4096)
+
+    async def fetch() -> tuple[bool, list[bytes]]:
+        client = AsyncClient()
+        await client.aforce_login(curator)
+        response = await client.get(f"/admin/cull/export/originals.zip?shoot={shoot[0].pk}")
+        return response.is_async, [chunk async for chunk in response.streaming_content]
+
+    is_async, chunks = async_to_sync(fetch)()
+    assert is_async
+    assert len(chunks) > 10
+    names = zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist()
+    assert sorted(names) == ["IMG_0001.CR3", "IMG_0003.JPG"]

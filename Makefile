@@ -57,6 +57,7 @@ imports: $(VENV)/.installed ## import-linter contracts
 
 pytest: $(VENV)/.installed services ## the test suite, against PostgreSQL, Redis, dynalite, SeaweedFS, Chromium
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_exiftool.sh
 	$(VENV)/bin/pytest
 
 # arm64-gate (mk/deploy.mk) resolves the ARM64 requirement sets against PyPI.

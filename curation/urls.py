@@ -14,6 +14,8 @@ urlpatterns = [
         name="admin_password_reset",
     ),
     path("readyz/", readyz, name="readyz"),
+    # The culling workspace sits beside the admin, under its login.
+    path("admin/cull/", include("culling.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/uploads/", include("gallery.api.direct_upload_urls")),

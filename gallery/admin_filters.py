@@ -19,7 +19,7 @@ MAX_USER_ID = 2**63 - 1  # BIGINT
 
 
 class ScoreRangeFilter(admin.SimpleListFilter):
-    title = "VLM score"
+    title = "model score"
     parameter_name = "score"
     # The pipeline rejects below 0.4 (design.md); the upper bands split what it kept.
     RANGES: dict[str, tuple[str, Q]] = {

@@ -4,9 +4,11 @@ permission checks; every write is one service call."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,18 +18,23 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery import curation_services, selectors, services
-from gallery.models import Photo
+from gallery import curation_services, selectors, services, shoot_selectors
+from gallery.models import Photo, Shoot
+from gallery.query_params import positive_int
 from gallery.request_user import signed_in_user
 from pipeline import services as pipeline_services
 from pipeline.config import IngestConfig
-from pipeline.selectors import cost_report_get
+from pipeline.costs import Deployment, Prices, cost_report, with_overrides
+from pipeline.selectors import PRE_GPU_REASONS, recorded_usage_get
 
 View = Callable[..., HttpResponse]
 # The views take the Photo admin they are mounted on, for its site, permissions and options.
 PhotoAdmin: TypeAlias = "admin.ModelAdmin[Photo]"
 Status = Photo.Status
 READY = "ready"
+# Shoots offered in the dashboard's picker, newest first.
+DASHBOARD_SHOOTS = 100
+MAX_ID = 2**63 - 1  # BIGINT
 # The review queue's choices: the default is everything the pipeline has finished with and kept,
 # scored or not (without a model configured, nothing is ever scored).
 REVIEW_QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -59,23 +66,59 @@ def _require(allowed: bool) -> None:
 
 
 def dashboard(model_admin: PhotoAdmin) -> View:
+    """The whole library, or one shoot (?shoot=<id>)."""
+
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
         _require(model_admin.has_view_permission(request))
-        status_counts = selectors.photo_status_counts()
-        reason_counts = selectors.photo_reason_counts()
-        context = _context(model_admin, request, "Pipeline dashboard")
+        raw = request.GET.get("shoot", "")
+        shoot_pk = positive_int(raw, maximum=MAX_ID) if raw else None
+        if raw and shoot_pk is None:
+            raise Http404("No such shoot.")
+        shoot = get_object_or_404(Shoot, pk=shoot_pk) if shoot_pk else None
+        shoot_id = shoot.pk if shoot else None
+        status_counts = selectors.photo_status_counts(shoot_id=shoot_id)
+        reason_counts = selectors.photo_reason_counts(shoot_id=shoot_id)
+        title = f"Pipeline dashboard: {shoot.name}" if shoot else "Pipeline dashboard"
+        context = _context(model_admin, request, title)
         context.update(
             statuses=[(value, label, status_counts[value]) for value, label in Status.choices],
             reasons=[
                 (value, label, reason_counts[value]) for value, label in Photo.RejectReason.choices
             ],
-            distribution=selectors.photo_score_distribution(),
-            gpu=cost_report_get().gpu,
+            distribution=selectors.photo_score_distribution(shoot_id=shoot_id),
+            gpu=_gpu_figures(shoot_id=shoot_id, status_counts=status_counts),
+            # Without a bucket or a GPU fleet nothing is billed: the dollar lines do not apply.
+            local=not settings.AWS_STORAGE_BUCKET_NAME and not settings.GPU_FLEET_ASG_NAME,
+            shoot=shoot,
+            shoots=shoot_selectors.shoots_for_curation()[:DASHBOARD_SHOOTS],
         )
         return TemplateResponse(request, "admin/gallery/photo/dashboard.html", context)
 
     return view
+
+
+def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
+    """The cost report's GPU figures, with what the pipeline stopped counted from the event
+    history (see selectors.pipeline_rejections_by_reason), not from today's statuses. For one
+    shoot, its own frames, at the GPU time per frame measured over the whole library."""
+    usage = dataclasses.replace(
+        recorded_usage_get(),
+        rejected_before_gpu=selectors.pipeline_rejections_by_reason(
+            reasons=PRE_GPU_REASONS, shoot_id=shoot_id
+        ),
+    )
+    if shoot_id is not None:
+        usage = dataclasses.replace(
+            usage,
+            frames_ingested=sum(status_counts.values()) - status_counts[Status.UPLOADED],
+            frames_paired=status_counts[Status.PAIRED],
+        )
+    return cost_report(
+        usage,
+        prices=with_overrides(Prices(), settings.COST_REPORT_PRICES),
+        deployment=with_overrides(Deployment(), settings.COST_REPORT_DEPLOYMENT),
+    ).gpu
 
 
 def _queue_item(photo: Photo) -> dict[str, Any]:
@@ -137,11 +180,15 @@ def review_decide(model_admin: PhotoAdmin) -> View:
         decision = request.POST.get("decision", "")
         if decision not in Photo.CuratorDecision.values:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
+        reason = request.POST.get("reason", "")
+        if reason not in ("", *Photo.CuratorRejectReason.values):
+            return JsonResponse({"error": "not one of the reject reasons"}, status=400)
         photo = services.photo_curate(
             photo_id=photo.pk,
             curator=signed_in_user(request),
             decision=decision,
             note=request.POST.get("note", "").strip(),
+            reject_reason=reason,
         )
         if request.POST.get("next") == "change":
             messages.success(request, f"{photo.original_filename}: {photo.get_status_display()}.")

@@ -126,6 +126,27 @@ class Photo(models.Model):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
 
+    class CuratorRejectReason(models.TextChoices):
+        """The presets a curator rejects with, one key away in the workspace; the photographer
+        reads the label (and the curator's note) as the photo's reject detail."""
+
+        OUT_OF_FOCUS = "out_of_focus", "Out of focus"
+        EYES_CLOSED = "eyes_closed", "Eyes closed"
+        MOTION_BLUR = "motion_blur", "Motion blur"
+        BAD_EXPOSURE = "bad_exposure", "Bad exposure"
+        DUPLICATE = "duplicate", "Duplicate or very similar"
+        COMPOSITION = "composition", "Composition"
+        OTHER = "other", "Other"
+
+    class Label(models.TextChoices):
+        """Colour labels, in Lightroom's order (keys 6-9 in the workspace; purple by pointer)."""
+
+        RED = "red", "Red"
+        YELLOW = "yellow", "Yellow"
+        GREEN = "green", "Green"
+        BLUE = "blue", "Blue"
+        PURPLE = "purple", "Purple"
+
     # The public id: URLs and storage keys never expose the sequential primary key.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
@@ -211,6 +232,10 @@ class Photo(models.Model):
     curator_decision = models.CharField(max_length=10, choices=CuratorDecision.choices, blank=True)
     curator_note = models.TextField(blank=True)
     curator_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    curator_reject_reason = models.CharField(
+        max_length=20, choices=CuratorRejectReason.choices, blank=True
+    )
+    curator_label = models.CharField(max_length=10, choices=Label.choices, blank=True)
     curated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -365,14 +390,31 @@ def validator_flag_words(code: str) -> str:
     return f"{label} — sent on for scoring"
 
 
+def curator_reject_detail(reason: str, note: str) -> str:
+    """What the photographer reads on a curator's reject: the preset reason's words, then the
+    curator's note ("Motion blur: panning too slow")."""
+    label = str(Photo.CuratorRejectReason(reason).label) if reason else ""
+    return ": ".join(part for part in (label, note.strip()) if part)
+
+
 class PhotoEvent(models.Model):
-    """One row per status change: who or what moved the photo, from where, to where, and why."""
+    """One row per status change or curator decision: who or what moved the photo, from where,
+    to where, and why. A curator's decision (pick, reject, unflag, stars, label) also carries
+    the marks before and after it, so undo can put them back."""
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     cause = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
+    # The reject reason the move recorded (Photo.RejectReason), so what the pipeline stopped is
+    # counted from the history even after a curator changed the photo.
+    reason = models.CharField(max_length=20, blank=True)
+    # Curator decisions only: the photo's marks (culling.services.MARK_FIELDS) before and after.
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    # Set when a curator undid this decision (the undo is an event of its own).
+    undone_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -380,6 +422,20 @@ class PhotoEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The dashboard's "last thing the pipeline did to each photo" (actor is empty).
+            models.Index(
+                fields=["photo", "-created_at", "-id"],
+                condition=models.Q(actor__isnull=True),
+                name="event_pipeline_last",
+            ),
+            # A curator's undo: their latest decisions not yet undone.
+            models.Index(
+                fields=["actor", "-created_at", "-id"],
+                condition=models.Q(undone_at__isnull=True),
+                name="event_curator_undo",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}: {self.cause}"

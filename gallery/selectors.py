@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Floor, Least
 from django.utils import timezone
 from PIL import Image
@@ -288,18 +288,24 @@ def _exposure(seconds: float) -> str:
 # --- Dashboard -----------------------------------------------------------------------------
 
 
-def photo_status_counts() -> dict[str, int]:
+def _library(shoot_id: int | None) -> QuerySet[Photo]:
+    """Every photo, or one shoot's: the dashboard's scope."""
+    return Photo.objects.filter(shoot_id=shoot_id) if shoot_id is not None else Photo.objects.all()
+
+
+def photo_status_counts(*, shoot_id: int | None = None) -> dict[str, int]:
     counts = dict.fromkeys(Status.values, 0)
-    for row in Photo.objects.order_by().values("status").annotate(n=Count("id")):
+    for row in _library(shoot_id).order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
 
 
-def photo_reason_counts() -> dict[str, int]:
+def photo_reason_counts(*, shoot_id: int | None = None) -> dict[str, int]:
     """Rejected and failed photos by reason."""
     counts = dict.fromkeys(Reason.values, 0)
     rows = (
-        Photo.objects.exclude(reject_reason="")
+        _library(shoot_id)
+        .exclude(reject_reason="")
         .order_by()
         .values("reject_reason")
         .annotate(n=Count("id"))
@@ -309,6 +315,30 @@ def photo_reason_counts() -> dict[str, int]:
     return counts
 
 
+def pipeline_rejections_by_reason(
+    *, reasons: Sequence[str], shoot_id: int | None = None
+) -> dict[str, int]:
+    """Photos the pipeline last left rejected for one of `reasons`, counted from the event
+    history: the latest event without an actor (a pipeline move) of each photo. What a curator
+    did afterwards (kept one photo of a duplicate group, approved a blurry frame) does not change
+    what the pipeline stopped; a photo sent through the pipeline again counts as it now ended."""
+    last = PhotoEvent.objects.filter(photo=OuterRef("pk"), actor__isnull=True).order_by(
+        "-created_at", "-id"
+    )
+    rows = (
+        _library(shoot_id)
+        .annotate(
+            last_status=Subquery(last.values("to_status")[:1]),
+            last_reason=Subquery(last.values("reason")[:1]),
+        )
+        .filter(last_status=Status.REJECTED, last_reason__in=reasons)
+        .order_by()
+        .values("last_reason")
+        .annotate(n=Count("pk"))
+    )
+    return {row["last_reason"]: row["n"] for row in rows}
+
+
 @dataclass(frozen=True)
 class ScoreBin:
     low: float
@@ -316,11 +346,12 @@ class ScoreBin:
     count: int
 
 
-def photo_score_distribution(*, bins: int = 10) -> list[ScoreBin]:
+def photo_score_distribution(*, bins: int = 10, shoot_id: int | None = None) -> list[ScoreBin]:
     """VLM scores in equal-width bins over [0, 1]; a score of exactly 1.0 falls in the last."""
     index = Least(Cast(Floor(F("vlm_score") * bins), IntegerField()), bins - 1)
     rows = (
-        Photo.objects.filter(vlm_score__isnull=False)
+        _library(shoot_id)
+        .filter(vlm_score__isnull=False)
         .order_by()
         .annotate(bin=index)
         .values("bin")

@@ -21,7 +21,13 @@ from kombu.exceptions import KombuError
 
 from gallery import shoot_services, task_names
 from gallery.filenames import sanitize_filename
-from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent, ReviewRequest
+from gallery.models import (
+    VALIDATOR_FLAG_FIELDS,
+    Photo,
+    PhotoEvent,
+    ReviewRequest,
+    curator_reject_detail,
+)
 from gallery.upload_handlers import HashedUpload
 from pipeline.core.sniff import sniff_format
 
@@ -231,6 +237,7 @@ def _record_transition(
         to_status=to_status,
         cause=cause,
         detail=detail or event_detail,
+        reason=reason,
         actor=actor,
     )
     logger.info("photo %s: %s -> %s (%s)", photo.pk, from_status, to_status, cause)
@@ -448,13 +455,20 @@ def photo_curate(
     curator: User,
     decision: str,
     note: str = "",
+    reject_reason: str = "",
 ) -> Photo:
-    """A curator's approve or reject. It is final for the pipeline; only a curator changes it."""
+    """A curator's approve or reject, a reject with one of the preset reasons
+    (Photo.CuratorRejectReason) and a note, both shown to the photographer. It is final for the
+    pipeline; only a curator changes it."""
     if decision not in Photo.CuratorDecision.values:
         raise ValueError(f"unknown curator decision {decision!r}")
+    if reject_reason and reject_reason not in Photo.CuratorRejectReason.values:
+        raise ValueError(f"unknown reject reason {reject_reason!r}")
     photo = _lock(photo_id)
     photo.curator_decision = decision
     photo.curator_note = note
+    rejected = decision == Photo.CuratorDecision.REJECTED
+    photo.curator_reject_reason = reject_reason if rejected else ""
     photo.curated_by = curator
     photo.curated_at = timezone.now()
     # The decision answers the photographer's open request for a review, if there is one.
@@ -468,7 +482,7 @@ def photo_curate(
         to_status=Status.REJECTED,
         cause="curator",
         reason=Reason.CURATOR,
-        detail=note,
+        detail=curator_reject_detail(reject_reason, note),
         actor=curator,
     )
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "gallery.apps.GalleryConfig",
+    "culling.apps.CullingConfig",
     "accounts.apps.AccountsConfig",
     "pipeline.apps.PipelineConfig",
     "gpu_worker.apps.GpuWorkerConfig",

@@ -69,11 +69,17 @@ def test_a_curator_without_superuser_does_every_curator_task(
     for kind in ("original", "preview", "thumbnail"):
         assert as_curator.get(f"/photos/{scored[0].uid}/{kind}").status_code == 200, kind
     assert as_curator.get("/admin/gallery/photo/dashboard/").status_code == 200
+    for page in (
+        "/admin/cull/",
+        "/admin/cull/all/",
+        f"/admin/cull/export/xmp.zip?ids={scored[0].uid}",
+    ):
+        assert as_curator.get(page).status_code == 200, page
 
     # Actions from the changelist.
     _act(as_curator, "approve", [scored[0]])
     assert _state(scored[0]) == (Status.APPROVED, "")
-    _act(as_curator, "reject_with_reason", [scored[1]], apply="1", reason="Off topic")
+    _act(as_curator, "reject_with_reason", [scored[1]], apply="1", reason="composition")
     assert _state(scored[1]) == (Status.REJECTED, Reason.CURATOR)
     blurry = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
     _act(as_curator, "revalidate", [blurry])

@@ -138,12 +138,13 @@ def test_reject_asks_for_a_reason_first(staff: Client, photographer: AbstractBas
     refused = _act(staff, "reject_with_reason", photos, apply="1")
     assert "Give a reason" in refused.content.decode()
 
-    _act(staff, "reject_with_reason", photos, apply="1", reason="Off topic", note="a parking lot")
+    _act(staff, "reject_with_reason", photos, apply="1", reason="composition", note="a parking lot")
     for photo in photos:
         photo.refresh_from_db()
         assert photo.status == Status.REJECTED
         assert photo.reject_reason == Reason.CURATOR
-        assert photo.reject_detail == "Off topic: a parking lot"
+        assert photo.reject_detail == "Composition: a parking lot"
+        assert photo.curator_reject_reason == "composition"
 
 
 def test_revalidate_and_rescore_send_photos_back(

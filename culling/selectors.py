@@ -1,0 +1,97 @@
+"""Reads for the workspace: which frames a view covers (a shoot, a stack, a selection, a filter),
+its progress, and the frames as the workspace script reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from culling.tiles import TILE
+from gallery.models import Photo
+
+Status = Photo.Status
+# Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
+CULLABLE = Q(status__in=(Status.SCORED, Status.UNSCORED)) | ~Q(curator_decision="")
+FILTERS: dict[str, tuple[str, Q]] = {
+    "": ("every frame", Q()),
+    "undecided": ("not yet decided", Q(curator_decision="")),
+    "picked": ("picked", Q(curator_decision=Photo.CuratorDecision.APPROVED)),
+    "rejected": ("rejected", Q(curator_decision=Photo.CuratorDecision.REJECTED)),
+}
+MAX_SELECTION = 5000
+# Frames one workspace page carries (its script holds them all): a card dump of a day's shoot
+# fits; "every frame to cull" of a large library shows the oldest this many.
+MAX_FRAMES = 3000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One of: a shoot, a stack, chosen photos; narrowed by a filter (FILTERS' keys)."""
+
+    shoot_id: int | None = None
+    stack_id: int | None = None
+    uids: tuple[str, ...] = ()
+    filter: str = ""
+
+
+def scope_photos(scope: Scope) -> QuerySet[Photo]:
+    """The scope's cullable frames in capture order."""
+    photos = Photo.objects.filter(CULLABLE)
+    if scope.shoot_id is not None:
+        photos = photos.filter(shoot_id=scope.shoot_id)
+    if scope.stack_id is not None:
+        photos = photos.filter(stack_id=scope.stack_id)
+    if scope.uids:
+        photos = photos.filter(uid__in=scope.uids[:MAX_SELECTION])
+    photos = photos.filter(FILTERS.get(scope.filter, FILTERS[""])[1])
+    return photos.select_related("owner", "shoot", "stack").order_by(
+        "captured_at", "created_at", "id"
+    )
+
+
+def scope_spans_owners(photos: QuerySet[Photo]) -> bool:
+    return photos.order_by().values("owner_id").distinct().count() > 1
+
+
+def undecided_count() -> int:
+    return Photo.objects.filter(
+        status__in=(Status.SCORED, Status.UNSCORED), curator_decision=""
+    ).count()
+
+
+def frame(photo: Photo) -> dict[str, Any]:
+    """One frame as the workspace script reads it."""
+    return {
+        "id": str(photo.uid),
+        "name": photo.original_filename,
+        "owner": photo.owner.get_username(),
+        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
+        if photo.preview
+        else "",
+        "thumb": reverse("gallery:photo-file", args=[photo.uid, "thumbnail"])
+        if photo.thumbnail
+        else "",
+        "tiles": reverse("culling:tile", args=[photo.uid, 0, 0]).removesuffix("0/0.jpg"),
+        "width": photo.width,
+        "height": photo.height,
+        "tile": TILE,
+        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        "decision": photo.curator_decision,
+        "reason": photo.curator_reject_reason,
+        "rejectText": photo.reject_detail if photo.curator_decision == "rejected" else "",
+        "stars": photo.curator_rating or 0,
+        "label": photo.curator_label,
+        "stack": photo.stack_id,
+        "best": bool(photo.stack_id and photo.stack and photo.stack.best_photo_id == photo.pk),
+        "score": None if photo.vlm_score is None else round(photo.vlm_score, 2),
+        "sharpness": None if photo.sharpness is None else round(photo.sharpness, 2),
+        "flags": [str(Photo.ValidatorFlag(code).label) for code in photo.validator_flags],
+    }
+
+
+def frames(photos: Sequence[Photo]) -> list[dict[str, Any]]:
+    return [frame(photo) for photo in photos]

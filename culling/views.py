@@ -1,0 +1,317 @@
+"""The culling workspace for curators: thin views over culling.selectors, services and exports.
+Every page needs a staff account with the Photo permissions; writes answer JSON."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from culling import exports, loupe, selectors, services
+from gallery import shoot_selectors, shoot_services
+from gallery.models import Photo, Shoot, Stack
+from gallery.query_params import positive_int
+from gallery.request_user import signed_in_user
+
+View = Callable[..., HttpResponseBase]
+MAX_ID = 2**63 - 1  # BIGINT
+
+
+def _curator(permission: str) -> Callable[[View], View]:
+    def decorate(view: View) -> View:
+        @staff_member_required
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_perm(f"gallery.{permission}_photo"):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+@_curator("view")
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "culling/home.html",
+        {"shoots": shoot_selectors.shoots_for_curation(), "undecided": selectors.undecided_count()},
+    )
+
+
+def _scope(request: HttpRequest, **fixed: Any) -> selectors.Scope:
+    ids = tuple(i for i in request.GET.get("ids", "").split(",") if _is_uid(i))
+    chosen = request.GET.get("filter", "")
+    return selectors.Scope(uids=ids, filter=chosen if chosen in selectors.FILTERS else "", **fixed)
+
+
+def _is_uid(value: str) -> bool:
+    return len(value) == 36 and all(c in "0123456789abcdef-" for c in value.lower())
+
+
+def _workspace(
+    request: HttpRequest,
+    *,
+    title: str,
+    scope: selectors.Scope,
+    back: str,
+    export_params: dict[str, Any],
+    **extra: Any,
+) -> HttpResponse:
+    photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
+    more = len(photos) > selectors.MAX_FRAMES
+    photos = photos[: selectors.MAX_FRAMES]
+    if scope.filter:
+        export_params = {**export_params, "filter": scope.filter}
+    base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
+    stack = extra.get("stack")
+    stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""
+    exports_links = [
+        (label, f"{base}{kind}?{urlencode(export_params)}")
+        for kind, label in (
+            ("xmp.zip", "XMP sidecars (ZIP)"),
+            ("decisions.csv", "Decisions (CSV)"),
+            ("originals.zip", "Picked originals (ZIP)"),
+        )
+    ]
+    return render(
+        request,
+        "culling/workspace.html",
+        {
+            "title": title,
+            "frames": selectors.frames(photos),
+            "filter": scope.filter,
+            "filters": [(key, label) for key, (label, _) in selectors.FILTERS.items()],
+            "reasons": list(Photo.CuratorRejectReason.choices),
+            "labels": list(Photo.Label.choices),
+            "back": back,
+            "exports": exports_links,
+            "more": more,
+            "max_frames": selectors.MAX_FRAMES,
+            "export_base": base,
+            "urls": {
+                "decide": reverse("culling:decide", args=["00000000-0000-0000-0000-000000000000"]),
+                "undo": reverse("culling:undo"),
+                "stack": reverse("culling:stack", args=[0]).removesuffix("0/"),
+                "stackChange": stack_change_url,
+            },
+            **extra,
+        },
+    )
+
+
+@_curator("change")
+@require_GET
+def workspace_all(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    return _workspace(
+        request,
+        title="Every frame to cull",
+        scope=scope,
+        back=reverse("culling:home"),
+        export_params={"ids": ",".join(scope.uids)} if scope.uids else {},
+    )
+
+
+@_curator("change")
+@require_GET
+def workspace_shoot(request: HttpRequest, shoot_id: int) -> HttpResponse:
+    shoot = get_object_or_404(Shoot.objects.select_related("owner"), pk=shoot_id)
+    return _workspace(
+        request,
+        title=f"{shoot.name} — {shoot.owner.get_username()}",
+        scope=_scope(request, shoot_id=shoot.pk),
+        back=reverse("culling:home"),
+        export_params={"shoot": shoot.pk},
+        shoot=shoot,
+        stacks=shoot_selectors.shoot_stacks(shoot_id=shoot.pk),
+    )
+
+
+@_curator("change")
+@require_GET
+def workspace_stack(request: HttpRequest, stack_id: int) -> HttpResponse:
+    stack = get_object_or_404(Stack.objects.select_related("shoot"), pk=stack_id)
+    return _workspace(
+        request,
+        title=f"Stack {stack.pk} in {stack.shoot.name}",
+        scope=_scope(request, stack_id=stack.pk),
+        back=reverse("culling:shoot", args=[stack.shoot_id]),
+        export_params={"stack": stack.pk},
+        stack=stack,
+    )
+
+
+DECISIONS: dict[str, Callable[..., Photo]] = {
+    "pick": services.photo_pick,
+    "unflag": services.photo_unflag,
+}
+
+
+@_curator("change")
+@require_POST
+def decide(request: HttpRequest, uid: str) -> HttpResponse:
+    """POST action=pick|reject|unflag|rate|label, with reason and note (reject), stars (rate)
+    or label (label). Answers the frame as it now is."""
+    photo = get_object_or_404(Photo, uid=uid)
+    action = request.POST.get("action", "")
+    curator = signed_in_user(request)
+    try:
+        if action in DECISIONS:
+            photo = DECISIONS[action](photo_id=photo.pk, curator=curator)
+        elif action == "reject":
+            photo = services.photo_reject(
+                photo_id=photo.pk,
+                curator=curator,
+                reason=request.POST.get("reason", ""),
+                note=request.POST.get("note", ""),
+            )
+        elif action == "rate":
+            photo = services.photo_set_rating(
+                photo_id=photo.pk,
+                curator=curator,
+                stars=int(request.POST.get("stars", "")),
+            )
+        elif action == "label":
+            photo = services.photo_set_label(
+                photo_id=photo.pk,
+                curator=curator,
+                label=request.POST.get("label", ""),
+            )
+        else:
+            return JsonResponse(
+                {"error": "action must be pick, reject, unflag, rate or label"}, status=400
+            )
+    except ValueError as error:
+        message = str(error) if isinstance(error, services.DecisionError) else "stars: 0 to 5"
+        return JsonResponse({"error": message}, status=400)
+    return JsonResponse(_frame(photo.pk))
+
+
+def _frame(photo_id: int) -> dict[str, Any]:
+    return selectors.frame(Photo.objects.select_related("owner", "shoot", "stack").get(pk=photo_id))
+
+
+@_curator("change")
+@require_POST
+def undo(request: HttpRequest) -> HttpResponse:
+    try:
+        photo = services.decision_undo(curator=signed_in_user(request))
+    except services.DecisionError as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse({"frame": _frame(photo.pk) if photo else None})
+
+
+@_curator("change")
+@require_POST
+def stack_change(request: HttpRequest, stack_id: int) -> HttpResponse:
+    """POST action=best (ids: the one frame), split (ids: the frames to take out) or dissolve.
+    Answers where the workspace goes next: the stack again, or its shoot once it is gone."""
+    stack = get_object_or_404(Stack, pk=stack_id)
+    uids = [u for u in request.POST.get("ids", "").split(",") if _is_uid(u)]
+    photo_ids = list(Photo.objects.filter(uid__in=uids, stack=stack).values_list("pk", flat=True))
+    action = request.POST.get("action", "")
+    here = reverse("culling:stack", args=[stack.pk])
+    try:
+        if action == "best" and len(photo_ids) == 1:
+            shoot_services.stack_set_best(stack_id=stack.pk, photo_id=photo_ids[0])
+            return JsonResponse({"next": here})
+        if action == "split":
+            shoot_services.stack_split(stack_id=stack.pk, photo_ids=photo_ids)
+            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+        if action == "dissolve":
+            shoot_services.stack_dissolve(stack_id=stack.pk)
+            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+    except shoot_services.ShootError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(
+        {"error": "action must be best (one frame of the stack), split or dissolve"}, status=400
+    )
+
+
+@_curator("view")
+@require_GET
+def tile(request: HttpRequest, uid: str, column: int, row: int) -> HttpResponse:
+    photo = get_object_or_404(Photo, uid=uid)
+    try:
+        content = loupe.photo_tile(photo=photo, column=column, row=row)
+    except loupe.NoSuchTile as error:
+        raise Http404(str(error)) from error
+    response = HttpResponse(content, content_type="image/jpeg")
+    # A tile never changes for a given photo: the browser may keep it.
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+async def _pulled(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The export's chunks for an ASGI server, one at a time. Handed a plain iterator, Django's
+    ASGI handler would first read it whole into a list (the archive in memory); each `next`
+    runs in the request's sync thread, where the ORM cursor and storage reads live."""
+    pull = sync_to_async(_next_chunk, thread_sensitive=True)
+    while (chunk := await pull(chunks)) is not None:
+        yield chunk
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
+EXPORTS = {
+    "xmp.zip": ("application/zip", "sidecars"),
+    "decisions.csv": ("text/csv; charset=utf-8", "decisions"),
+    "originals.zip": ("application/zip", "picked-originals"),
+}
+
+
+@_curator("view")
+@require_GET
+def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+    """?shoot=<id> or ?stack=<id> or ?ids=<uid>,…, with ?filter=; the originals are the picked
+    frames of that scope."""
+    if kind not in EXPORTS:
+        raise Http404("no such export")
+    fixed: dict[str, int] = {}
+    for name in ("shoot", "stack"):
+        raw = request.GET.get(name, "")
+        if raw:
+            value = positive_int(raw, maximum=MAX_ID)
+            if value is None:
+                raise Http404(f"no such {name}")
+            fixed[f"{name}_id"] = value
+    scope = _scope(request, **fixed)
+    if kind == "originals.zip":
+        scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
+    photos = selectors.scope_photos(scope)
+    by_owner = selectors.scope_spans_owners(photos)
+    rows = photos.iterator(chunk_size=500)
+    body = {
+        "xmp.zip": lambda: exports.xmp_zip(rows, by_owner=by_owner),
+        "decisions.csv": lambda: exports.decisions_csv(rows),
+        "originals.zip": lambda: exports.originals_zip(rows, by_owner=by_owner),
+    }[kind]()
+    content_type, stem = EXPORTS[kind]
+    streamed = _pulled(body) if isinstance(request, ASGIRequest) else body
+    response = StreamingHttpResponse(streamed, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"parjanya-{stem}.{kind.split('.')[-1]}"
+    )
+    return response

@@ -1,0 +1,173 @@
+"""Pick, reject with a reason, unflag, stars and labels are events; undo puts the marks back and
+the photographer reads the reason."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from culling import services
+from gallery import services as gallery_services
+from gallery.models import Photo, PhotoEvent
+from tests.gallery.factories import make_photo
+
+pytestmark = pytest.mark.django_db
+Status = Photo.Status
+
+
+def _marks(photo: Photo) -> tuple[object, ...]:
+    photo.refresh_from_db()
+    return (
+        photo.status,
+        photo.curator_decision,
+        photo.curator_reject_reason,
+        photo.reject_detail,
+        photo.curator_rating,
+        photo.curator_label,
+    )
+
+
+def test_each_decision_is_an_event_and_undo_walks_them_back(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    untouched = _marks(photo)
+
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    services.photo_set_rating(photo_id=photo.pk, curator=curator, stars=3)
+    services.photo_set_label(photo_id=photo.pk, curator=curator, label="red")
+    services.photo_reject(
+        photo_id=photo.pk, curator=curator, reason="eyes_closed", note="blink in frame 2"
+    )
+    assert _marks(photo) == (
+        Status.REJECTED,
+        "rejected",
+        "eyes_closed",
+        "Eyes closed: blink in frame 2",
+        3,
+        "red",
+    )
+    decisions = PhotoEvent.objects.filter(photo=photo, actor=curator)
+    assert [e.cause for e in decisions] == [
+        "curator: pick",
+        "curator: rate",
+        "curator: label",
+        "curator: reject",
+    ]
+    assert decisions.last().before["status"] == Status.APPROVED  # type: ignore[union-attr]
+
+    services.decision_undo(curator=curator)  # the reject
+    assert _marks(photo) == (Status.APPROVED, "approved", "", "", 3, "red")
+    services.decision_undo(curator=curator)  # the label
+    services.decision_undo(curator=curator)  # the stars
+    services.decision_undo(curator=curator)  # the pick
+    assert _marks(photo) == untouched
+    assert services.decision_undo(curator=curator) is None
+
+
+def test_unflag_returns_a_pipeline_reject_to_what_the_pipeline_said(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(
+        owner=photographer,
+        status=Status.REJECTED,
+        reason=Photo.RejectReason.BLURRY,
+        detail="too soft to use",
+    )
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    services.photo_set_rating(photo_id=photo.pk, curator=curator, stars=2)
+    services.photo_unflag(photo_id=photo.pk, curator=curator)
+    photo.refresh_from_db()
+    assert (photo.status, photo.reject_reason, photo.reject_detail) == (
+        Status.REJECTED,
+        Photo.RejectReason.BLURRY,
+        "too soft to use",
+    )
+    assert photo.curator_decision == ""
+    assert photo.curator_rating == 2  # stars survive an unflag
+
+
+def test_undo_refuses_when_someone_changed_the_photo_since(
+    photographer: User, curator: User, django_user_model: type[User]
+) -> None:
+    other = django_user_model.objects.create_user("walker", is_staff=True)
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    services.photo_reject(photo_id=photo.pk, curator=other, reason="composition")
+    with pytest.raises(services.DecisionError, match="changed after that decision"):
+        services.decision_undo(curator=curator)
+    photo.refresh_from_db()
+    assert photo.status == Status.REJECTED
+
+
+def test_the_same_label_twice_takes_it_off_and_bad_input_is_refused(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    services.photo_set_label(photo_id=photo.pk, curator=curator, label="green")
+    services.photo_set_label(photo_id=photo.pk, curator=curator, label="green")
+    photo.refresh_from_db()
+    assert photo.curator_label == ""
+    with pytest.raises(services.DecisionError, match="choose a reason"):
+        services.photo_reject(photo_id=photo.pk, curator=curator, reason="ugly")
+    with pytest.raises(services.DecisionError, match="0 to 5"):
+        services.photo_set_rating(photo_id=photo.pk, curator=curator, stars=6)
+
+
+def test_the_photographer_reads_the_reason(
+    photographer: User, curator: User, curator_client: Client, client: Client
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    answer = curator_client.post(
+        f"/admin/cull/photos/{photo.uid}/decide/",
+        {"action": "reject", "reason": "motion_blur", "note": "panning too slow"},
+    )
+    assert answer.status_code == 200
+    assert answer.json()["rejectText"] == "Motion blur: panning too slow"
+    client.force_login(photographer)
+    page = client.get(f"/photos/{photo.uid}/")
+    assert "Motion blur: panning too slow" in page.content.decode()
+
+    undone = curator_client.post("/admin/cull/undo/")
+    assert undone.json()["frame"]["decision"] == ""
+    bad = curator_client.post(f"/admin/cull/photos/{photo.uid}/decide/", {"action": "rate"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "stars: 0 to 5"}
+
+
+def test_photographers_cannot_reach_the_workspace(photographer: User, client: Client) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    client.force_login(photographer)
+    answer = client.post(f"/admin/cull/photos/{photo.uid}/decide/", {"action": "pick"})
+    assert answer.status_code == 302  # to the admin login
+    photo.refresh_from_db()
+    assert photo.curator_decision == ""
+
+
+def test_the_detail_page_rejects_with_a_preset_reason_too(
+    photographer: User, curator_client: Client, client: Client
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    page = curator_client.get(f"/admin/gallery/photo/{photo.pk}/change/").content.decode()
+    assert '<option value="eyes_closed">Eyes closed</option>' in page
+    curator_client.post(
+        f"/admin/gallery/photo/review/{photo.uid}/decide/",
+        {"decision": "rejected", "reason": "eyes_closed", "note": "", "next": "change"},
+    )
+    photo.refresh_from_db()
+    assert (photo.curator_reject_reason, photo.reject_detail) == ("eyes_closed", "Eyes closed")
+    client.force_login(photographer)
+    assert "Eyes closed" in client.get(f"/photos/{photo.uid}/").content.decode()
+
+
+def test_a_pick_in_the_workspace_answers_a_review_request(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, reason=Photo.RejectReason.BLURRY)
+    request = gallery_services.photo_request_review(
+        photo_id=photo.pk, owner=photographer, note="It is sharp at 100 %, please look again"
+    )
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    request.refresh_from_db()
+    assert (request.decision, request.answered_by) == ("approved", curator)

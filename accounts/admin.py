@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.forms import InvitationForm
 from accounts.models import Invitation
+from gallery.request_user import signed_in_user
 
 
 def _link_for(request: HttpRequest) -> services.LinkFor:
@@ -64,7 +65,7 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 issued = services.invitation_issue(
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
-                    created_by=request.user,  # type: ignore[arg-type]
+                    created_by=signed_in_user(request),
                     valid_for=_valid_for(),
                     link_for=_link_for(request),
                 )

@@ -4,8 +4,6 @@ Thin: every write is one service call."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -22,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors, services
 from accounts.forms import AcceptInvitationForm, SignUpForm
 from accounts.models import Invitation
+from gallery.request_user import signed_in_user
 
 # Accounts made here sign in with a password: login() is told so if more backends are added.
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -44,10 +43,6 @@ class AppPasswordChangeView(SuccessMessageMixin, PasswordChangeView):  # type: i
     success_message = "Your password is changed."
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)  # every caller is behind @login_required
-
-
 @login_required
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
@@ -57,7 +52,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_create(request: HttpRequest) -> HttpResponse:
-    key = services.api_token_create(user=_user(request))
+    key = services.api_token_create(user=signed_in_user(request))
     # Rendered, not redirected to: the key is on this one response and never shown again.
     response = _account_page(request, new_token=key)
     response["Cache-Control"] = "no-store"
@@ -67,13 +62,13 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_revoke(request: HttpRequest) -> HttpResponse:
-    if services.api_token_revoke(user=_user(request)):
+    if services.api_token_revoke(user=signed_in_user(request)):
         messages.success(request, "Token revoked: anything still using it is now refused.")
     return redirect("account")
 
 
 def _account_page(request: HttpRequest, *, new_token: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     return render(
         request,
         "accounts/account.html",

@@ -1,9 +1,11 @@
 """Liveness and readiness for load balancers.
 
 `/healthz/` answers without touching anything, so a slow database does not get healthy web
-tasks killed. `/readyz/` checks what a request needs (database, broker, file store) and answers
-503 with the failing ones named while any is down, so the load balancer stops sending traffic
-there until they are back.
+tasks killed. `/readyz/` checks the database, the broker and the file store. It answers 503, the
+failing ones named, while the database or the store is down: no request can be served then. A
+broker outage is reported (`"degraded": true`) but the task stays ready, because uploads are
+still accepted and the reconciler sends them on later; failing readiness for it would only get
+every web task replaced during a Redis outage.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ CHECKS: dict[str, Callable[[], None]] = {
     "broker": _broker,
     "storage": _storage,
 }
+# Down, these degrade the service without stopping it (see the module docstring).
+DEGRADING = frozenset({"broker"})
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
@@ -72,8 +76,12 @@ def readyz(request: HttpRequest) -> HttpResponse:
             results[name] = "unavailable"
         else:
             results[name] = "ok"
-    ready = all(value == "ok" for value in results.values())
-    response = JsonResponse({"ready": ready, "checks": results}, status=200 if ready else 503)
+    down = {name for name, value in results.items() if value != "ok"}
+    ready = not (down - DEGRADING)
+    response = JsonResponse(
+        {"ready": ready, "degraded": bool(down), "checks": results},
+        status=200 if ready else 503,
+    )
     if not ready:
         response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_S)
     return response

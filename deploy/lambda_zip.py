@@ -35,6 +35,7 @@ VALIDATOR_MODULES = (
     "pipeline/dedup/__init__.py",
     "pipeline/dedup/search.py",
     "pipeline/dedup/dynamodb_store.py",
+    "pipeline/dedup/identity.py",
     "pipeline/dedup/index.py",
     "pipeline/dedup/layout.py",
     "pipeline/dedup/rules.py",

@@ -24,7 +24,10 @@ from gallery.admin_filters import (
     ScoreRangeFilter,
     ValidatorFlagFilter,
 )
-from gallery.models import Photo, validator_flag_words
+from gallery.models import Photo, ReviewRequest, validator_flag_words
+from gallery.request_user import signed_in_user
+from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 
 Status = Photo.Status
 
@@ -252,7 +255,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for photo_id in ids:
             services.photo_curate(
                 photo_id=photo_id,
-                curator=request.user,  # type: ignore[arg-type]
+                curator=signed_in_user(request),
                 decision=Photo.CuratorDecision.APPROVED,
             )
         self.message_user(request, f"Approved {len(ids)} photo(s).", messages.SUCCESS)
@@ -267,7 +270,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             for photo_id in ids:
                 services.photo_curate(
                     photo_id=photo_id,
-                    curator=request.user,  # type: ignore[arg-type]
+                    curator=signed_in_user(request),
                     decision=Photo.CuratorDecision.REJECTED,
                     note=form.cleaned_data["text"],
                 )
@@ -307,7 +310,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, queryset: QuerySet[Photo], service: Any, what: str
     ) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        moved = sum(bool(service(photo_id=pk, curator=request.user)) for pk in ids)
+        moved = sum(bool(service(photo_id=pk, curator=signed_in_user(request))) for pk in ids)
         self.message_user(request, f"Queued {moved} photo(s) for {what}.", messages.SUCCESS)
         if moved < len(ids):
             self.message_user(
@@ -320,15 +323,16 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description='Mark "not a duplicate"', permissions=["change"])
     def mark_not_duplicate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
         done = 0
+        config = IngestConfig.from_settings()
         for photo_id in queryset.values_list("pk", flat=True):
             try:
-                curation_services.photo_mark_not_duplicate(
+                pipeline_services.photo_mark_not_duplicate(
                     photo_id=photo_id,
-                    curator=request.user,  # type: ignore[arg-type]
-                    scoring_enabled=settings.SCORING_ENABLED,
+                    curator=signed_in_user(request),
+                    config=config,
                 )
                 done += 1
-            except curation_services.CurationError as error:
+            except pipeline_services.NotADuplicate as error:
                 self.message_user(request, str(error), messages.WARNING)
         if done:
             self.message_user(
@@ -394,3 +398,104 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ),
             *super().get_urls(),
         ]
+
+
+# --- Requests for a review: the photographer's note on a rejected photo, answered by deciding it.
+
+
+class ReviewAnswerForm(forms.ModelForm):  # type: ignore[type-arg]
+    decision = forms.ChoiceField(
+        choices=Photo.CuratorDecision.choices, widget=forms.RadioSelect, label="Your decision"
+    )
+    answer = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Your answer to the photographer",
+        help_text="Shown on the photo, under the photographer's request.",
+    )
+
+    class Meta:
+        model = ReviewRequest
+        fields = ("decision", "answer")
+
+
+class ReviewAnsweredFilter(admin.SimpleListFilter):
+    title = "answer"
+    parameter_name = "answered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Waiting for an answer"), ("yes", "Answered")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("no", "yes"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ReviewRequest)
+class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The curators' queue of requests for a review: open ones first, oldest first. Answering
+    is deciding the photo (services.photo_curate), which closes the request."""
+
+    form = ReviewAnswerForm
+    list_display = ("photo_link", "note", "photographer", "created_at", "state")
+    # The note opens the request; the photo column opens the photo.
+    list_display_links = ("note",)
+    list_filter = (ReviewAnsweredFilter,)
+    list_select_related = ("photo", "photo__owner")
+    # PostgreSQL sorts NULL first when descending: open requests lead.
+    ordering = ("-answered_at", "created_at")
+    readonly_fields = ("photo_link", "photographer", "status", "note", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("gallery.view_photo"))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        answered = obj is not None and not obj.is_open
+        return not answered and bool(request.user.has_perm("gallery.change_photo"))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = ("photo_link", "photographer", "status", "note", "created_at")
+        if obj is not None and not obj.is_open:
+            return (*fields, "decision", "answer", "answered_by", "answered_at")
+        return (*fields, "decision", "answer")
+
+    @admin.display(description="photo")
+    def photo_link(self, review: ReviewRequest) -> SafeString:
+        photo = review.photo
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" width="80" height="60" loading="lazy"> {}</a>',
+            reverse("admin:gallery_photo_change", args=[photo.pk]),
+            thumbnail_url(photo),
+            photo.original_filename,
+        )
+
+    @admin.display(description="photographer")
+    def photographer(self, review: ReviewRequest) -> str:
+        return str(review.photo.owner)
+
+    @admin.display(description="status and reason")
+    def status(self, review: ReviewRequest) -> str:
+        photo = review.photo
+        why = photo.reject_detail or photo.get_reject_reason_display()
+        return f"{photo.get_status_display()}: {why}"
+
+    @admin.display(description="answer")
+    def state(self, review: ReviewRequest) -> str:
+        if review.is_open:
+            return "Waiting"
+        return f"{review.get_decision_display()} by {review.answered_by}"
+
+    def save_model(self, request: HttpRequest, obj: ReviewRequest, form: Any, change: bool) -> None:
+        services.photo_curate(
+            photo_id=obj.photo_id,
+            curator=signed_in_user(request),
+            decision=form.cleaned_data["decision"],
+            note=form.cleaned_data["answer"].strip(),
+        )

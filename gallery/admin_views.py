@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery import curation_services, selectors, services
 from gallery.models import Photo
+from gallery.request_user import signed_in_user
+from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from pipeline.selectors import cost_report_get
 
 View = Callable[..., HttpResponse]
@@ -106,7 +108,7 @@ def review_queue(model_admin: PhotoAdmin) -> View:
         flag = request.GET.get("flag") or None
         if flag not in Photo.ValidatorFlag.values:
             flag = None
-        photos = selectors.review_queue(statuses=REVIEW_QUEUES[status][1], flag=flag)
+        photos = selectors.photo_list_for_review(statuses=REVIEW_QUEUES[status][1], flag=flag)
         placeholder = "00000000-0000-0000-0000-000000000000"
         context = _context(model_admin, request, "Review queue")
         context.update(
@@ -137,7 +139,7 @@ def review_decide(model_admin: PhotoAdmin) -> View:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
         photo = services.photo_curate(
             photo_id=photo.pk,
-            curator=request.user,  # type: ignore[arg-type]
+            curator=signed_in_user(request),
             decision=decision,
             note=request.POST.get("note", "").strip(),
         )
@@ -159,7 +161,7 @@ def review_rate(model_admin: PhotoAdmin) -> View:
             rating = int(raw) if raw else None
             photo = curation_services.photo_rate(
                 photo_id=photo.pk,
-                curator=request.user,  # type: ignore[arg-type]
+                curator=signed_in_user(request),
                 rating=rating,
             )
         except (ValueError, curation_services.CurationError) as error:
@@ -215,14 +217,14 @@ def duplicate_group(model_admin: PhotoAdmin) -> View:
 def _apply_group_decision(
     request: HttpRequest, *, root: Photo, by_uid: dict[str, Photo]
 ) -> HttpResponse:
-    curator = request.user
+    curator = signed_in_user(request)
     if keep := request.POST.get("keep"):
         if keep not in by_uid:
             raise Http404
         keeper = curation_services.duplicate_group_keep(
             keeper_id=by_uid[keep].pk,
             member_ids=[m.pk for m in by_uid.values()],
-            curator=curator,  # type: ignore[arg-type]
+            curator=curator,
         )
         messages.success(
             request,
@@ -231,12 +233,12 @@ def _apply_group_decision(
         return redirect("admin:gallery_photo_duplicates")
     if (other := request.POST.get("not_duplicate")) and other in by_uid:
         try:
-            photo = curation_services.photo_mark_not_duplicate(
+            photo = pipeline_services.photo_mark_not_duplicate(
                 photo_id=by_uid[other].pk,
-                curator=curator,  # type: ignore[arg-type]
-                scoring_enabled=settings.SCORING_ENABLED,
+                curator=curator,
+                config=IngestConfig.from_settings(),
             )
-        except curation_services.CurationError as error:
+        except pipeline_services.NotADuplicate as error:
             messages.warning(request, str(error))
         else:
             messages.success(request, f"{photo.original_filename} is no longer a duplicate.")

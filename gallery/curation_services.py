@@ -1,5 +1,6 @@
-"""Curator writes beyond approve/reject: ratings, re-runs, duplicate decisions. Status changes go
-through the transition functions in gallery.services, so every one leaves its PhotoEvent."""
+"""Curator writes beyond approve/reject: ratings, re-runs, duplicate groups. Status changes go
+through the transition functions in gallery.services, so every one leaves its PhotoEvent.
+("Not a duplicate" is pipeline.services.photo_mark_not_duplicate: the dedup index decides.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from django.db import transaction
 
 from gallery import services
 from gallery.models import Photo
-from pipeline import services as pipeline_services
 
 Status = Photo.Status
 
@@ -56,18 +56,6 @@ def _reset(photo_id: int, *, to_status: str, cause: str, curator: User) -> bool:
         cause=f"{cause} requested by {curator.get_username()}",
     )
     return True
-
-
-def photo_mark_not_duplicate(*, photo_id: int, curator: User, scoring_enabled: bool) -> Photo:
-    """The curator says this photo is not a duplicate of the one it was matched with. The dedup
-    index remembers the pair, so it is never flagged again, and the photo goes on through the
-    pipeline as the index now decides (see pipeline.services.photo_mark_not_duplicate)."""
-    try:
-        return pipeline_services.photo_mark_not_duplicate(
-            photo_id=photo_id, curator=curator, scoring_enabled=scoring_enabled
-        )
-    except pipeline_services.NotADuplicate as error:
-        raise CurationError(str(error)) from error
 
 
 def duplicate_group_keep(*, keeper_id: int, member_ids: Sequence[int], curator: User) -> Photo:

@@ -19,22 +19,32 @@ The token is signed (Django's signing, so it cannot be forged or altered) and na
 another user's token is treated exactly like an unknown one. Nothing is kept in the database
 until completion; abandoned multipart uploads are removed by the bucket's lifecycle rule
 (AbortIncompleteMultipartUpload).
+
+With local storage (`make run`, a single server) the same API and the same browser code resume
+too: part URLs point at this server (`direct_upload_store_part`), parts are files under
+`<MEDIA_ROOT>/partial/<upload id>/`, and completion concatenates them into the original. Local
+mode has no lifecycle rule: abandoned part folders stay until aborted or removed by hand.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
+import shutil
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from storages.backends.s3 import S3Storage
 
 from gallery import services
@@ -47,6 +57,9 @@ from pipeline.core.sniff import SNIFF_BYTES, sniff_format
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 _SIGNING_SALT_NS = "gallery.direct_upload"
+# Local mode: where parts wait for completion, under the (never publicly served) media root.
+PARTIAL_DIR = "partial"
+_COPY_CHUNK = 1024 * 1024
 
 
 class DirectUploadError(Exception):
@@ -137,6 +150,23 @@ def _s3() -> tuple[Any, str]:
     return default_storage.connection.meta.client, default_storage.bucket_name
 
 
+def _local_parts_root() -> Path | None:
+    """Where local mode keeps parts; None when the storage is S3 (or has no local files)."""
+    if isinstance(default_storage, S3Storage):
+        return None
+    try:
+        return Path(default_storage.path(PARTIAL_DIR))
+    except NotImplementedError:
+        return None
+
+
+def _local_dir(upload: DirectUpload) -> Path:
+    root = _local_parts_root()
+    if root is None:
+        raise DirectUploadUnavailable("unavailable", "This upload was started in S3 mode.")
+    return root / upload.upload_id
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -149,7 +179,9 @@ def _part_size_for(size: int) -> int:
 
 def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -> DirectUpload:
     """Start a multipart upload for a file of exactly `size` bytes."""
-    client, bucket = _s3()
+    local = _local_parts_root()
+    if local is None:
+        client, bucket = _s3()
     name = sanitize_filename(filename)
     if size <= 0:
         raise DirectUploadError("empty", f"{name} is empty (0 bytes).")
@@ -165,16 +197,21 @@ def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -
             f"{name} is not named as a JPEG, PNG, TIFF, HEIC or camera RAW file.",
         )
     key = services.original_storage_key(fmt=fmt.value)
-    created = client.create_multipart_upload(
-        Bucket=bucket,
-        Key=key,
-        ContentType=FORMATS[fmt].content_type,
-        Metadata=services.original_object_metadata(owner_id=owner.pk, filename=name),
-    )
+    if local is not None:
+        upload_id = uuid.uuid4().hex
+        (local / upload_id).mkdir(parents=True)
+    else:
+        created = client.create_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            ContentType=FORMATS[fmt].content_type,
+            Metadata=services.original_object_metadata(owner_id=owner.pk, filename=name),
+        )
+        upload_id = created["UploadId"]
     return DirectUpload(
         owner_id=owner.pk,
         key=key,
-        upload_id=created["UploadId"],
+        upload_id=upload_id,
         filename=name,
         fmt=fmt,
         size=size,
@@ -210,8 +247,11 @@ def _content_md5(value: str, number: int) -> str:
 
 
 def direct_upload_part_urls(*, upload: DirectUpload, parts: Sequence[PartRequest]) -> list[PartUrl]:
-    """Presigned URLs for the requested parts; each is valid only for the part's exact size."""
-    client, bucket = _s3()
+    """Presigned URLs for the requested parts; each is valid only for the part's exact size.
+    In local mode, URLs of this server, which checks the size (and Content-MD5) itself."""
+    local = _local_parts_root()
+    if local is None:
+        client, bucket = _s3()
     numbers = [part.number for part in parts]
     if len(set(numbers)) != len(numbers):
         raise DirectUploadError("invalid_parts", "A part number was requested twice.")
@@ -224,6 +264,13 @@ def direct_upload_part_urls(*, upload: DirectUpload, parts: Sequence[PartRequest
                 f"{upload.part_count}.",
             )
         size = upload.part_bytes(part.number)
+        if local is not None:
+            headers = {"Content-Length": str(size)}
+            if part.content_md5:
+                headers["Content-MD5"] = _content_md5(part.content_md5, part.number)
+            url = reverse("uploads:part", args=[upload.token, part.number])
+            urls.append(PartUrl(number=part.number, size=size, url=url, headers=headers))
+            continue
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": upload.key,
@@ -258,8 +305,63 @@ def _photo_for(upload: DirectUpload) -> Photo | None:
     return Photo.objects.filter(owner_id=upload.owner_id, original=upload.key).first()
 
 
+def _local_parts(upload: DirectUpload) -> list[UploadedPart]:
+    folder = _local_dir(upload)
+    if not folder.is_dir():
+        raise DirectUploadNotFound
+    return [
+        UploadedPart(number=int(path.name), size=path.stat().st_size, etag="")
+        for path in sorted(folder.iterdir())
+        if path.name.isdigit()
+    ]
+
+
+def direct_upload_store_part(
+    *, upload: DirectUpload, number: int, stream: IO[bytes], length: int, content_md5: str = ""
+) -> UploadedPart:
+    """Local mode: write part `number` from `stream`, all or nothing. Like S3 with a presigned
+    URL, only the part's exact size is taken, and its Content-MD5 is checked when sent."""
+    if not 1 <= number <= upload.part_count:
+        raise DirectUploadError(
+            "invalid_parts",
+            f"Part {number} does not exist: this upload has parts 1 to {upload.part_count}.",
+        )
+    expected = upload.part_bytes(number)
+    if length != expected:
+        raise DirectUploadError(
+            "wrong_size", f"Part {number} must be exactly {expected} bytes, not {length}."
+        )
+    folder = _local_dir(upload)
+    if not folder.is_dir():
+        raise DirectUploadNotFound
+    digest = hashlib.md5(usedforsecurity=False)
+    partial = folder / f"{number:05d}.{uuid.uuid4().hex}.tmp"
+    received = 0
+    try:
+        with partial.open("wb") as out:
+            while received < expected:
+                chunk = stream.read(min(_COPY_CHUNK, expected - received))
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+        if received != expected:
+            raise DirectUploadError(
+                "incomplete_part", f"Part {number} arrived cut short ({received} bytes)."
+            )
+        if content_md5 and base64.b64encode(digest.digest()).decode() != content_md5:
+            raise DirectUploadError("bad_digest", f"Part {number} does not match its Content-MD5.")
+        partial.replace(folder / f"{number:05d}")
+    finally:
+        partial.unlink(missing_ok=True)
+    return UploadedPart(number=number, size=received, etag="")
+
+
 def direct_upload_list_parts(*, upload: DirectUpload) -> list[UploadedPart]:
     """The parts S3 holds for this upload, in order (what a resuming client need not resend)."""
+    if _local_parts_root() is not None:
+        return _local_parts(upload)
     client, bucket = _s3()
     try:
         return _listed_parts(client, bucket, upload)
@@ -284,6 +386,8 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
 
     Idempotent: completing an upload that already became a photo returns that photo.
     """
+    if _local_parts_root() is not None:
+        return _complete_local(upload)
     client, bucket = _s3()
     try:
         uploaded = _listed_parts(client, bucket, upload)
@@ -325,14 +429,54 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
         raise
 
 
+def _complete_local(upload: DirectUpload) -> Photo:
+    try:
+        uploaded = _local_parts(upload)
+    except DirectUploadNotFound:
+        photo = _photo_for(upload)
+        if photo is None:
+            raise
+        return photo
+    missing = missing_parts(upload, uploaded)
+    if missing:
+        raise DirectUploadConflict(
+            "incomplete",
+            f"{len(missing)} of {upload.part_count} parts are still missing.",
+            missing=missing,
+        )
+    folder = _local_dir(upload)
+    target = Path(default_storage.path(upload.key))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    assembled = folder / "assembled.tmp"
+    with assembled.open("wb") as out:
+        for part in uploaded:
+            with (folder / f"{part.number:05d}").open("rb") as source:
+                shutil.copyfileobj(source, out, _COPY_CHUNK)
+    assembled.replace(target)
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with target.open("rb") as original:
+            head = original.read(SNIFF_BYTES)
+        return _photo_from_original(upload, size=target.stat().st_size, head=head)
+    except BaseException:
+        # Never leave an original without its row.
+        target.unlink(missing_ok=True)
+        raise
+
+
 def _photo_from_completed_object(client: Any, bucket: str, upload: DirectUpload) -> Photo:
     size = client.head_object(Bucket=bucket, Key=upload.key)["ContentLength"]
+    head = client.get_object(Bucket=bucket, Key=upload.key, Range=f"bytes=0-{SNIFF_BYTES - 1}")
+    return _photo_from_original(upload, size=size, head=head["Body"].read())
+
+
+def _photo_from_original(upload: DirectUpload, *, size: int, head: bytes) -> Photo:
+    """Check the assembled original (its size and sniffed format) and create its Photo."""
     if size != upload.size:
         raise DirectUploadError(
             "size_mismatch", f"{upload.filename} is {size} bytes, not the {upload.size} declared."
         )
-    head = client.get_object(Bucket=bucket, Key=upload.key, Range=f"bytes=0-{SNIFF_BYTES - 1}")
-    fmt = sniff_format(head["Body"].read(), upload.filename)
+    fmt = sniff_format(head, upload.filename)
     if fmt is None:
         raise DirectUploadError(
             "unsupported",
@@ -371,11 +515,16 @@ def photo_create_from_object(
 
 def direct_upload_abort(*, upload: DirectUpload) -> None:
     """Drop the upload's parts. Aborting twice is fine; aborting a completed upload is not."""
-    client, bucket = _s3()
+    local = _local_parts_root()
+    if local is None:
+        client, bucket = _s3()
     if _photo_for(upload) is not None:
         raise DirectUploadConflict(
             "completed", "This upload is complete; delete the photo instead."
         )
+    if local is not None:
+        shutil.rmtree(_local_dir(upload), ignore_errors=True)
+        return
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=upload.upload_id)
     except ClientError as error:

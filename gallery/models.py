@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from pipeline.core.formats import RAW_FORMATS, ImageFormat
 from pipeline.core.validator import (
     FLAG_POSSIBLY_OVEREXPOSED,
     FLAG_POSSIBLY_SOFT,
@@ -160,6 +161,8 @@ class Photo(models.Model):
                 fields=["owner", "status", "-created_at"], name="photo_owner_status_created"
             ),
             models.Index(fields=["owner", "-created_at"], name="photo_owner_created"),
+            # The status feed: one owner's photos changed since a cursor.
+            models.Index(fields=["owner", "updated_at"], name="photo_owner_updated"),
             models.Index(fields=["status", "reject_reason"], name="photo_status_reason"),
             models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),
             # Curator admin: score-range and camera filters, sorting by capture time.
@@ -194,6 +197,41 @@ class Photo(models.Model):
         return f"{self.original_filename} ({self.status})"
 
     @property
+    def in_flight(self) -> bool:
+        """The pipeline may still move it (and give it a preview)."""
+        return self.status in IN_FLIGHT_STATUSES
+
+    @property
+    def is_raw(self) -> bool:
+        return self.format in {fmt.value for fmt in RAW_FORMATS}
+
+    @property
+    def format_label(self) -> str:
+        """The format as photographers name it: "JPEG", "NEF"; empty when not known yet."""
+        try:
+            return ImageFormat(self.format).name
+        except ValueError:
+            return ""
+
+    @property
+    def preview_placeholder(self) -> str:
+        """What stands in a tile without a thumbnail: a RAW says which RAW it is, so a card of
+        NEFs without embedded previews does not read as a gallery still loading."""
+        if self.is_raw:
+            if self.in_flight:
+                return f"{self.format_label} RAW · preview on its way"
+            return f"{self.format_label} RAW · no preview"
+        return "No preview yet" if self.in_flight else "No preview"
+
+    @property
+    def camera_name(self) -> str:
+        return camera_name(self.camera_make, self.camera_model)
+
+    @property
+    def orientation_words(self) -> str:
+        return ORIENTATION_WORDS.get(self.orientation or 0, "")
+
+    @property
     def validator_flags(self) -> list[str]:
         """The FLAG_* codes set on this photo, in `ValidatorFlag` order."""
         return [code for code in FLAG_CODES if getattr(self, VALIDATOR_FLAG_FIELDS[code])]
@@ -207,6 +245,45 @@ class Photo(models.Model):
     def validator_warnings(self) -> list[str]:
         """The flags and notes in plain words, for the photographer."""
         return [validator_flag_words(code) for code in self.validator_flags + self.validator_notes]
+
+
+# Statuses the pipeline may still change: pages keep following photos in these.
+IN_FLIGHT_STATUSES: tuple[str, ...] = (Photo.Status.UPLOADED, Photo.Status.AWAITING_SCORE)
+
+# EXIF Orientation (1-8) as a photographer says it: how the stored pixels are turned for viewing.
+ORIENTATION_WORDS: dict[int, str] = {
+    1: "Upright",
+    2: "Mirrored left to right",
+    3: "Upside down (turned 180°)",
+    4: "Mirrored top to bottom",
+    5: "Mirrored, then turned 90° counter-clockwise",
+    6: "Turned 90° clockwise (portrait)",
+    7: "Mirrored, then turned 90° clockwise",
+    8: "Turned 90° counter-clockwise (portrait)",
+}
+# Company words cameras add to their EXIF Make ("NIKON CORPORATION", "OLYMPUS IMAGING CORP.").
+_MAKE_SUFFIXES = frozenset(
+    {"ag", "co", "co.", "company", "corp", "corp.", "corporation", "electric", "gmbh", "imaging"}
+    | {"inc", "inc.", "limited", "ltd", "ltd.", "camera", "optical"}
+)
+
+
+def camera_name(make: str, model: str) -> str:
+    """Make and model without saying the maker twice: "Canon" + "Canon EOS 6D" is "Canon EOS
+    6D", "NIKON CORPORATION" + "NIKON D70" is "NIKON D70", "OLYMPUS IMAGING CORP." + "E-M5"
+    is "OLYMPUS E-M5"."""
+    words = make.replace(",", " ").split()
+    while len(words) > 1 and words[-1].lower() in _MAKE_SUFFIXES:
+        words.pop()
+    brand = " ".join(words)
+    model = model.strip()
+    if not brand:
+        return model
+    if not model:
+        return brand
+    if model.lower().startswith(words[0].lower()):
+        return model
+    return f"{brand} {model}"
 
 
 def validator_flag_words(code: str) -> str:
@@ -235,3 +312,47 @@ class PhotoEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}: {self.cause}"
+
+
+class ReviewRequest(models.Model):
+    """A photographer asking a curator for a second look at a rejected photo, with a note; the
+    curator's decision on the photo answers it. One open request per photo at a time."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="review_requests")
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=Photo.CuratorDecision.choices, blank=True)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_reviews",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["photo"],
+                condition=models.Q(answered_at__isnull=True),
+                name="review_one_open_per_photo",
+            )
+        ]
+        indexes = [
+            # The curators' queue: open requests, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="review_open_queue",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.photo.original_filename}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None

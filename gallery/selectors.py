@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
-from django.db.models import Count, F, IntegerField, Q, QuerySet
-from django.db.models.functions import Cast, Floor, Least
+from django.db import models
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Floor, Least
+from django.utils import timezone
 from PIL import Image
 
-from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
+from gallery.models import (
+    IN_FLIGHT_STATUSES,
+    VALIDATOR_FLAG_FIELDS,
+    Photo,
+    PhotoEvent,
+    ReviewRequest,
+)
 
 Status = Photo.Status
 Reason = Photo.RejectReason
 
-# Statuses the pipeline may still change; pages keep polling photos in these.
-IN_FLIGHT_STATUSES = (Status.UPLOADED, Status.AWAITING_SCORE)
 HISTOGRAM_METRIC = "luminance_histogram"
 
 
@@ -31,21 +38,147 @@ def photo_flag_q(flags: Sequence[str]) -> Q:
     return condition
 
 
+class Sort(models.TextChoices):
+    NEWEST = "newest", "Newest upload first"
+    OLDEST = "oldest", "Oldest upload first"
+    CAPTURED_NEWEST = "captured_newest", "Capture time, newest first"
+    CAPTURED_OLDEST = "captured_oldest", "Capture time, oldest first"
+    SCORE = "score", "Model score, highest first"
+
+
+# Each sort as one key and a direction, ties broken by id the same way, so previous/next on the
+# detail page is a keyset step. A photo without a capture time sorts by its upload time, one
+# without a score below every score.
+_SORT_KEYS: dict[str, tuple[Any, bool]] = {
+    Sort.NEWEST: (F("created_at"), True),
+    Sort.OLDEST: (F("created_at"), False),
+    Sort.CAPTURED_NEWEST: (Coalesce("captured_at", "created_at"), True),
+    Sort.CAPTURED_OLDEST: (Coalesce("captured_at", "created_at"), False),
+    Sort.SCORE: (Coalesce("vlm_score", Value(-1.0)), True),
+}
+GROUPED_BY_DAY = frozenset({Sort.CAPTURED_NEWEST, Sort.CAPTURED_OLDEST})
+
+
+@dataclass(frozen=True)
+class PhotoFilter:
+    """What a photographer narrowed their gallery to; every field optional."""
+
+    status: str | None = None
+    reason: str | None = None
+    flag: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    captured_from: date | None = None
+    captured_to: date | None = None
+    sort: str = Sort.NEWEST
+
+    @property
+    def narrowed(self) -> bool:
+        return any(
+            value is not None
+            for value in (
+                self.status,
+                self.reason,
+                self.flag,
+                self.min_score,
+                self.max_score,
+                self.captured_from,
+                self.captured_to,
+            )
+        )
+
+
 def photo_list_for_owner(
     *,
     owner: User,
     status: str | None = None,
     min_score: float | None = None,
     flag: str | None = None,
+    filters: PhotoFilter | None = None,
 ) -> QuerySet[Photo]:
+    chosen = filters or PhotoFilter(status=status, min_score=min_score, flag=flag)
     photos = Photo.objects.filter(owner=owner)
-    if status:
-        photos = photos.filter(status=status)
-    if min_score is not None:
-        photos = photos.filter(vlm_score__gte=min_score)
-    if flag:
-        photos = photos.filter(photo_flag_q([flag]))
-    return photos.order_by("-created_at", "-id")
+    if chosen.status:
+        photos = photos.filter(status=chosen.status)
+    if chosen.reason:
+        photos = photos.filter(reject_reason=chosen.reason)
+    if chosen.flag:
+        photos = photos.filter(photo_flag_q([chosen.flag]))
+    if chosen.min_score is not None:
+        photos = photos.filter(vlm_score__gte=chosen.min_score)
+    if chosen.max_score is not None:
+        photos = photos.filter(vlm_score__lt=chosen.max_score)
+    if chosen.captured_from is not None:
+        photos = photos.filter(captured_at__date__gte=chosen.captured_from)
+    if chosen.captured_to is not None:
+        photos = photos.filter(captured_at__date__lte=chosen.captured_to)
+    key, descending = _SORT_KEYS[chosen.sort]
+    order = ("-sort_key", "-id") if descending else ("sort_key", "id")
+    return photos.annotate(sort_key=key).order_by(*order)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: Photo | None
+    next: Photo | None
+
+
+def photo_neighbours(*, owner: User, photo: Photo, filters: PhotoFilter) -> Neighbours:
+    """The photos before and after `photo` in the gallery as filtered and sorted: two indexed
+    keyset reads, whatever the size of the library."""
+    photos = photo_list_for_owner(owner=owner, filters=filters)
+    key, descending = _SORT_KEYS[filters.sort]
+    here = Photo.objects.filter(pk=photo.pk).annotate(sort_key=key).values_list("sort_key")
+    value = here[0][0]
+    later = Q(sort_key__gt=value) | Q(sort_key=value, id__gt=photo.pk)
+    earlier = Q(sort_key__lt=value) | Q(sort_key=value, id__lt=photo.pk)
+    after, before = (earlier, later) if descending else (later, earlier)
+    return Neighbours(
+        previous=photos.filter(before).reverse().first(),
+        next=photos.filter(after).first(),
+    )
+
+
+def photo_status_counts_for_owner(*, owner: User) -> dict[str, int]:
+    """How many of the owner's photos are in each status (only statuses that have some)."""
+    rows = Photo.objects.filter(owner=owner).order_by().values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    return {status: counts[status] for status in Status.values if status in counts}
+
+
+# A change is stamped (updated_at) when its transaction writes it but seen only once it commits,
+# so a feed read never trusts its own cursor to the microsecond: it looks back this far again.
+# Transactions that write a photo are short row-lock updates, far under this.
+FEED_OVERLAP = timedelta(seconds=10)
+FEED_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class StatusFeed:
+    """Photos changed since a cursor, and the cursor for the next read."""
+
+    photos: list[Photo]
+    cursor: datetime
+    more: bool
+
+
+def photo_status_feed(*, owner: User, since: datetime | None) -> StatusFeed:
+    """One read for every photo a page watches. Without `since`: every in-flight photo. With
+    it: every photo of the owner changed since then (some again: see FEED_OVERLAP; clients
+    apply a change idempotently). At most FEED_LIMIT rows; `more` says to read again at once."""
+    now = timezone.now()
+    photos = Photo.objects.filter(owner=owner)
+    if since is None:
+        photos = photos.filter(status__in=IN_FLIGHT_STATUSES)
+    else:
+        photos = photos.filter(updated_at__gt=since - FEED_OVERLAP)
+    rows = list(photos.order_by("updated_at", "id")[: FEED_LIMIT + 1])
+    if len(rows) <= FEED_LIMIT:
+        return StatusFeed(photos=rows, cursor=now, more=False)
+    rows = rows[:FEED_LIMIT]
+    # The next read starts at the last row returned (inclusive: rows sharing its stamp).
+    cursor = rows[-1].updated_at + FEED_OVERLAP - timedelta(microseconds=1)
+    return StatusFeed(photos=rows, cursor=cursor, more=True)
 
 
 @dataclass(frozen=True)
@@ -96,6 +229,11 @@ def photo_get_for_viewer(*, user: User | AnonymousUser, uid: str) -> Photo | Non
     return Photo.objects.filter(owner=user, uid=uid).first()
 
 
+def photo_review_request(*, photo: Photo) -> ReviewRequest | None:
+    """The photographer's request for a review of this photo, open or answered; None if none."""
+    return photo.review_requests.select_related("answered_by").order_by("-created_at").first()
+
+
 def photo_events(*, photo: Photo) -> QuerySet[PhotoEvent]:
     return photo.events.select_related("actor").order_by("created_at", "id")
 
@@ -120,7 +258,7 @@ def photo_exif_rows(*, photo: Photo) -> list[tuple[str, str]]:
     """The EXIF facts worth showing, formatted for people, in a stable order; missing ones left
     out."""
     rows: list[tuple[str, Any]] = [
-        ("Camera", " ".join(p for p in (photo.camera_make, photo.camera_model) if p)),
+        ("Camera", photo.camera_name),
         ("Lens", photo.lens),
         ("Captured", photo.captured_at and photo.captured_at.strftime("%Y-%m-%d %H:%M:%S")),
         ("ISO", photo.iso),
@@ -128,7 +266,7 @@ def photo_exif_rows(*, photo: Photo) -> list[tuple[str, str]]:
         ("Aperture", photo.f_number and f"f/{photo.f_number:g}"),
         ("Focal length", photo.focal_length_mm and f"{photo.focal_length_mm:g} mm"),
         ("Dimensions", photo.width and photo.height and f"{photo.width} × {photo.height} px"),  # noqa: RUF001
-        ("Orientation", photo.orientation),
+        ("Orientation", photo.orientation_words),
         (
             "GPS",
             photo.gps_lat is not None
@@ -259,7 +397,7 @@ def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
 # --- Review queue --------------------------------------------------------------------------
 
 
-def review_queue(
+def photo_list_for_review(
     *, statuses: Sequence[str], flag: str | None = None, limit: int = 200
 ) -> QuerySet[Photo]:
     """Photos in any of `statuses` that no curator has decided yet, oldest first; only those

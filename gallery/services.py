@@ -21,7 +21,7 @@ from kombu.exceptions import KombuError
 
 from gallery import task_names
 from gallery.filenames import sanitize_filename
-from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent
+from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, PhotoEvent, ReviewRequest
 from gallery.upload_handlers import HashedUpload
 from pipeline.core.sniff import sniff_format
 
@@ -453,6 +453,10 @@ def photo_curate(
     photo.curator_note = note
     photo.curated_by = curator
     photo.curated_at = timezone.now()
+    # The decision answers the photographer's open request for a review, if there is one.
+    ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
+        decision=decision, answer=note, answered_by=curator, answered_at=photo.curated_at
+    )
     if decision == Photo.CuratorDecision.APPROVED:
         return _record_transition(photo, to_status=Status.APPROVED, cause="curator", actor=curator)
     return _record_transition(
@@ -463,3 +467,40 @@ def photo_curate(
         detail=note,
         actor=curator,
     )
+
+
+REVIEW_NOTE_MAX_CHARS = 2000
+
+
+class ReviewRefused(Exception):
+    """A request for a review that cannot be taken; the message is for the photographer."""
+
+
+@transaction.atomic
+def photo_request_review(*, photo_id: int, owner: User, note: str) -> ReviewRequest:
+    """The owner of a rejected photo asks a curator to look again: the request, with the
+    note, joins the curators' queue, and the photo's history records it. Once per photo: the
+    curator's decision is the answer."""
+    photo = _lock(photo_id)
+    note = note.strip()
+    if photo.owner_id != owner.pk:
+        raise ReviewRefused("Only the photographer who uploaded a photo can ask for its review.")
+    if photo.status != Status.REJECTED:
+        raise ReviewRefused("Only a rejected photo can be sent for a review.")
+    if not note:
+        raise ReviewRefused("Write a note for the curator: what should they look at again?")
+    if len(note) > REVIEW_NOTE_MAX_CHARS:
+        raise ReviewRefused(f"Keep the note under {REVIEW_NOTE_MAX_CHARS} characters.")
+    if photo.review_requests.exists():
+        raise ReviewRefused("A review of this photo was already asked for.")
+    review = ReviewRequest.objects.create(photo=photo, note=note)
+    PhotoEvent.objects.create(
+        photo=photo,
+        from_status=photo.status,
+        to_status=photo.status,
+        cause="photographer asked for a review",
+        detail=note,
+        actor=owner,
+    )
+    logger.info("photo %s: review requested", photo.pk)
+    return review

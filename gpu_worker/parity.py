@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from scipy.stats import spearmanr
 
@@ -118,14 +119,14 @@ def parse_backend_spec(text: str, *, base: ScorerConfig) -> BackendSpec:
         return BackendSpec(text=text, backend=kind, scores_file=Path(rest))
     if kind not in BACKENDS:
         raise ValueError(f"unknown backend {kind!r} in {text!r}")
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
         if key not in _CONFIG_FIELDS:
             raise ValueError(f"unknown option {key!r} in {text!r}; known: {sorted(_CONFIG_FIELDS)}")
         field, convert = _CONFIG_FIELDS[key]
         overrides[field] = convert(value)
-    return BackendSpec(text=text, backend=kind, config=replace(base, **overrides))  # type: ignore[arg-type]
+    return BackendSpec(text=text, backend=kind, config=replace(base, **overrides))
 
 
 def run_backend(spec: BackendSpec, *, images: list[Path]) -> tuple[str, dict[str, float]]:

@@ -8,7 +8,8 @@ Each record gets its own outcome:
 - decoded and judged (pass, borderline with its flags, or reject), unreadable (empty, not an
   image, corrupt), or missing (deleted or replaced since the event): written to the results
   table under (object key, ETag); frames that pass or are borderline are filed in the dedup
-  index, rejected ones are not;
+  index, rejected ones are not, under the identity and scope of `pipeline.dedup.identity`
+  (the Celery ingest uses the same);
 - anything that may succeed on a retry (DynamoDB or S3 unreachable, throttled past botocore's
   retries): listed in `batchItemFailures`, so only that message comes back.
 A retried event finds its result already written and returns it; if an earlier attempt died
@@ -23,7 +24,9 @@ Configuration (environment only):
   PREVIEW_EDGES           comma-separated long edges to render (default "1600,400")
   VALIDATOR_THRESHOLDS    JSON overrides of pipeline.core.validator.Thresholds (default {})
   MAX_OBJECT_BYTES        larger objects are not read (default 209715200)
-  DEDUP_DEFAULT_SCOPE     dedup scope for objects without `owner` metadata (default "shared")
+  DEDUP_SCOPE             "owner" (each photographer's library, from the object's `owner`
+                          metadata) or "global"; as Django's DEDUP_SCOPE (default "owner")
+  DEDUP_RADIUS, DEDUP_DHASH_RADIUS   as Django's settings of the same names (default 8, 12)
   DYNAMODB_MAX_ATTEMPTS   botocore attempts per DynamoDB call (default 3)
   AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB   standard boto3 overrides (tests, local runs)
 """
@@ -48,14 +51,15 @@ from botocore.exceptions import ClientError
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.validator import Thresholds, ValidationResult, validate
 from pipeline.dedup.dynamodb_store import DynamoDbStore
-from pipeline.dedup.index import index_photo
-from pipeline.dedup.rules import frame_key
+from pipeline.dedup.identity import ScopeRule, dedup_photo_id, dedup_scope, enters_index
+from pipeline.dedup.index import index_photo, matched_key
+from pipeline.dedup.rules import DEFAULT_DHASH_RADIUS, frame_key
+from pipeline.dedup.search import DEFAULT_RADIUS
 from pipeline.lambda_results import (
     DedupVerdict,
     Outcome,
     ResultsTable,
     Status,
-    dedup_photo_id,
     exif_to_json,
     normalize_etag,
     result_to_json,
@@ -78,7 +82,9 @@ class Settings:
     preview_edges: tuple[int, ...]
     thresholds: Thresholds
     max_object_bytes: int
-    default_scope: str
+    scope_rule: ScopeRule
+    radius: int
+    dhash_radius: int
     dynamodb_max_attempts: int
 
     @classmethod
@@ -93,7 +99,9 @@ class Settings:
             preview_edges=tuple(int(edge) for edge in edges.split(",") if edge.strip()),
             thresholds=Thresholds.from_overrides(json.loads(env.get("VALIDATOR_THRESHOLDS", "{}"))),
             max_object_bytes=int(env.get("MAX_OBJECT_BYTES", str(200 * 1024 * 1024))),
-            default_scope=env.get("DEDUP_DEFAULT_SCOPE", "shared"),
+            scope_rule=ScopeRule(env.get("DEDUP_SCOPE", ScopeRule.OWNER.value)),
+            radius=int(env.get("DEDUP_RADIUS", str(DEFAULT_RADIUS))),
+            dhash_radius=int(env.get("DEDUP_DHASH_RADIUS", str(DEFAULT_DHASH_RADIUS))),
             dynamodb_max_attempts=int(env.get("DYNAMODB_MAX_ATTEMPTS", "3")),
         )
 
@@ -232,12 +240,11 @@ def _evaluate(runtime: Runtime, bucket: str, key: str, etag: str) -> tuple[Outco
     except UnreadableImage as unreadable:
         return _unreadable(unreadable, sha256=sha256, size=len(data)), etag
     previews = _store_previews(runtime, bucket, key, result)
-    scope = metadata.get("owner") or settings.default_scope
-    # As in-process ingest: rejected frames stay out of the index (a sharper retake must not
-    # match a blurry one); borderline frames go in, since they go on to scoring.
+    scope = dedup_scope(settings.scope_rule, owner=metadata.get("owner"))
+    # Without a scope (no `owner` metadata) the Django ingest files it, in the same index.
     dedup = (
         _index(runtime, scope=scope, key=key, result=result, filename=filename)
-        if result.passed
+        if scope is not None and enters_index(result)
         else None
     )
     return (
@@ -288,17 +295,17 @@ def _store_previews(
 def _index(
     runtime: Runtime, *, scope: str, key: str, result: ValidationResult, filename: str
 ) -> DedupVerdict:
-    photo_id = dedup_photo_id(key)
-    # The id -> key mapping goes in first, so that a later match on this photo can always be
-    # resolved to its object.
-    runtime.results.put_dedup_key(photo_id, key)
+    settings = runtime.settings
     outcome = index_photo(
         runtime.dedup,
         scope=scope,
-        photo_id=photo_id,
+        photo_id=dedup_photo_id(key),
+        key=key,
         phash=result.phash,
         dhash=result.dhash,
         frame=frame_key(result, filename),
+        radius=settings.radius,
+        dhash_radius=settings.dhash_radius,
     )
-    other_key = None if outcome.other_id is None else runtime.results.dedup_key(outcome.other_id)
+    other_key = matched_key(runtime.dedup, scope=scope, outcome=outcome)
     return DedupVerdict(kind=outcome.kind.value, other_key=other_key, distance=outcome.distance)

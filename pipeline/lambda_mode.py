@@ -3,9 +3,9 @@ original (read by object key and current ETag from the results table) instead of
 whole object and validating it again.
 
 The Lambda usually finishes within seconds of the upload, but the ingest task may run first, so
-it waits with exponential backoff up to `PIPELINE_LAMBDA_WAIT_S`, then gives up with
-`LambdaResultTimeout`, whose message says what is missing; the caller records it as the photo's
-status (failed; backfill re-runs it).
+it waits with exponential backoff up to `PIPELINE_LAMBDA_WAIT_S` (`LambdaConfig.wait_s`), then
+gives up with `LambdaResultTimeout`, whose message says what is missing; the caller records it
+as the photo's status (failed; backfill re-runs it).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import boto3
 from botocore.config import Config
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from storages.backends.s3 import S3Storage
 
+from pipeline.config import IngestConfig, LambdaConfig
 from pipeline.core.errors import UnreadableImage
 from pipeline.core.validator import ValidationResult
 from pipeline.lambda_results import (
@@ -57,14 +57,14 @@ class LambdaValidation:
     dedup: DedupVerdict | None  # `other_key` is the matched original's `Photo.original`
 
 
-def _results_table() -> ResultsTable:
+def _results_table(config: LambdaConfig) -> ResultsTable:
     client = boto3.client(
         "dynamodb",
-        endpoint_url=settings.PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL or None,
-        region_name=settings.AWS_S3_REGION_NAME,
+        endpoint_url=config.dynamodb_endpoint_url or None,
+        region_name=config.region,
         config=Config(retries={"mode": "standard", "max_attempts": 5}),
     )
-    return ResultsTable(client, settings.PIPELINE_LAMBDA_RESULTS_TABLE)
+    return ResultsTable(client, config.results_table)
 
 
 def _storage() -> S3Storage:
@@ -78,8 +78,8 @@ def _current_etag(storage: S3Storage, key: str) -> str:
     return normalize_etag(head["ETag"])
 
 
-def _wait_for(table: ResultsTable, key: str, etag: str) -> Outcome:
-    deadline = time.monotonic() + settings.PIPELINE_LAMBDA_WAIT_S
+def _wait_for(table: ResultsTable, key: str, etag: str, wait_s: float) -> Outcome:
+    deadline = time.monotonic() + wait_s
     delay = _FIRST_DELAY_S
     while True:
         outcome = table.get(key, etag)
@@ -89,14 +89,15 @@ def _wait_for(table: ResultsTable, key: str, etag: str) -> Outcome:
         if remaining <= 0:
             raise LambdaResultTimeout(
                 f"The validator Lambda has not reported on this file after "
-                f"{settings.PIPELINE_LAMBDA_WAIT_S:g} s (object {key}, ETag {etag})."
+                f"{wait_s:g} s (object {key}, ETag {etag})."
             )
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, _MAX_DELAY_S)
 
 
-def _previews(storage: S3Storage, keys: dict[str, str]) -> dict[int, bytes]:
-    wanted = (settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE)
+def _previews(
+    storage: S3Storage, keys: dict[str, str], wanted: tuple[int, ...]
+) -> dict[int, bytes]:
     missing = [edge for edge in wanted if str(edge) not in keys]
     if missing:
         raise LambdaResultError(
@@ -110,15 +111,19 @@ def _previews(storage: S3Storage, keys: dict[str, str]) -> dict[int, bytes]:
     return previews
 
 
-def lambda_validation(*, key: str) -> LambdaValidation:
+def lambda_validation(*, key: str, config: IngestConfig) -> LambdaValidation:
     """The Lambda's verdict on the original stored under `key`, waiting for it if needed.
+    `config.lambda_results` says where it is read.
 
     Raises LambdaResultTimeout when it does not appear in time, LambdaResultError when it
     cannot be used (the Lambda found no such object, or rendered other previews).
     """
+    if config.lambda_results is None:
+        raise ImproperlyConfigured('lambda_validation needs PIPELINE_VALIDATION = "lambda".')
     storage = _storage()
     etag = _current_etag(storage, key)
-    outcome = _wait_for(_results_table(), key, etag)
+    wait_s = config.lambda_results.wait_s
+    outcome = _wait_for(_results_table(config.lambda_results), key, etag, wait_s)
     logger.info("lambda result for %s (%s): %s", key, etag, outcome.status.value)
     if outcome.status is Status.UNREADABLE:
         return LambdaValidation(
@@ -133,7 +138,9 @@ def lambda_validation(*, key: str) -> LambdaValidation:
             f"The validator Lambda could not use this file ({outcome.status.value}): "
             f"{outcome.detail or 'no detail'}."
         )
-    result = result_from_json(outcome.result, _previews(storage, outcome.previews))
+    result = result_from_json(
+        outcome.result, _previews(storage, outcome.previews, config.preview_edges)
+    )
     return LambdaValidation(
         sha256=outcome.sha256,
         size_bytes=outcome.size_bytes,

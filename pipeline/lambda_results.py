@@ -6,20 +6,15 @@ No Django here: the handler is packaged without it. boto3 only, plus the pure co
 One on-demand DynamoDB table, key `object_key` (S, partition) + `etag` (S, sort): one item per
 version of an object that the handler saw. The ETag is stored without its quotes.
 `doc` (S) holds the outcome as JSON (see `Outcome`); `status` (S) repeats its status so an
-operator can scan for failures; `written_at` (N) is epoch seconds. Items under
-`#dedup-id#{id}` / `-` map a dedup id to its object key (`doc` holds the key).
+operator can scan for failures; `written_at` (N) is epoch seconds.
 
-## Dedup ids
-The Lambda sees an object before (or without) any database row, so it cannot use the Photo's
-primary key in the dedup index. It files each original under `dedup_photo_id(key)`, a 63-bit
-number derived from the object key, and records the key of whatever that id matched, so the
-Django side resolves a duplicate by `Photo.original`.
+A verdict's `dedup.other_key` is the object key of what the original matched, so the Django
+side resolves a duplicate by `Photo.original`.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,10 +33,6 @@ from pipeline.core.validator import ValidationResult, Verdict
 
 KEY_ATTR = "object_key"
 ETAG_ATTR = "etag"
-# Items mapping a dedup id back to its object key share the table under this key prefix,
-# which no object key can start with (originals live under their own prefix).
-_DEDUP_ID_PREFIX = "#dedup-id#"
-_DEDUP_ID_SORT = "-"
 
 
 class Status(enum.StrEnum):
@@ -97,11 +88,6 @@ class Outcome:
 def normalize_etag(etag: str) -> str:
     """S3 quotes ETags in headers and listings but not in event records."""
     return etag.strip().strip('"')
-
-
-def dedup_photo_id(key: str) -> int:
-    """The id an original is filed under in the Lambda's dedup index: positive, 63 bits."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") >> 1
 
 
 def exif_to_json(exif: Exif) -> dict[str, Any]:
@@ -217,26 +203,3 @@ class ResultsTable:
                 "written_at": {"N": str(int(time.time()))},
             },
         )
-
-    def put_dedup_key(self, photo_id: int, key: str) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                KEY_ATTR: {"S": f"{_DEDUP_ID_PREFIX}{photo_id}"},
-                ETAG_ATTR: {"S": _DEDUP_ID_SORT},
-                "doc": {"S": key},
-            },
-        )
-
-    def dedup_key(self, photo_id: int) -> str | None:
-        """The object key filed in the dedup index under `photo_id`, if the handler saw it."""
-        response = self.client.get_item(
-            TableName=self.table,
-            Key={
-                KEY_ATTR: {"S": f"{_DEDUP_ID_PREFIX}{photo_id}"},
-                ETAG_ATTR: {"S": _DEDUP_ID_SORT},
-            },
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return None if item is None else str(item["doc"]["S"])

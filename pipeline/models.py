@@ -1,8 +1,8 @@
 """The SQL dedup index (`pipeline.dedup.sql_store`): the embedded default store.
 
-Photo ids are plain integers, not foreign keys: the index is keyed by whatever id the caller
-uses and lives in its own tables, so it can be rebuilt or moved to DynamoDB without touching
-the gallery.
+Photo ids are plain integers, not foreign keys: the index is keyed by the id both ingest paths
+derive from the original's storage key (`pipeline.dedup.identity`) and lives in its own tables,
+so it can be rebuilt or moved to DynamoDB without touching the gallery.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class DedupPhoto(models.Model):
 
     scope = models.CharField(max_length=200)
     photo_id = models.BigIntegerField()
+    # The original's storage key; `photo_id` is derived from it (`pipeline.dedup.identity`).
+    object_key = models.CharField(max_length=255, blank=True)
+    # The filing order (`pipeline.dedup.rules.IndexedPhoto.seq`).
+    seq = models.BigIntegerField(default=0)
     phash = models.BigIntegerField()
     dhash = models.BigIntegerField()
     kind = models.CharField(max_length=16, choices=Kind.choices)

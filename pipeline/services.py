@@ -8,8 +8,8 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Literal
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -19,20 +19,24 @@ from django.utils import timezone
 from gallery import services as gallery_services
 from gallery.models import VALIDATOR_FLAG_FIELDS, Photo, validator_flag_words
 from pipeline import lambda_mode
+from pipeline.config import IngestConfig, dedup_store
 from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
-from pipeline.core.validator import Thresholds, ValidationResult, Verdict, validate
-from pipeline.dedup.index import dedup_mark_not_duplicate, index_photo
+from pipeline.core.validator import ValidationResult, Verdict, validate
+from pipeline.dedup.identity import dedup_photo_id, enters_index
+from pipeline.dedup.index import (
+    dedup_mark_not_duplicate,
+    index_photo,
+    matched_key,
+    redecide_photo,
+    reindex_photo,
+    remove_photo,
+)
 from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
-from pipeline.dedup_config import dedup_scope, dedup_store
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
-
-
-def validator_thresholds() -> Thresholds:
-    return Thresholds.from_overrides(settings.VALIDATOR_THRESHOLDS)
 
 
 def _read_original(photo: Photo) -> tuple[bytes, str]:
@@ -74,7 +78,9 @@ def _replace_file(name: str, content: bytes) -> str:
     return default_storage.save(name, ContentFile(content))
 
 
-def _result_columns(photo: Photo, result: ValidationResult) -> dict[str, object]:
+def _result_columns(
+    photo: Photo, result: ValidationResult, config: IngestConfig
+) -> dict[str, object]:
     # A re-validation clears what the new verdict no longer says.
     raised = set(result.flags) | set(result.notes)
     return {
@@ -91,18 +97,18 @@ def _result_columns(photo: Photo, result: ValidationResult) -> dict[str, object]
         **{column: code in raised for code, column in VALIDATOR_FLAG_FIELDS.items()},
         "phash": result.phash,
         "dhash": result.dhash,
-        **_store_previews(photo, result),
+        **_store_previews(photo, result, config),
     }
 
 
-def _store_previews(photo: Photo, result: ValidationResult) -> dict[str, str]:
+def _store_previews(photo: Photo, result: ValidationResult, config: IngestConfig) -> dict[str, str]:
     """Write the preview and thumbnail files; their storage names, by column."""
     return {
         "preview": _replace_file(
-            f"previews/{photo.uid.hex}.jpg", result.previews[settings.PREVIEW_LONG_EDGE]
+            f"previews/{photo.uid.hex}.jpg", result.previews[config.preview_edge]
         ),
         "thumbnail": _replace_file(
-            f"thumbnails/{photo.uid.hex}.jpg", result.previews[settings.THUMBNAIL_LONG_EDGE]
+            f"thumbnails/{photo.uid.hex}.jpg", result.previews[config.thumbnail_edge]
         ),
     }
 
@@ -159,6 +165,16 @@ def _sent_on_detail(result: ValidationResult) -> str:
 
 
 @dataclass(frozen=True)
+class _Match:
+    """A dedup outcome with the photo it points at (None for an original, or when that photo
+    is gone)."""
+
+    kind: OutcomeKind
+    other: Photo | None
+    distance: int | None
+
+
+@dataclass(frozen=True)
 class _Judgement:
     """What the validator said about an original, from this process or from the Lambda."""
 
@@ -167,52 +183,90 @@ class _Judgement:
     result: ValidationResult | None
     unreadable: UnreadableImage | None
     # Set when the validator Lambda already filed the photo in the shared index.
-    dedup: DedupOutcome | None = None
+    dedup: _Match | None = None
 
 
-def _validate_with_previews(photo: Photo, data: bytes) -> ValidationResult:
+def _validate_with_previews(photo: Photo, data: bytes, config: IngestConfig) -> ValidationResult:
     return validate(
         data,
-        validator_thresholds(),
+        config.thresholds,
         filename=photo.original_filename,
-        preview_edges=(settings.PREVIEW_LONG_EDGE, settings.THUMBNAIL_LONG_EDGE),
+        preview_edges=config.preview_edges,
     )
 
 
-def _judge_in_process(photo: Photo) -> _Judgement:
+def _judge_in_process(photo: Photo, config: IngestConfig) -> _Judgement:
     data, sha256 = _read_original(photo)
     try:
-        result = _validate_with_previews(photo, data)
+        result = _validate_with_previews(photo, data, config)
     except UnreadableImage as unreadable:
         return _Judgement(sha256, len(data), None, unreadable)
     return _Judgement(sha256, len(data), result, None)
 
 
-def _judge_by_lambda(photo: Photo) -> _Judgement:
+def _by_key(key: str | None) -> Photo | None:
+    return None if not key else Photo.objects.filter(original=key).first()
+
+
+def _judge_by_lambda(photo: Photo, config: IngestConfig) -> _Judgement:
     """The validator Lambda already judged this object: take its verdict, don't re-read it."""
-    found = lambda_mode.lambda_validation(key=str(photo.original.name))
+    found = lambda_mode.lambda_validation(key=str(photo.original.name), config=config)
     dedup = None
     if found.dedup is not None:
-        other = (
-            Photo.objects.filter(original=found.dedup.other_key)
-            .values_list("pk", flat=True)
-            .first()
+        dedup = _Match(
+            OutcomeKind(found.dedup.kind), _by_key(found.dedup.other_key), found.dedup.distance
         )
-        dedup = DedupOutcome(OutcomeKind(found.dedup.kind), other, found.dedup.distance)
     return _Judgement(found.sha256, found.size_bytes, found.result, found.unreadable, dedup)
 
 
-def _index(photo: Photo, result: ValidationResult) -> DedupOutcome:
-    return index_photo(
-        dedup_store(),
-        scope=dedup_scope(owner_id=photo.owner_id),
-        photo_id=photo.pk,
+def _dedup_id(photo: Photo) -> int:
+    """The photo's id in the dedup index: the Lambda's too (`pipeline.dedup.identity`)."""
+    return dedup_photo_id(str(photo.original.name))
+
+
+def _resolve(photo: Photo, outcome: DedupOutcome, config: IngestConfig) -> _Match:
+    """The index's outcome with its dedup id turned back into a Photo, through the storage key
+    the index keeps."""
+    key = matched_key(
+        dedup_store(config.dedup),
+        scope=config.dedup.scope(owner_id=photo.owner_id),
+        outcome=outcome,
+    )
+    return _Match(outcome.kind, _by_key(key), outcome.distance)
+
+
+def _file(photo: Photo, result: ValidationResult, config: IngestConfig, *, again: bool) -> _Match:
+    """File a frame that goes on in the index. The first ingest files it once (a redelivered
+    task gets the same answer); a later one (`again`: backfill, "not a duplicate" of a photo
+    the index never saw) decides afresh at the current radius."""
+    file = reindex_photo if again else index_photo
+    outcome = file(
+        dedup_store(config.dedup),
+        scope=config.dedup.scope(owner_id=photo.owner_id),
+        photo_id=_dedup_id(photo),
+        key=str(photo.original.name),
         phash=result.phash,
         dhash=result.dhash,
         frame=frame_key(result, photo.original_filename),
-        radius=settings.DEDUP_RADIUS,
-        dhash_radius=settings.DEDUP_DHASH_RADIUS,
+        radius=config.dedup.radius,
+        dhash_radius=config.dedup.dhash_radius,
     )
+    return _resolve(photo, outcome, config)
+
+
+def _unfile(photo: Photo, config: IngestConfig) -> None:
+    """A frame judged again and rejected leaves the index: only frames that go on are in it."""
+    remove_photo(
+        dedup_store(config.dedup),
+        scope=config.dedup.scope(owner_id=photo.owner_id),
+        photo_id=_dedup_id(photo),
+    )
+
+
+def _judged_before(photo: Photo) -> bool:
+    """Whether the photo has left `uploaded` before (backfill, "not a duplicate", a failure
+    retried): then it is judged afresh, never by a verdict stored for an earlier pass."""
+    return photo.events.filter(from_status=Photo.Status.UPLOADED).exists()
 
 
 # In a library shared across photographers (DEDUP_SCOPE=global), what a photographer reads about
@@ -223,7 +277,7 @@ SOMEONE_ELSES_FRAME = "The same frame is already in the library; that file is sc
 
 def _record_dedup_outcome(
     photo: Photo,
-    outcome: DedupOutcome,
+    outcome: _Match,
     *,
     scoring_enabled: bool,
     cause: str = "validator passed",
@@ -232,7 +286,7 @@ def _record_dedup_outcome(
     """Move a frame the validator sent on: to scoring (or to review unscored when no scorer is
     configured), paired, or rejected as a duplicate. `cause` and `detail` describe the
     validator's verdict on the event that moves it on."""
-    other = Photo.objects.filter(pk=outcome.other_id).first() if outcome.other_id else None
+    other = outcome.other
     if outcome.kind is OutcomeKind.ORIGINAL or other is None:
         if scoring_enabled:
             gallery_services.photo_queue_for_scoring(photo_id=photo.pk, cause=cause, detail=detail)
@@ -271,24 +325,29 @@ def _record_dedup_outcome(
     )
 
 
-def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
+def photo_ingest(*, photo_id: int, config: IngestConfig) -> None:
     """Run the ingest stage for one uploaded photo: validate, then dedup what passed. An original
     that passes waits for its score, or goes straight to review as `unscored` when no scorer is
-    configured (`scoring_enabled`, settings.SCORING_ENABLED at the entry point).
+    configured (`config.scoring_enabled`).
+
+    In lambda mode the first ingest takes the validator Lambda's verdict; any later one
+    (backfill, "not a duplicate", a failure retried) validates here with the current thresholds
+    and decides dedup again at the current radius, so no stored verdict is replayed.
 
     Idempotent: a photo that has left `uploaded` (or that a curator decided) is not touched
     again, and a redelivered task that died half way repeats the same writes (fixed preview
-    names, an index entry keyed by the photo id).
+    names, an index entry keyed by the photo's storage key).
     """
     photo = Photo.objects.get(pk=photo_id)
     if photo.status != Photo.Status.UPLOADED or photo.curator_decision:
         logger.info("photo %s is %s; ingest has nothing to do", photo_id, photo.status)
         return
+    again = _judged_before(photo)
     try:
         judged = (
-            _judge_by_lambda(photo)
-            if settings.PIPELINE_VALIDATION == "lambda"
-            else _judge_in_process(photo)
+            _judge_by_lambda(photo, config)
+            if config.lambda_results is not None and not again
+            else _judge_in_process(photo, config)
         )
     except lambda_mode.LambdaResultError as missing:
         gallery_services.photo_mark_failed(
@@ -306,6 +365,8 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
             is None
         ):
             return
+        if again:
+            _unfile(photo, config)
         gallery_services.photo_reject(
             photo_id=photo.pk,
             reason=Photo.RejectReason.UNREADABLE,
@@ -315,13 +376,14 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
         return
     result = judged.result
     recorded = gallery_services.photo_record_measurements(
-        photo_id=photo.pk, measurements=columns | _result_columns(photo, result)
+        photo_id=photo.pk, measurements=columns | _result_columns(photo, result, config)
     )
     if recorded is None:
         return
     photo = recorded
-    if not result.passed:
-        # Rejected frames stay out of the index: a sharper retake must not match a blurry one.
+    if not enters_index(result):
+        if again:
+            _unfile(photo, config)
         gallery_services.photo_reject(
             photo_id=photo.pk,
             reason=_primary_reason(result.reasons),
@@ -334,19 +396,20 @@ def photo_ingest(*, photo_id: int, scoring_enabled: bool) -> None:
     borderline = result.verdict is Verdict.BORDERLINE
     _record_dedup_outcome(
         photo,
-        judged.dedup or _index(photo, result),
-        scoring_enabled=scoring_enabled,
+        judged.dedup or _file(photo, result, config, again=again),
+        scoring_enabled=config.scoring_enabled,
         cause="validator: borderline, sent on" if borderline else "validator passed",
         detail=_sent_on_detail(result),
     )
 
 
-def photo_regenerate_previews(*, photo_id: int) -> Photo:
+def photo_regenerate_previews(*, photo_id: int, config: IngestConfig) -> Photo:
     """Render the preview and thumbnail again from the original; nothing else on the photo
     changes. Raises UnreadableImage when the original cannot be decoded."""
     photo = Photo.objects.get(pk=photo_id)
     data, _ = _read_original(photo)
-    for column, name in _store_previews(photo, _validate_with_previews(photo, data)).items():
+    previews = _store_previews(photo, _validate_with_previews(photo, data, config), config)
+    for column, name in previews.items():
         setattr(photo, column, name)
     photo.save(update_fields=["preview", "thumbnail", "updated_at"])
     return photo
@@ -359,36 +422,88 @@ def photo_ingest_gave_up(*, photo_id: int, detail: str) -> None:
     )
 
 
-def photo_mark_not_duplicate(*, photo_id: int, curator: User, scoring_enabled: bool) -> Photo:
+def _move_on(photo: Photo, outcome: _Match, *, cause: str, config: IngestConfig) -> None:
+    """Back to `uploaded` without its old duplicate or pair link, then on as `outcome` says."""
+    Photo.objects.filter(pk=photo.pk).update(duplicate_of=None, paired_with=None)
+    gallery_services.photo_reset_for_reprocessing(
+        photo_id=photo.pk, to_status=Photo.Status.UPLOADED, cause=cause
+    )
+    photo.refresh_from_db()
+    _record_dedup_outcome(photo, outcome, scoring_enabled=config.scoring_enabled)
+
+
+def photo_mark_not_duplicate(
+    *,
+    photo_id: int,
+    curator: User,
+    config: IngestConfig,
+) -> Photo:
     """A curator's "not a duplicate": remembered by the index, so the pair never matches again,
     and the photo goes on to scoring (or is paired) as the index now decides."""
     photo = Photo.objects.select_related("duplicate_of").get(pk=photo_id)
-    if photo.duplicate_of_id is None:
+    if photo.duplicate_of is None:
         raise NotADuplicate(f"{photo.original_filename} is not marked as a duplicate")
-    original_name = photo.duplicate_of.original_filename if photo.duplicate_of else "its match"
+    original_name = photo.duplicate_of.original_filename
     outcome = dedup_mark_not_duplicate(
-        dedup_store(),
-        scope=dedup_scope(owner_id=photo.owner_id),
-        photo_id=photo.pk,
-        other_id=photo.duplicate_of_id,
-        radius=settings.DEDUP_RADIUS,
-        dhash_radius=settings.DEDUP_DHASH_RADIUS,
+        dedup_store(config.dedup),
+        scope=config.dedup.scope(owner_id=photo.owner_id),
+        photo_id=_dedup_id(photo),
+        other_id=_dedup_id(photo.duplicate_of),
+        radius=config.dedup.radius,
+        dhash_radius=config.dedup.dhash_radius,
     )
+    cause = f"{curator.get_username()}: not a duplicate of {original_name}"
     with transaction.atomic():
-        Photo.objects.filter(pk=photo.pk).update(duplicate_of=None)
-        gallery_services.photo_reset_for_reprocessing(
-            photo_id=photo.pk,
-            to_status=Photo.Status.UPLOADED,
-            cause=f"{curator.get_username()}: not a duplicate of {original_name}",
-        )
-        photo.refresh_from_db()
         if outcome is None:
-            # Not in the index (validated before dedup existed): run the whole ingest again.
+            # Not in the index (validated before dedup existed): judge it again from the
+            # start. Its ingest sees it has left `uploaded` before, so it validates afresh.
+            Photo.objects.filter(pk=photo.pk).update(duplicate_of=None)
+            gallery_services.photo_reset_for_reprocessing(
+                photo_id=photo.pk, to_status=Photo.Status.UPLOADED, cause=cause
+            )
             transaction.on_commit(lambda: gallery_services.photo_enqueue_ingest(photo_id=photo_id))
         else:
-            _record_dedup_outcome(photo, outcome, scoring_enabled=scoring_enabled)
+            _move_on(photo, _resolve(photo, outcome, config), cause=cause, config=config)
     photo.refresh_from_db()
     return photo
+
+
+DedupRedecision = Literal["changed", "unchanged", "not indexed"]
+
+
+def _as_now(photo: Photo, outcome: _Match) -> bool:
+    """Whether the photo already stands where `outcome` puts it."""
+    other_id = outcome.other.pk if outcome.other is not None else None
+    if outcome.kind is OutcomeKind.DUPLICATE and other_id is not None:
+        return photo.status == Photo.Status.REJECTED and photo.duplicate_of_id == other_id
+    if outcome.kind is OutcomeKind.PAIRED and other_id is not None:
+        return photo.status == Photo.Status.PAIRED and photo.paired_with_id == other_id
+    return photo.duplicate_of_id is None and photo.status != Photo.Status.PAIRED
+
+
+def photo_redecide_dedup(*, photo_id: int, config: IngestConfig) -> DedupRedecision:
+    """`backfill --stage dedup`: decide the photo's dedup again from the hashes the index holds,
+    at the current radius (no image is read). A photo whose outcome changes moves to it: a
+    duplicate that no longer matches goes on to scoring, a photo that now matches is rejected
+    as a duplicate. Photos a curator decided are left alone."""
+    photo = Photo.objects.get(pk=photo_id)
+    if photo.curator_decision:
+        return "unchanged"
+    outcome = redecide_photo(
+        dedup_store(config.dedup),
+        scope=config.dedup.scope(owner_id=photo.owner_id),
+        photo_id=_dedup_id(photo),
+        radius=config.dedup.radius,
+        dhash_radius=config.dedup.dhash_radius,
+    )
+    if outcome is None:
+        return "not indexed"
+    match = _resolve(photo, outcome, config)
+    if _as_now(photo, match):
+        return "unchanged"
+    with transaction.atomic():
+        _move_on(photo, match, cause="backfill: dedup decided again", config=config)
+    return "changed"
 
 
 class NotADuplicate(Exception):

@@ -15,6 +15,7 @@ from django.db import DatabaseError
 from gallery import task_names
 from gallery.models import Photo
 from pipeline import services
+from pipeline.config import IngestConfig
 from pipeline.core.errors import UnreadableImage
 from pipeline.reconciler import IngestReconciler
 
@@ -45,7 +46,7 @@ def _retry_delay(retries: int) -> int:
 )  # type: ignore[untyped-decorator]  # celery ships no type hints
 def ingest_photo(self: Task, photo_id: int) -> None:
     try:
-        services.photo_ingest(photo_id=photo_id, scoring_enabled=settings.SCORING_ENABLED)
+        services.photo_ingest(photo_id=photo_id, config=IngestConfig.from_settings())
     except Photo.DoesNotExist:
         logger.warning("photo %s no longer exists; nothing to ingest", photo_id)
     except SoftTimeLimitExceeded:
@@ -66,7 +67,7 @@ def ingest_photo(self: Task, photo_id: int) -> None:
 @shared_task(name=task_names.REGENERATE_PREVIEWS, **_RETRYING_TASK)  # type: ignore[untyped-decorator]
 def regenerate_previews(self: Task, photo_id: int) -> None:
     try:
-        services.photo_regenerate_previews(photo_id=photo_id)
+        services.photo_regenerate_previews(photo_id=photo_id, config=IngestConfig.from_settings())
     except Photo.DoesNotExist:
         logger.warning("photo %s no longer exists; no previews to render", photo_id)
     except UnreadableImage as unreadable:

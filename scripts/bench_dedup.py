@@ -45,7 +45,8 @@ from pipeline.dedup.memory_store import MemoryStore
 from pipeline.dedup.rules import DedupOutcome, FrameKey, IndexedPhoto, OutcomeKind
 from pipeline.dedup.search import DEFAULT_RADIUS, MultiIndex
 from tests.pipeline.dedup.realphotos import NEAR_DUPLICATE_EDITS, hashes, sources
-from tests.support.dynalite import start_dynalite, stop_dynalite
+from tests.support.dynalite import start_dynalite
+from tests.support.processes import stop
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "var" / "bench-dedup"
@@ -69,7 +70,7 @@ def _crops(job: tuple[str, int, int]) -> list[tuple[int, int]]:
     name, seed, count = job
     rng = random.Random(seed)
     if name.startswith("lfw:"):
-        pixels = skimage.data.lfw_subset()[int(name[4:])]  # type: ignore[no-untyped-call]
+        pixels = skimage.data.lfw_subset()[int(name[4:])]
         image = Image.fromarray((pixels * 255).astype(np.uint8)).convert("RGB")
         image = image.resize((100, 100), Image.Resampling.BICUBIC)
     else:
@@ -621,7 +622,7 @@ def main() -> None:
                 print(r.line(), f"(loaded in {r.extra['load_s']:.0f}s)")
     finally:
         pool.shutdown()
-        stop_dynalite(dynalite)
+        stop(dynalite)
         if pg_name:
             _drop_pg_database(pg_name)
 

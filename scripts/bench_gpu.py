@@ -34,7 +34,7 @@ BATCH_SIZES = (1, 4, 16)
 
 
 def preview_jpegs() -> list[bytes]:
-    images = [Image.open(path) for path in sorted(PHOTOS.glob("*.jpg"))]
+    images: list[Image.Image] = [Image.open(path) for path in sorted(PHOTOS.glob("*.jpg"))]
     images += [
         Image.fromarray(getattr(data, name)())
         for name in ("astronaut", "coffee", "chelsea", "camera", "rocket", "immunohistochemistry")

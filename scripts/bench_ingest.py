@@ -8,11 +8,11 @@ photos, so every frame holds camera detail and no two are near-duplicates), 20 2
 (12-bit Bayer data plus a full-size embedded JPEG preview, scripts/testimages.make_dng) and one
 DNG just under the 200 MiB upload limit.
 
-The stack runs on loopback as deploy/docker/entrypoint.py runs it: gunicorn (2 workers x 4
-threads) with the test settings, a PostgreSQL database of its own, Redis, and one Celery worker
-with 2 pool processes. A separate load process uploads every file through POST /api/photos/
-(token authentication, 4 connections); the clock runs from its first request to the last
-verdict (the last photo to leave `uploaded`). Around it, in the same run:
+The stack runs on loopback with the commands the image runs (deploy/docker/entrypoint.py): the
+web role (gunicorn's asgi worker) with the test settings, a PostgreSQL database of its own,
+Redis, and the worker role with 2 pool processes. A separate load process uploads every file
+through POST /api/photos/ (token authentication, 4 connections); the clock runs from its first
+request to the last verdict (the last photo to leave `uploaded`). Around it, in the same run:
 
 - the ceiling: validate() with the 1600/400 previews on the same files in 2 processes (as many
   as the worker's pool), nothing stored; run before and after the ingest, and averaged, since
@@ -54,6 +54,7 @@ import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from deploy.docker.entrypoint import command_for  # noqa: E402
 from tests.support.paths import REAL_PHOTOS, real_photo_labels  # noqa: E402
 
 CACHE = ROOT / "var" / "bench-ingest"
@@ -380,14 +381,15 @@ def main() -> int:
     base_url = f"http://127.0.0.1:{port}"
     logs = CACHE / "logs"
     logs.mkdir(exist_ok=True)
+    # What the image runs (deploy/docker/entrypoint.py), listening on loopback only.
     web_argv = [
-        sys.executable, "-m", "gunicorn", "curation.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120",
-    ]  # fmt: skip
+        f"127.0.0.1:{port}" if arg.startswith("0.0.0.0:") else arg
+        for arg in command_for("web", {**env, "PORT": str(port)})
+    ]
     worker_argv = [
-        sys.executable, "-m", "celery", "--app", "curation", "worker", "--loglevel", "WARNING",
-        "--concurrency", str(POOL), "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+        *command_for("worker", {**env, "CELERY_CONCURRENCY": str(POOL)}),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+    ]
     with _process(web_argv, env, logs / "web.log") as web:
         _wait_for(lambda: _answers(f"{base_url}/healthz/"), 60, "the web server")
         with _process(worker_argv, env, logs / "worker.log") as worker:

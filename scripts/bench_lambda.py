@@ -27,16 +27,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from testimages import make_jpeg  # noqa: E402
 
 from pipeline.core.validator import validate  # noqa: E402
 from pipeline.dedup.dynamodb_store import create_table  # noqa: E402
 from pipeline.lambda_results import create_results_table  # noqa: E402
-from scripts.testimages import make_jpeg  # noqa: E402
 from tests.pipeline.lambda_handler.cleanvenv import clean_env, lambda_venv  # noqa: E402
 from tests.pipeline.lambda_handler.conftest import dynamodb_client  # noqa: E402
 from tests.pipeline.lambda_handler.events import s3_event, s3_record  # noqa: E402
-from tests.support.dynalite import start_dynalite, stop_dynalite  # noqa: E402
+from tests.support.dynalite import start_dynalite  # noqa: E402
 from tests.support.paths import PHOTOS  # noqa: E402
+from tests.support.processes import stop  # noqa: E402
 from tests.support.seaweedfs import run_seaweedfs  # noqa: E402
 
 PREVIEW_EDGES = (1600, 400)
@@ -140,7 +143,7 @@ def main() -> None:
                 for kind in ("jpeg", "dng")
             }
         finally:
-            stop_dynalite(process)
+            stop(process)
 
     inproc = {
         "jpeg": in_process_ms(jpeg, "bench.jpg", args.runs),

@@ -69,7 +69,9 @@ def _frame_50mp() -> NDArray[np.uint8]:
 
 
 def _inputs() -> tuple[list[Path], Path, Path, Path]:
-    jpegs = [_cached(f"jpeg24_{seed}.jpg", lambda s=seed: make_jpeg(s)) for seed in JPEG_SEEDS]
+    jpegs = [
+        _cached(f"jpeg24_{seed}.jpg", functools.partial(make_jpeg, seed)) for seed in JPEG_SEEDS
+    ]
     dng24 = _cached("raw24_preview.dng", lambda: make_dng(make_frame(201)))
     dng50 = _cached("raw50_preview.dng", lambda: make_dng(_frame_50mp()))
     dng50_bare = _cached("raw50_no_preview.dng", lambda: make_dng(_frame_50mp(), preview=False))
@@ -94,6 +96,7 @@ def _preview_decoder(dng: bytes) -> Callable[[], None]:
     raw = rawpy.RawPy()
     raw.open_buffer(io.BytesIO(dng))
     preview = raw.extract_thumb().data
+    assert isinstance(preview, bytes), "the DNG's preview is a JPEG"
     raw.close()
 
     def decode() -> None:
@@ -172,8 +175,8 @@ def main() -> int:
             times.setdefault("validate+previews", []).append((time.perf_counter() - started) * 1e3)
             for step, value in result.timings_ms.items():
                 preview_steps.setdefault(step, []).append(value)
-            times.setdefault("decode_floor", []).append(_ms(lambda d=data: _decode_floor(d)))
-            times.setdefault("naive", []).append(_ms(lambda d=data: _naive(d)))
+            times.setdefault("decode_floor", []).append(_ms(functools.partial(_decode_floor, data)))
+            times.setdefault("naive", []).append(_ms(functools.partial(_naive, data)))
         times.setdefault("dng_validate", []).append(_ms(lambda: validate(dng24)))
         times.setdefault("dng_preview_decode", []).append(_ms(decode_preview))
 

@@ -78,7 +78,11 @@ def build_tokenizer() -> Qwen2Tokenizer:
 
 
 def build_config(tokenizer: Qwen2Tokenizer) -> Qwen3VLConfig:
-    token_id = tokenizer.convert_tokens_to_ids
+    def token_id(token: str) -> int:
+        found = tokenizer.convert_tokens_to_ids(token)
+        assert isinstance(found, int), token  # one token in, one id out
+        return found
+
     head_dim = 32
     return Qwen3VLConfig(
         text_config={

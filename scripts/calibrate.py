@@ -317,7 +317,8 @@ def _sweep(
     ev = [r for r in records_by_set["derived"] if r.group.startswith("ev:")]
     rows = []
     for value in values:
-        t = dataclasses.replace(DEFAULT_THRESHOLDS, **{name: value})
+        override: dict[str, Any] = {name: value}
+        t = dataclasses.replace(DEFAULT_THRESHOLDS, **override)
         keep_v = [r.verdict(t) for r in keep]
         rows.append(
             (

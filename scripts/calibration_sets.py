@@ -54,8 +54,11 @@ def _disk(radius: float) -> NDArray[np.float32]:
     half = int(np.ceil(radius))
     y, x = np.mgrid[-half : half + 1, -half : half + 1]
     # Anti-aliased edge: a pixel straddling the rim counts in proportion to how far inside it is.
-    kernel = np.clip(radius + 0.5 - np.hypot(x, y), 0.0, 1.0).astype(np.float32)
-    return kernel / kernel.sum()
+    kernel: NDArray[np.float32] = np.clip(radius + 0.5 - np.hypot(x, y), 0.0, 1.0).astype(
+        np.float32
+    )
+    kernel /= kernel.sum()
+    return kernel
 
 
 def _line(length: float, direction: int) -> NDArray[np.float32]:
@@ -72,7 +75,8 @@ def _line(length: float, direction: int) -> NDArray[np.float32]:
         else:
             dx, dy = t / np.sqrt(2), t / np.sqrt(2)
         kernel[round(half + dy), round(half + dx)] += 1.0
-    return kernel / kernel.sum()
+    kernel /= kernel.sum()
+    return kernel
 
 
 def blur(
@@ -177,9 +181,8 @@ def corrupt(data: bytes, kind: CorruptKind, seed: int) -> bytes:
 
 # --- the sets, as files on disk -------------------------------------------------------------
 
+# The shared folder beside the checkout (a worktree's and the main checkout's are the same).
 REAL: Final = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "real-photos"
-if not REAL.exists():  # a worktree beside the main checkout reaches the same shared folder
-    REAL = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "real-photos"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,10 @@ import requests
 from PIL import Image, ImageFilter
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.processes import free_port  # noqa: E402
+
 PHOTOS = REPO.parent / "shared" / "testdata" / "photos"
 START_TIMEOUT_S = 240.0
 VERDICT_TIMEOUT_S = 180.0
@@ -48,12 +51,6 @@ class Upload:
     # Whether the verdict a photographer sees is the one this file deserves.
     expected: Callable[[dict[str, object]], bool]
     expectation: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _blurred_jpeg() -> bytes:
@@ -258,7 +255,7 @@ def main() -> int:
         (clone / ".venv").symlink_to((REPO / ".venv").resolve())
         log = Path(tmp) / "make-run.log"
         try:
-            done, total = _run(clone, _free_port(), log)
+            done, total = _run(clone, free_port(), log)
         except (SmokeFailure, subprocess.CalledProcessError, requests.RequestException) as error:
             print(f"smoke: FAILED: {error}\n--- make run output (last 60 lines) ---")
             print(

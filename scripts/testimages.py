@@ -86,7 +86,8 @@ def make_scene(seed: int, width: int, height: int) -> FloatImage:
 
 
 def gaussian_blur(image: FloatImage, sigma: float) -> FloatImage:
-    return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0)).astype(np.float32)
+    blurred: FloatImage = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0))
+    return blurred.astype(np.float32)
 
 
 def motion_blur(image: FloatImage, length: int, angle_deg: float) -> FloatImage:
@@ -97,13 +98,15 @@ def motion_blur(image: FloatImage, length: int, angle_deg: float) -> FloatImage:
         offset = step - (length - 1) / 2
         dy, dx = round(offset * np.sin(angle)), round(offset * np.cos(angle))
         out += np.roll(image, (dy, dx), axis=(0, 1))
-    return out / length
+    out /= length
+    return out
 
 
 def exposure_shift(image: FloatImage, ev: float) -> FloatImage:
     """Scale linear light by 2**ev and clip, as the sensor would."""
     linear = (image / 255.0) ** 2.2
-    return (np.clip(linear * 2.0**ev, 0.0, 1.0) ** (1 / 2.2) * 255.0).astype(np.float32)
+    shifted: FloatImage = np.clip(linear * 2.0**ev, 0.0, 1.0) ** (1 / 2.2) * 255.0
+    return shifted.astype(np.float32)
 
 
 def shallow_dof(image: FloatImage, rng: np.random.Generator) -> FloatImage:
@@ -117,7 +120,8 @@ def shallow_dof(image: FloatImage, rng: np.random.Generator) -> FloatImage:
     inside = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2
     # A soft transition, as a real focus fall-off would have.
     mask = np.clip((1.3 - inside) / 0.3, 0.0, 1.0).astype(np.float32)[..., None]
-    return image * mask + background * (1.0 - mask)
+    composed: FloatImage = image * mask + background * (1.0 - mask)
+    return composed
 
 
 def add_sensor_noise(
@@ -127,7 +131,8 @@ def add_sensor_noise(
     shot, read = (0.6, 25.0) if heavy else (0.04, 1.0)
     noise = rng.standard_normal(image.shape, dtype=np.float32)
     noisy = image + noise * np.sqrt(shot * np.clip(image, 0.0, 255.0) + read)
-    return np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
+    quantised: NDArray[np.uint8] = np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
+    return quantised
 
 
 def apply_defect(scene: FloatImage, defect: Defect, seed: int) -> NDArray[np.uint8]:

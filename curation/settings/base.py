@@ -168,6 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Refused direct uploads and a file store that does not answer, as JSON (503 + Retry-After).
+    "EXCEPTION_HANDLER": "gallery.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parjanya API",
@@ -233,7 +235,8 @@ INGEST_MAX_RETRIES = env.int("INGEST_MAX_RETRIES", default=5)
 PREVIEW_LONG_EDGE = 1600
 THUMBNAIL_LONG_EDGE = 400
 
-# GPU worker (gpu_worker/conf.py documents each). The model is read from a local directory only.
+# GPU worker, read once per command into gpu_worker/conf.py's config objects. The model is
+# read from a local directory only.
 VLM_MODEL_PATH = env.str("VLM_MODEL_PATH", default="")
 # Whether photos that pass the validator wait for a VLM score. Off, they go straight to review as
 # `unscored`; `backfill --stage score` sends them to the scorer once it is on. Locally a scorer

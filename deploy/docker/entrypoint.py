@@ -30,14 +30,21 @@ def command_for(role: str, env: Mapping[str, str]) -> list[str]:
             sys.executable,
             "-m",
             "gunicorn",
-            "curation.wsgi:application",
+            # gunicorn's asyncio worker reads each request (headers and body) on its event loop
+            # and hands Django a complete one: a slow client holds a connection, not a worker
+            # (docs/adr/0006-slow-clients-asgi-worker.md).
+            "curation.asgi:application",
+            "--worker-class",
+            "asgi",
             "--bind",
             f"0.0.0.0:{env.get('PORT', '8000')}",
             "--workers",
-            env.get("WEB_CONCURRENCY", "2"),
-            "--threads",
-            env.get("WEB_THREADS", "4"),
-            # Large RAW uploads go straight to S3; requests that take this long are stuck.
+            env.get("WEB_CONCURRENCY", "3"),
+            # Open connections per worker, slow ones included.
+            "--worker-connections",
+            env.get("WEB_CONNECTIONS", "1000"),
+            # Also the longest wait for the next piece of a request body: a client silent this
+            # long is dropped. Large RAW uploads go straight to S3.
             "--timeout",
             env.get("WEB_TIMEOUT", "60"),
             "--access-logfile",

@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# Web (gunicorn, curation.wsgi) and Celery (worker, beat) share this image.
+# Web (gunicorn's asyncio worker on curation.asgi, ADR 0006) and Celery share this image.
 # linux/arm64, CPython 3.12, binary wheels only: the build fails instead of compiling anything.
 #   docker buildx build --platform linux/arm64 -f deploy/docker/web.Dockerfile -t parjanya-web .
 # Roles: CMD ["web"] (default), ["worker"], ["beat"], ["migrate"], ["scale"]; see entrypoint.py.

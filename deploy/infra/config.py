@@ -48,7 +48,7 @@ class DeployConfig:
     # Directory under the instance's /opt/parjanya/models holding the VLM weights.
     gpu_model_dir: str = "qwen3-vl"
     scaler_rate_minutes: int = 2
-    health_check_path: str = "/healthz/"
+    health_check_path: str = "/readyz/"
 
     def __post_init__(self) -> None:
         if not 1 <= self.nat_gateways <= self.max_azs:

@@ -6,16 +6,19 @@ from pathlib import Path
 
 from aws_cdk import (
     Aws,
+    CfnParameter,
     Duration,
     RemovalPolicy,
     Stack,
 )
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ecs_patterns as ecs_patterns
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -100,6 +103,25 @@ class ParjanyaStack(Stack):
             self,
             "AppSecret",
             description="Parjanya web/worker settings: " + ", ".join(APP_SECRET_KEYS),
+        )
+
+        # Deploy-time parameters: the site's name and its ACM certificate (same region).
+        self.site_domain = CfnParameter(
+            self,
+            "SiteDomainName",
+            type="String",
+            description="Host name the site is served under (the certificate's name), e.g. "
+            "photos.example.com; the only host Django accepts and its CSRF trusted origin",
+            allowed_pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+            constraint_description="a lower-case host name, without scheme or port",
+        )
+        self.certificate_arn = CfnParameter(
+            self,
+            "CertificateArn",
+            type="String",
+            description="ARN of the ACM certificate for SiteDomainName, for the HTTPS listener",
+            allowed_pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
+            constraint_description="an ACM certificate ARN",
         )
 
         self.cluster = ecs.Cluster(
@@ -243,7 +265,19 @@ class ParjanyaStack(Stack):
         config = self.config
         task = self._arm64_task("WebTask", cpu=config.web_cpu, memory_mib=config.web_memory_mib)
         health = self._entrypoint_health()
-        container = self._add_app_container(task, role="web", health_check=health)
+        site = self.site_domain.value_as_string
+        container = self._add_app_container(
+            task,
+            role="web",
+            health_check=health,
+            environment={
+                "DJANGO_ALLOWED_HOSTS": site,
+                "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{site}",
+                # Throttles and sign-in lockouts count the client's address, which the ALB
+                # appends to X-Forwarded-For, not the ALB's own.
+                "TRUSTED_PROXY_COUNT": "1",
+            },
+        )
         container.add_port_mappings(ecs.PortMapping(container_port=8000))
         self._grant_objects(task.task_role, read="", write="")
         web = ecs_patterns.ApplicationLoadBalancedFargateService(
@@ -255,9 +289,26 @@ class ParjanyaStack(Stack):
             public_load_balancer=True,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
             min_healthy_percent=100,
+            # HTTPS on 443 with the given certificate; port 80 only redirects to it. The ALB
+            # talks plain HTTP to the tasks inside the VPC and says so in X-Forwarded-Proto.
+            certificate=acm.Certificate.from_certificate_arn(
+                self, "SiteCertificate", self.certificate_arn.value_as_string
+            ),
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            target_protocol=elbv2.ApplicationProtocol.HTTP,
+            redirect_http=True,
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
         )
+        # Readiness (database, broker, storage): a task that cannot serve gets no traffic. The
+        # check addresses the task by its private IP; curation.health answers it before
+        # Django's host check.
+        # ECS replaces a task the ALB finds unhealthy, so a blip of the broker or database must
+        # not recycle every web task: a minute of failures first.
         web.target_group.configure_health_check(
-            path=self.config.health_check_path, healthy_http_codes="200"
+            path=self.config.health_check_path,
+            healthy_http_codes="200",
+            interval=Duration.seconds(15),
+            unhealthy_threshold_count=4,
         )
         return web.service
 
@@ -398,7 +449,7 @@ class ParjanyaStack(Stack):
     # The GPU fleet: g5 on x86_64, the one exception --------------------------------------------
 
     def _fleet_environment(self) -> dict[str, str]:
-        """gpu_worker.conf settings shared by the scaler decision and the worker."""
+        """GPU worker settings (gpu_worker.conf) shared by the scaler decision and the worker."""
         return {
             "GPU_FLEET_ASG_NAME": self.gpu_group.auto_scaling_group_name,
             "GPU_FLEET_REGION": Aws.REGION,

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -70,7 +71,7 @@ def run_pip(requirements: Path, target: Target, sources: Sources, extra_links: P
     return PipOutcome(None, _parse_requirement(missing[-1]) if missing else None, completed.stderr)
 
 
-def _resolved(item: dict) -> Resolved:  # type: ignore[type-arg]
+def _resolved(item: dict[str, Any]) -> Resolved:
     url = item["download_info"]["url"]
     return Resolved(
         name=item["metadata"]["name"],

@@ -1,4 +1,4 @@
-"""Mounted under /api/uploads/ (S3 mode; elsewhere every endpoint answers 501)."""
+"""Mounted under /api/uploads/: parts go to S3 in S3 mode, to `part` in local mode."""
 
 from django.urls import path
 
@@ -6,6 +6,7 @@ from gallery.api.direct_upload_views import (
     DirectUploadCompleteApi,
     DirectUploadCreateApi,
     DirectUploadDetailApi,
+    DirectUploadPartApi,
     DirectUploadPartsApi,
 )
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("<str:token>/", DirectUploadDetailApi.as_view(), name="detail"),
     path("<str:token>/parts/", DirectUploadPartsApi.as_view(), name="parts"),
     path("<str:token>/complete/", DirectUploadCompleteApi.as_view(), name="complete"),
+    path("<str:token>/parts/<int:number>/", DirectUploadPartApi.as_view(), name="part"),
 ]

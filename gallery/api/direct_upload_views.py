@@ -1,10 +1,13 @@
-"""Direct-to-S3 multipart uploads (S3 mode). Views parse, call one service, shape the answer."""
+"""Direct multipart uploads: to S3 in S3 mode, to this server's disk in local mode. Views parse,
+call one service, shape the answer."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,8 +17,8 @@ from rest_framework.views import APIView
 from gallery import direct_upload
 from gallery.api.serializers import PhotoOutput
 from gallery.api.throttling import UploadRateThrottle
-from gallery.api.views import _user
-from gallery.direct_upload import DirectUpload, DirectUploadError, PartUrl, UploadedPart
+from gallery.direct_upload import DirectUpload, PartUrl, UploadedPart
+from gallery.request_user import signed_in_user
 
 
 class ErrorOutput(serializers.Serializer[None]):
@@ -45,12 +48,6 @@ class PartUrlOutput(serializers.Serializer[PartUrl]):
     headers = serializers.DictField(child=serializers.CharField())
 
 
-def _error_response(error: DirectUploadError) -> Response:
-    return Response(
-        {"error": error.code, "detail": error.message, **error.extra}, status=error.status
-    )
-
-
 def _state(upload: DirectUpload) -> dict[str, Any]:
     return {
         "upload": upload.token,
@@ -70,7 +67,13 @@ class DirectUploadCreateApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={201: UploadStateOutput, 400: ErrorOutput, 413: ErrorOutput, 501: ErrorOutput},
+        responses={
+            201: UploadStateOutput,
+            400: ErrorOutput,
+            413: ErrorOutput,
+            501: ErrorOutput,
+            503: ErrorOutput,
+        },
         description=(
             "Start a direct upload of one file of exactly `size` bytes. Then request part URLs, "
             "PUT each part to its URL with the headers given, and complete."
@@ -79,10 +82,9 @@ class DirectUploadCreateApi(APIView):
     def post(self, request: Request) -> Response:
         body = self.Input(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            upload = direct_upload.direct_upload_create(owner=_user(request), **body.validated_data)
-        except DirectUploadError as error:
-            return _error_response(error)
+        upload = direct_upload.direct_upload_create(
+            owner=signed_in_user(request), **body.validated_data
+        )
         return Response(_state(upload), status=status.HTTP_201_CREATED)
 
 
@@ -92,15 +94,12 @@ class DirectUploadDetailApi(APIView):
         missing = serializers.ListField(child=serializers.IntegerField())
 
     @extend_schema(
-        responses={200: Output, 404: ErrorOutput},
+        responses={200: Output, 404: ErrorOutput, 503: ErrorOutput},
         description="The parts already uploaded and those missing: how a client resumes.",
     )
     def get(self, request: Request, token: str) -> Response:
-        try:
-            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
-            parts = direct_upload.direct_upload_list_parts(upload=upload)
-        except DirectUploadError as error:
-            return _error_response(error)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        parts = direct_upload.direct_upload_list_parts(upload=upload)
         return Response(
             {
                 **_state(upload),
@@ -109,13 +108,10 @@ class DirectUploadDetailApi(APIView):
             }
         )
 
-    @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput})
+    @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput, 503: ErrorOutput})
     def delete(self, request: Request, token: str) -> Response:
-        try:
-            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
-            direct_upload.direct_upload_abort(upload=upload)
-        except DirectUploadError as error:
-            return _error_response(error)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        direct_upload.direct_upload_abort(upload=upload)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -143,30 +139,54 @@ class DirectUploadPartsApi(APIView):
         body.is_valid(raise_exception=True)
         parts = self.PartInput(data=body.validated_data["parts"], many=True)
         parts.is_valid(raise_exception=True)
-        try:
-            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
-            urls = direct_upload.direct_upload_part_urls(
-                upload=upload,
-                parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
-            )
-        except DirectUploadError as error:
-            return _error_response(error)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        urls = direct_upload.direct_upload_part_urls(
+            upload=upload,
+            parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
+        )
         return Response({"parts": [asdict(url) for url in urls]})
 
 
 class DirectUploadCompleteApi(APIView):
     @extend_schema(
         request=None,
-        responses={201: PhotoOutput, 400: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput},
+        responses={
+            201: PhotoOutput,
+            400: ErrorOutput,
+            404: ErrorOutput,
+            409: ErrorOutput,
+            503: ErrorOutput,
+        },
         description=(
             "Assemble the uploaded parts into the original and create its photo. 409 lists the "
             "parts still missing. Completing again returns the same photo."
         ),
     )
     def post(self, request: Request, token: str) -> Response:
-        try:
-            upload = direct_upload.direct_upload_from_token(owner=_user(request), token=token)
-            photo = direct_upload.direct_upload_complete(upload=upload)
-        except DirectUploadError as error:
-            return _error_response(error)
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        photo = direct_upload.direct_upload_complete(upload=upload)
         return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
+
+
+class DirectUploadPartApi(APIView):
+    """Local mode's stand-in for a presigned S3 part URL."""
+
+    @extend_schema(
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={204: None, 400: ErrorOutput, 404: ErrorOutput, 501: ErrorOutput},
+        description=(
+            "Local mode only (the part URLs name it): the body is part `number`, exactly its "
+            "size; with `Content-MD5`, its digest is checked."
+        ),
+    )
+    def put(self, request: Request, token: str, number: int) -> Response:
+        # The body is read as a stream, never parsed: a part is up to DIRECT_UPLOAD_PART_BYTES.
+        upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        direct_upload.direct_upload_store_part(
+            upload=upload,
+            number=number,
+            stream=request.stream or io.BytesIO(),
+            length=int(request.headers.get("Content-Length") or 0),
+            content_md5=request.headers.get("Content-MD5", ""),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -104,3 +105,61 @@ UploadOutput = inline_serializer(
     name="UploadOutput",
     fields={"created": PhotoOutput(many=True), "errors": UploadError(many=True)},
 )
+
+
+class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
+    """What a page needs to redraw one tile: status, reason, flags and the preview files."""
+
+    id = serializers.UUIDField(source="uid", read_only=True)
+    warnings = serializers.ListField(
+        source="validator_warnings", child=serializers.CharField(), read_only=True
+    )
+    thumbnail = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
+    placeholder = serializers.CharField(
+        source="preview_placeholder",
+        read_only=True,
+        help_text="What to show while there is no thumbnail (names the format of a RAW).",
+    )
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "status",
+            "reject_reason",
+            "reject_detail",
+            "warnings",
+            "thumbnail",
+            "preview",
+            "placeholder",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail(self, photo: Photo) -> str | None:
+        return _file_url(photo, "thumbnail")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_preview(self, photo: Photo) -> str | None:
+        return _file_url(photo, "preview")
+
+
+def _file_url(photo: Photo, kind: str) -> str | None:
+    if not getattr(photo, kind):
+        return None
+    return reverse("gallery:photo-file", args=[photo.uid, kind])
+
+
+class StatusFeedInput(serializers.Serializer[None]):
+    since = serializers.DateTimeField(
+        required=False,
+        help_text="The `cursor` of the previous answer; leave out for every in-flight photo.",
+    )
+
+
+class StatusFeedOutput(serializers.Serializer[None]):
+    cursor = serializers.DateTimeField(help_text="Send as `since` on the next read.")
+    more = serializers.BooleanField(help_text="More changes wait: read again at once.")
+    photos = PhotoStatusOutput(many=True)

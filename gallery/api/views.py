@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -16,15 +15,18 @@ from rest_framework.views import APIView
 
 from gallery import selectors, services
 from gallery.api.parsers import NAMELESS, UploadParser
-from gallery.api.serializers import PhotoOutput, UploadInput, UploadOutput
+from gallery.api.serializers import (
+    PhotoOutput,
+    PhotoStatusOutput,
+    StatusFeedInput,
+    StatusFeedOutput,
+    UploadInput,
+    UploadOutput,
+)
 from gallery.api.throttling import UploadRateThrottle
 from gallery.models import Photo
+from gallery.request_user import signed_in_user
 from gallery.upload_handlers import HashedUpload, HashingSizeLimitedUploadHandler
-
-
-def _user(request: Request) -> User:
-    # IsAuthenticated (the default permission) guarantees a real user on every view here.
-    return cast(User, request.user)
 
 
 def _oversized_files(request: Request) -> list[str]:
@@ -69,7 +71,7 @@ class PhotoListCreateApi(APIView):
                     status=status.HTTP_400_BAD_REQUEST,
                 )
         photos = selectors.photo_list_for_owner(
-            owner=_user(request), status=status_filter, flag=flag
+            owner=signed_in_user(request), status=status_filter, flag=flag
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(
@@ -118,7 +120,7 @@ class PhotoListCreateApi(APIView):
             try:
                 created.append(
                     services.photo_create_from_upload(
-                        owner=_user(request), upload=cast(HashedUpload, upload)
+                        owner=signed_in_user(request), upload=cast(HashedUpload, upload)
                     )
                 )
             except services.UploadRejected as rejected:
@@ -162,7 +164,32 @@ def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
 class PhotoDetailApi(APIView):
     @extend_schema(responses=PhotoOutput)
     def get(self, request: Request, uid: str) -> Response:
-        photo = selectors.photo_get_for_owner(owner=_user(request), uid=uid)
+        photo = selectors.photo_get_for_owner(owner=signed_in_user(request), uid=uid)
         if photo is None:
             raise Http404
         return Response(PhotoOutput(photo).data)
+
+
+class PhotoStatusFeedApi(APIView):
+    @extend_schema(
+        parameters=[StatusFeedInput],
+        responses=StatusFeedOutput,
+        description=(
+            "One read for all the photos a page follows: without `since`, every photo the "
+            "pipeline may still move; with the last answer's `cursor` as `since`, every photo "
+            "changed since (a change may come twice). Poll this instead of each photo."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = StatusFeedInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        feed = selectors.photo_status_feed(
+            owner=signed_in_user(request), since=query.validated_data.get("since")
+        )
+        return Response(
+            {
+                "cursor": feed.cursor.isoformat(),
+                "more": feed.more,
+                "photos": PhotoStatusOutput(feed.photos, many=True).data,
+            }
+        )

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
-from gallery.models import Photo
+from gallery.models import IN_FLIGHT_STATUSES, Photo
 
 register = template.Library()
 
 
 @register.simple_tag
-def photo_labels_json() -> SafeString:
-    """Status and reason labels for the scripts that update badges in place, so the wording
-    lives in one place: the model's choices."""
+def status_feed_json() -> SafeString:
+    """What status.js needs: the status and reason labels (the wording lives in one place, the
+    model's choices), which statuses are still in flight, the feed's URL, and a cursor of now,
+    so the first read brings only what changed after the page was drawn."""
     return json_script(
-        {"status": dict(Photo.Status.choices), "reason": dict(Photo.RejectReason.choices)},
-        "photo-labels",
+        {
+            "status": dict(Photo.Status.choices),
+            "reason": dict(Photo.RejectReason.choices),
+            "in_flight": list(IN_FLIGHT_STATUSES),
+            "feed": reverse("api:photo-feed"),
+            "since": timezone.now().isoformat(),
+        },
+        "status-feed",
     )
 
 
@@ -25,3 +34,10 @@ def photo_labels_json() -> SafeString:
 def percent(fraction: float | None, digits: int = 1) -> str:
     """0.0123 -> "1.2%"; a missing measurement shows as a dash."""
     return "—" if fraction is None else f"{fraction * 100:.{digits}f}%"
+
+
+@register.filter
+def stars(rating: int | None) -> str:
+    """A curator's 1-5 rating as five stars, filled to the rating: 3 -> "★★★☆☆"."""
+    filled = max(0, min(rating or 0, 5))
+    return "★" * filled + "☆" * (5 - filled)

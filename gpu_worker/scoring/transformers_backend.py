@@ -40,9 +40,7 @@ class TransformersScorer:
         self.model_revision = model_revision(config.model_path)
         self.batch_size = config.batch_size
         self._size = {"shortest_edge": config.min_pixels, "longest_edge": config.max_pixels}
-        self.processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            config.model_path, local_files_only=True
-        )
+        self.processor = AutoProcessor.from_pretrained(config.model_path, local_files_only=True)
         # Left padding puts every sequence's answer position in the last column of the batch.
         self.processor.tokenizer.padding_side = "left"
         model = AutoModelForImageTextToText.from_pretrained(

@@ -32,9 +32,7 @@ class VllmScorer:
         self.model_id = config.resolved_model_id
         self.model_revision = model_revision(config.model_path)
         self.batch_size = config.batch_size
-        processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            config.model_path, local_files_only=True
-        )
+        processor = AutoProcessor.from_pretrained(config.model_path, local_files_only=True)
         self._prompt = processor.apply_chat_template(
             chat_messages(), tokenize=False, add_generation_prompt=True
         )

@@ -26,7 +26,7 @@ from pipeline.core.errors import UnreadableImage, UnreadableReason
 from pipeline.core.exif import Exif
 from pipeline.core.exposure import ExposureMetrics, measure_exposure
 from pipeline.core.formats import ImageFormat
-from pipeline.core.hashing import dhash, phash
+from pipeline.core.hashcode import dhash, phash
 from pipeline.core.jpeg_integrity import fill_problem, inspect_jpeg
 from pipeline.core.sharpness import (
     VIEW_LONG_EDGE,
@@ -287,7 +287,7 @@ def _previews(decoded: Decoded, edges: tuple[int, ...]) -> dict[int, bytes]:
     before. The first step reads every pixel of the decode, so it takes Hamming (one output
     pixel of support, the price of bilinear, sharper); later steps read a quarter of that or
     less and take Lanczos. Encoded without the Huffman-optimising second pass: 1 % larger files
-    for half the encoding time (docs/adr/0008-previews-from-the-analysis-decode.md)."""
+    for half the encoding time (docs/adr/0010-previews-from-the-analysis-decode.md)."""
     rendered: dict[int, bytes] = {}
     source = decoded.image
     resample = Image.Resampling.HAMMING

@@ -1,39 +1,7 @@
 """The dedup index in one DynamoDB table (boto3 only, no Django).
 
-## Table design
-One on-demand (PAY_PER_REQUEST) table, key `pk` (S, partition) + `sk` (N, sort). No indexes.
-`{scope}` is the dedup scope (an owner id, or a constant for one global index); it may not
-contain `#`.
-
-- bucket: pk `{scope}#b#{chunk}:{hex value}`, sk = shard number. `r`: binary set of 16-byte
-  rows (photo id, pHash). `n`: shard count, on shard 0 only (absent means 1).
-- photo: pk `{scope}#p#{photo_id}`, sk 0. `ph`, `dh` (N): pHash, dHash; `kind` (S), `other`,
-  `dist` (N): the outcome; frame: `raw` (BOOL), `stem`, `at`, `cam`, `exp` (S).
-- decision: pk `{scope}#nd#{photo_id}`, sk 0. `ids` (NS): photos it is "not a duplicate of".
-- lock: pk `{scope}#lock`, sk 0. `owner` (S): token of the holder; `exp` (N): lease end, ms.
-
-- **Lookup**: the probes of `MultiIndex.probes` are bucket keys (shard 0), read with
-  BatchGetItem, 100 keys a call, all calls in parallel: one round trip for the default 57
-  probes. Buckets whose shard 0 says `n > 1` get a second parallel round for shards 1..n-1.
-  Rows are verified on the full pHash; the records of the matches come in one more round.
-  All reads are strongly consistent, so a lookup inside the critical section sees every write
-  of the previous holder.
-- **Hot or oversized buckets**: real pHash chunks are skewed (one value can hold ~10% of a
-  library of face crops). A bucket item holds at most `shard_rows` rows (16,000 = 256 KB, under
-  the 400 KB item limit); a full bucket spills into shard n, after shard 0's `n` is raised
-  (raise first, then write: a crash in between leaves an empty shard, never a hidden row).
-- **Writes are idempotent and conditional**: rows go in with `ADD r :row` (set semantics; the
-  condition `size(r) < :cap` keeps shards bounded), records with PutItem, decisions with
-  `ADD ids`. The record is written last and marks the photo as done.
-- **Retries**: botocore's standard retry mode (exponential backoff, jitter) covers throttling
-  and 5xx; UnprocessedKeys/UnprocessedItems are retried here with backoff.
-- **Critical section per scope**: a lease item. Acquire = PutItem with
-  `attribute_not_exists(pk) OR exp < :now`, polled with jittered backoff; release = DeleteItem
-  conditional on our owner token. A crashed holder blocks its scope for at most `lease_ms`.
-  Before writing, the holder checks that its lease has `margin_ms` left and aborts otherwise,
-  so a slow holder cannot write after another worker took over; what remains is a pause longer
-  than the margin between that check and the write (a 30 s lease against writes that take a
-  few ms). TransactWriteItems could fence writes on the lease item, but dynalite lacks it.
+Item layout, lookups, sharding, retries and the per-scope lease, and why:
+docs/adr/0008-dynamodb-table-design.md.
 """
 
 from __future__ import annotations
@@ -278,7 +246,10 @@ class DynamoDbStore:
             item["other"] = {"N": str(photo.outcome.other_id)}
         if photo.outcome.distance is not None:
             item["dist"] = {"N": str(photo.outcome.distance)}
+        if photo.seq:
+            item["seq"] = {"N": str(photo.seq)}
         for name, value in (
+            ("key", photo.key),
             ("stem", photo.frame.file_stem),
             ("at", photo.frame.captured_at),
             ("cam", photo.frame.camera),
@@ -309,6 +280,8 @@ class DynamoDbStore:
                 exposure=text("exp"),
             ),
             outcome=DedupOutcome(OutcomeKind(text("kind")), number("other"), number("dist")),
+            key=text("key"),
+            seq=number("seq") or 0,
         )
 
     def get_photo(self, scope: str, photo_id: int) -> IndexedPhoto | None:

@@ -13,6 +13,7 @@ first one's rows, so of two near-identical uploads exactly one is the original.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -94,18 +95,26 @@ def _evaluate(
     frame: FrameKey,
     radius: int,
     dhash_radius: int,
+    key: str,
+    filed_at: int = 0,
 ) -> IndexedPhoto:
+    """Decide the photo. `filed_at` is its place in the filing order when it was filed before
+    (0: a first filing, placed after every match, and after now)."""
+    matches = store.lookup(scope, phash, radius)
     outcome = decide(
         photo_id=photo_id,
         phash=phash,
         dhash=dhash,
         frame=frame,
-        matches=store.lookup(scope, phash, radius),
+        matches=matches,
         not_duplicate_of=store.not_duplicate_of(scope, photo_id),
         radius=radius,
         dhash_radius=dhash_radius,
+        filed_at=filed_at,
     )
-    return IndexedPhoto(photo_id, phash, dhash, frame, outcome)
+    # Clocks of the Lambda and the workers may disagree: after every match keeps the order.
+    seq = filed_at or max([time.time_ns() // 1_000_000, *(m.seq + 1 for m in matches)])
+    return IndexedPhoto(photo_id, phash, dhash, frame, outcome, key, seq)
 
 
 def index_photo(
@@ -116,13 +125,15 @@ def index_photo(
     phash: int,
     dhash: int,
     frame: FrameKey,
+    key: str = "",
     radius: int = DEFAULT_RADIUS,
     dhash_radius: int = DEFAULT_DHASH_RADIUS,
 ) -> DedupOutcome:
     """Search the scope for near-duplicates of a photo and file it. Idempotent per photo_id.
 
     Returns ORIGINAL, DUPLICATE (`duplicate_of`) or PAIRED (`paired_with`). Calling it again
-    for the same photo returns the stored outcome and writes nothing.
+    for the same photo returns the stored outcome and writes nothing: this is the first filing
+    (a retried Lambda event, a redelivered task). To judge a known photo again, `reindex_photo`.
     """
     known = store.get_photo(scope, photo_id)
     if known is not None:
@@ -140,15 +151,77 @@ def index_photo(
             frame=frame,
             radius=radius,
             dhash_radius=dhash_radius,
+            key=key,
         )
         store.save_photo(scope, photo, None)
         return photo.outcome
 
 
-def remove_photo(store: DedupStore, *, scope: str, photo_id: int) -> bool:
-    """Drop a photo from the index (deleted, or rejected by a curator). False if unknown.
+def reindex_photo(
+    store: DedupStore,
+    *,
+    scope: str,
+    photo_id: int,
+    phash: int,
+    dhash: int,
+    frame: FrameKey,
+    key: str = "",
+    radius: int = DEFAULT_RADIUS,
+    dhash_radius: int = DEFAULT_DHASH_RADIUS,
+) -> DedupOutcome:
+    """Decide a photo again against the index as it is now, at `radius`, and file the new
+    outcome in place of any stored one (a re-validation, a changed radius). The stored verdict
+    is never replayed; curators' "not a duplicate" decisions still hold."""
+    with store.critical_section(scope):
+        known = store.get_photo(scope, photo_id)
+        photo = _evaluate(
+            store,
+            scope=scope,
+            photo_id=photo_id,
+            phash=phash,
+            dhash=dhash,
+            frame=frame,
+            radius=radius,
+            dhash_radius=dhash_radius,
+            key=key or (known.key if known is not None else ""),
+            filed_at=known.seq if known is not None else 0,
+        )
+        store.save_photo(scope, photo, known)
+        return photo.outcome
 
-    Photos already marked duplicates of it keep pointing at it: their status is history.
+
+def redecide_photo(
+    store: DedupStore,
+    *,
+    scope: str,
+    photo_id: int,
+    radius: int = DEFAULT_RADIUS,
+    dhash_radius: int = DEFAULT_DHASH_RADIUS,
+) -> DedupOutcome | None:
+    """`reindex_photo` from the hashes and frame the index already holds for the photo (no
+    image read); None when the index does not know it."""
+    known = store.get_photo(scope, photo_id)
+    if known is None:
+        return None
+    return reindex_photo(
+        store,
+        scope=scope,
+        photo_id=photo_id,
+        phash=known.phash,
+        dhash=known.dhash,
+        frame=known.frame,
+        key=known.key,
+        radius=radius,
+        dhash_radius=dhash_radius,
+    )
+
+
+def remove_photo(store: DedupStore, *, scope: str, photo_id: int) -> bool:
+    """Take a photo out of the index because the validator, judging it again, now rejects it:
+    only frames that pass or are borderline are filed. False if the index did not know it.
+
+    Photos already marked duplicates of it keep pointing at it: their status is history. (A
+    photo a curator rejects stays in: a re-upload of that frame is still its duplicate.)
     """
     with store.critical_section(scope):
         known = store.get_photo(scope, photo_id)
@@ -156,6 +229,14 @@ def remove_photo(store: DedupStore, *, scope: str, photo_id: int) -> bool:
             return False
         store.delete_photo(scope, known)
         return True
+
+
+def matched_key(store: DedupStore, *, scope: str, outcome: DedupOutcome) -> str | None:
+    """The storage key of the photo an outcome points at (its original or partner), if any."""
+    if outcome.other_id is None:
+        return None
+    other = store.get_photo(scope, outcome.other_id)
+    return None if other is None or not other.key else other.key
 
 
 def dedup_mark_not_duplicate(
@@ -188,6 +269,8 @@ def dedup_mark_not_duplicate(
                 frame=known.frame,
                 radius=radius,
                 dhash_radius=dhash_radius,
+                key=known.key,
+                filed_at=known.seq,
             )
             store.save_photo(scope, photo, known)
         current = store.get_photo(scope, photo_id)

@@ -83,6 +83,12 @@ class IndexedPhoto:
     dhash: int
     frame: FrameKey
     outcome: DedupOutcome
+    # The original's storage key (`pipeline.dedup.identity`): what a match resolves to.
+    key: str = ""
+    # When it was first filed (ms, after every match it saw; 0: unknown). Deciding a photo
+    # again matches it only against photos filed before it, so upload order still decides
+    # which of two is the original.
+    seq: int = 0
 
     @property
     def stands_for(self) -> int:
@@ -117,10 +123,13 @@ def decide(
     not_duplicate_of: Collection[int],
     radius: int,
     dhash_radius: int = DEFAULT_DHASH_RADIUS,
+    filed_at: int = 0,
 ) -> DedupOutcome:
-    """The outcome for a new photo, given the indexed photos whose pHash lies within `radius`.
+    """The outcome for a photo, given the indexed photos whose pHash lies within `radius`.
 
-    `not_duplicate_of` holds the ids a curator declared this photo is not a duplicate of.
+    `not_duplicate_of` holds the ids a curator declared this photo is not a duplicate of. A
+    photo decided again passes its own `filed_at` (`IndexedPhoto.seq`): photos filed after it
+    do not count.
     """
     confirmed = sorted(
         (
@@ -130,6 +139,7 @@ def decide(
             and m.photo_id not in not_duplicate_of
             and m.stands_for not in not_duplicate_of
             and m.stands_for != photo_id
+            and not (filed_at and m.seq > filed_at)
             and hamming_distance(phash, m.phash) <= radius
             and hamming_distance(dhash, m.dhash) <= dhash_radius
         ),

@@ -1,48 +1,7 @@
 """Exact Hamming-radius search over 64-bit perceptual hashes by multi-index hashing.
 
-Pure: no Django, no boto3. Hashes are signed 64-bit ints (`pipeline.core.hashcode`).
-
-## The method (Norouzi, Punjani & Fleet, CVPR 2012)
-The 64 hash bits are split into m disjoint chunks. Every stored hash is filed under m bucket keys,
-one per chunk: (chunk index, chunk value). A lookup at radius r probes, for each chunk, every
-value within a small Hamming radius of the query's chunk, reads the rows of those buckets
-(candidates) and keeps those within r on the full 64 bits.
-
-Exactness rests on the refined pigeonhole principle. Write r = s*m + a with 0 <= a < m. If a
-stored hash h has d(h, q) <= r, then one of the first a+1 chunks differs by at most s, or one of
-the other m-a-1 chunks differs by at most s-1. Otherwise the first a+1 chunks each differ by
->= s+1 and the rest by >= s, so d(h, q) >= (a+1)(s+1) + (m-a-1)s = r+1: a contradiction. Probing
-chunk i at radius s (i <= a) or s-1 (i > a, skipped when s-1 < 0) therefore finds every hash
-within r, and verification on the full hash removes everything farther. Recall is 100% by
-construction; `tests/pipeline/dedup/test_search.py` checks it against brute force.
-
-## The default layout: 5 chunks of 13/13/13/13/12 bits
-At r = 8: s = 1, a = 3, so chunks 0-3 are probed at radius 1 (14 values each) and chunk 4 at
-radius 0: 57 probes, one DynamoDB BatchGetItem (100 keys). The alternatives at r = 8:
-
-| layout                       | probe radii | probes | BatchGetItem calls |
-|------------------------------|-------------|--------|--------------------|
-| 3 chunks 22/21/21            | 2,2,2       | 718    | 8                  |
-| 4 chunks 16/16/16/16         | 2,1,1,1     | 188    | 2                  |
-| 5 chunks 13/13/13/13/12      | 1,1,1,1,0   | 57     | 1                  |
-
-Wider chunks give fewer candidates per lookup but far more probes. In DynamoDB every probed
-key costs at least one read unit (strongly consistent, missing items included) and dynalite
-answers about 10 ms per 100-key batch, whereas verifying a candidate is one XOR and a popcount.
-So the item count, not the candidate count, sets the cost. Measured by `make bench-dedup` at 1M
-hashes (real-photo hashes plus random ones), per lookup including the fetch of the matches:
-
-| layout   | candidates | requests | read units | recall |
-|----------|------------|----------|------------|--------|
-| 13x4+12  | 7,314      | 2        | 68.9       | 100%   |
-| 22/21/21 | 344        | 9        | 729.4      | 100%   |
-| old 4x16 exact-chunk GSIs | 89 | 4 | 2.0      | 64.3%  |
-
-The radius-0 chunk is the narrowest one, because its bucket is read once while the others are
-read 14 times.
-
-The bucket layout is fixed when a store is created (changing it means re-indexing); the lookup
-radius may be anything up to the radius the layout was sized for, and is exact at every radius.
+Pure: no Django, no boto3. Hashes are signed 64-bit ints (`pipeline.core.hashcode`). Why this
+method and the 13/13/13/13/12 layout, with figures: docs/adr/0007-dedup-layout.md.
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ def _to_photo(row: DedupPhoto) -> IndexedPhoto:
             exposure=row.exposure,
         ),
         outcome=DedupOutcome(OutcomeKind(row.kind), row.other_id, row.distance),
+        key=row.object_key,
+        seq=row.seq,
     )
 
 
@@ -109,6 +111,8 @@ class SqlStore:
         return DedupPhoto(
             scope=scope,
             photo_id=photo.photo_id,
+            object_key=photo.key,
+            seq=photo.seq,
             phash=photo.phash,
             dhash=photo.dhash,
             kind=photo.outcome.kind.value,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import pytest
 from deploy.wheelgate.index import Sources
 from deploy.wheelgate.resolve import check_requirements
 from deploy.wheelgate.sets import DEPLOYED_SETS
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "deploy" / "docker"
@@ -116,15 +116,16 @@ def test_entrypoint_help_lists_roles() -> None:
         assert role in result.stdout
 
 
-def test_entrypoint_web_runs_gunicorn_on_the_wsgi_app() -> None:
+def test_entrypoint_web_runs_gunicorn_s_asgi_worker_on_the_asgi_app() -> None:
     result = run_entrypoint("web", "--dry-run", env={"PORT": "8123", "WEB_CONCURRENCY": "3"})
     assert result.returncode == 0
     argv = result.stdout.split()
     assert argv[1:3] == ["-m", "gunicorn"]
-    assert "curation.wsgi:application" in argv
+    assert "curation.asgi:application" in argv
+    assert argv[argv.index("--worker-class") + 1] == "asgi"
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
     assert argv[argv.index("--workers") + 1] == "3"
-    assert (ROOT / "curation" / "wsgi.py").is_file()
+    assert (ROOT / "curation" / "asgi.py").is_file()
 
 
 def test_entrypoint_worker_runs_celery_app_and_passes_extra_args() -> None:
@@ -161,19 +162,13 @@ def http_port() -> Iterator[int]:
     server.server_close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_web_healthcheck_follows_the_server(http_port: int) -> None:
     assert run_entrypoint("healthcheck", env={"PORT": str(http_port)}).returncode == 0
     failing = run_entrypoint(
         "healthcheck", env={"PORT": str(http_port), "HEALTHCHECK_PATH": "/broken/"}
     )
     assert failing.returncode == 1 and "503" in failing.stderr
-    assert run_entrypoint("healthcheck", env={"PORT": str(_closed_port())}).returncode == 1
+    assert run_entrypoint("healthcheck", env={"PORT": str(free_port())}).returncode == 1
 
 
 def test_gpu_worker_healthcheck_follows_the_heartbeat(tmp_path: Path) -> None:

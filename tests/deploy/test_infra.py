@@ -275,3 +275,48 @@ def test_scaler_decision_and_gpu_worker_are_pointed_at_the_g5_group(raw: dict[st
         assert commands[role]["GPU_FLEET_ASG_NAME"] == {"Ref": group}
         assert commands[role]["PARJANYA_ROLE"] == role
     assert commands["scale"]["GPU_FLEET_TICK_SECONDS"] == "120"
+
+
+def _web_container(raw: dict[str, Any]) -> dict[str, Any]:
+    for props in _of_type(raw, "AWS::ECS::TaskDefinition").values():
+        [container] = props["ContainerDefinitions"]
+        if container["Command"] == ["web"]:
+            return container  # type: ignore[no-any-return]
+    raise AssertionError("no web task")
+
+
+def test_the_site_is_https_with_the_certificate_given_at_deploy_and_http_redirects(
+    raw: dict[str, Any],
+) -> None:
+    assert raw["Parameters"]["CertificateArn"]["Type"] == "String"
+    listeners = {
+        p["Port"]: p for p in _of_type(raw, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+    assert sorted(listeners) == [80, 443]
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert https["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    [redirect] = listeners[80]["DefaultActions"]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["Port"] == "443"
+
+
+def test_django_accepts_the_site_name_given_at_deploy_and_trusts_its_https_origin(
+    raw: dict[str, Any],
+) -> None:
+    env = {e["Name"]: e["Value"] for e in _web_container(raw)["Environment"]}
+    assert env["DJANGO_ALLOWED_HOSTS"] == {"Ref": "SiteDomainName"}
+    assert env["DJANGO_CSRF_TRUSTED_ORIGINS"] == {
+        "Fn::Join": ["", ["https://", {"Ref": "SiteDomainName"}]]
+    }
+    assert env["TRUSTED_PROXY_COUNT"] == "1"
+
+
+def test_the_load_balancer_checks_readiness_over_plain_http(raw: dict[str, Any]) -> None:
+    [group] = _of_type(raw, "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+    assert group["HealthCheckPath"] == "/readyz/"
+    assert group["Protocol"] == "HTTP"
+    assert group["Matcher"] == {"HttpCode": "200"}
+    assert group["HealthCheckIntervalSeconds"] * group["UnhealthyThresholdCount"] >= 60

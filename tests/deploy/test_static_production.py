@@ -1,22 +1,12 @@
-"""The production web process serves its own static files: collectstatic as the image build
-runs it, then gunicorn started exactly as the image's entrypoint starts it."""
+"""The production web process (tests/deploy/conftest.py) serves its own static files."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
-from deploy.docker.entrypoint import command_for
-from tests.support.outages import closed_port
-from tests.support.paths import REPO_ROOT
+from tests.deploy.conftest import http_get
 
 STATIC = [
     "/static/gallery/upload.js",
@@ -25,56 +15,11 @@ STATIC = [
 ]
 
 
-def _get(url: str) -> tuple[int, dict[str, str], bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture(scope="module")
-def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    static_root = tmp_path_factory.mktemp("static")
-    port = closed_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "curation.settings.production",
-        "DJANGO_SECRET_KEY": "static-files-test-only",
-        "DJANGO_STATIC_ROOT": str(static_root),
-        # Plain HTTP on loopback, as the load balancer's health check arrives.
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-    )
-    server = subprocess.Popen(command_for("web", env), cwd=REPO_ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                _get(f"{base}/healthz/")
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise AssertionError("gunicorn exited before answering") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 @pytest.mark.parametrize("path", STATIC)
 def test_static_files_are_served_by_the_production_web_process(
     production_server: str, path: str
 ) -> None:
-    status, _, body = _get(production_server + path)
+    status, _, body = http_get(production_server + path)
     assert status == 200
     assert body
 
@@ -82,10 +27,10 @@ def test_static_files_are_served_by_the_production_web_process(
 def test_pages_link_hashed_static_names_that_are_served_and_cached_long(
     production_server: str,
 ) -> None:
-    status, _, page = _get(production_server + "/admin/login/")
+    status, _, page = http_get(production_server + "/admin/login/")
     assert status == 200
     links = re.findall(r'href="(/static/admin/css/[^"]+\.css)"', page.decode())
     assert links and all(re.search(r"\.[0-9a-f]{12}\.css$", link) for link in links)
-    status, headers, _ = _get(production_server + links[0])
+    status, headers, _ = http_get(production_server + links[0])
     assert status == 200
     assert "max-age=315360000" in headers["Cache-Control"]

@@ -65,7 +65,8 @@ def test_upload_many_files_and_watch_their_statuses(
     accepted = ["cat_brown.jpg", "elephants.jpg", "canon_eos_6d.dng", "broken.jpg"]
     for name in accepted:
         expect(row(name).get_by_role("progressbar")).to_have_js_property("value", 100)
-    expect(page.locator("#upload-summary")).to_have_text("5 of 5 files sent.")
+    # The refused notes.jpg is not counted as sent.
+    expect(page.locator("#upload-summary")).to_have_text("4 of 5 files accepted, 1 refused.")
     screenshot(page, "upload-sent")
 
     status = {name: row(name).locator("[data-role=status]") for name in accepted}
@@ -74,6 +75,9 @@ def test_upload_many_files_and_watch_their_statuses(
         expect(status[name]).to_have_text(
             re.compile("Awaiting score|Rejected"), timeout=PIPELINE_TIMEOUT_MS
         )
+    # Each accepted JPEG's row shows its thumbnail once ingest has rendered it.
+    for name in ("cat_brown.jpg", "elephants.jpg"):
+        expect(row(name).get_by_role("img", name=name)).to_be_visible()
     assert page.evaluate("window.sameDocument") is True  # no reload happened
     screenshot(page, "upload-processed")
 

@@ -14,8 +14,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from gallery import curation_services, selectors, services
+from gallery import selectors, services
 from gallery.models import Photo
+from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = pytest.mark.django_db
@@ -343,14 +345,18 @@ def test_not_a_duplicate_without_a_preview_goes_back_to_ingest(
         duplicate_of_id=original.pk,
     )
     with django_capture_on_commit_callbacks() as enqueued:
-        curation_services.photo_mark_not_duplicate(
-            photo_id=copy.pk, curator=curator, scoring_enabled=True
+        pipeline_services.photo_mark_not_duplicate(
+            photo_id=copy.pk,
+            curator=curator,
+            config=IngestConfig.from_settings(scoring_enabled=True),
         )
     copy.refresh_from_db()
     assert (copy.status, copy.duplicate_of) == (Status.UPLOADED, None)
     assert len(enqueued) == 1
 
-    with pytest.raises(curation_services.CurationError, match="not marked as a duplicate"):
-        curation_services.photo_mark_not_duplicate(
-            photo_id=original.pk, curator=curator, scoring_enabled=True
+    with pytest.raises(pipeline_services.NotADuplicate, match="not marked as a duplicate"):
+        pipeline_services.photo_mark_not_duplicate(
+            photo_id=original.pk,
+            curator=curator,
+            config=IngestConfig.from_settings(scoring_enabled=True),
         )

@@ -20,6 +20,7 @@ from skimage import data
 
 from gallery.models import Photo
 from tests.support.paths import PHOTOS
+from tests.support.processes import free_port
 from tests.support.seaweedfs import SeaweedS3
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +266,14 @@ def test_abort_drops_the_parts(api: APIClient, seaweedfs: SeaweedS3, direct_sett
     assert api.delete(f"/api/uploads/{token}/").status_code == 204
 
 
-def test_without_s3_storage_direct_uploads_are_unavailable(api: APIClient) -> None:
-    response = _create(api, "big.dng", 50_000_000)
-    assert response.status_code == 501
-    assert "S3" in response.json()["detail"]
+def test_file_store_down_answers_503_with_retry_after_in_plain_words(
+    api: APIClient, settings: Any, direct_settings: str
+) -> None:
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    response = _create(api, "big.tif", 3 * PART)
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert response.json() == {
+        "error": "storage_unavailable",
+        "detail": "The file store is not answering; send the request again shortly.",
+    }

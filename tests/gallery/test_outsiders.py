@@ -11,6 +11,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
+from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
 from tests.gallery.factories import make_photo, photo_uploaded
 
@@ -33,7 +34,7 @@ def test_staff_without_the_view_permission_get_no_file(client: Client, photograp
 
 def _ingested(owner: User, filename: str) -> Photo:
     photo = photo_uploaded(owner=owner, source="elephants.jpg", filename=filename)
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
     return photo
 
@@ -59,6 +60,7 @@ def test_a_copy_of_another_photographers_photo_names_no_file_and_no_id(
     for body in (
         str(shown),
         api.get("/api/photos/").content.decode(),
+        api.get("/api/photos/feed/", {"since": "2000-01-01T00:00:00Z"}).content.decode(),
         browser.get(f"/photos/{copy.uid}/").content.decode(),
         browser.get("/").content.decode(),
     ):

@@ -124,5 +124,5 @@ def test_upload_page_has_a_labelled_multi_file_input_for_raw_too(ansel: Client) 
     accept = re.search(r'<input id="file-input" type="file" multiple accept="([^"]*)"', html)
     assert accept and {"image/*", ".nef", ".cr3", ".dng"} <= set(accept.group(1).split(","))
     assert 'data-csrf="' in html and 'data-api="/api/photos/"' in html
-    # Local media: no direct-to-S3 transport is offered (tests/e2e covers S3 mode).
-    assert "data-direct-url" not in html
+    # Large files go in resumable parts in local mode too (tests/gallery/test_local_parts.py).
+    assert 'data-direct-url="/api/uploads/"' in html

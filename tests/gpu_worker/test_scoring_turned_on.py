@@ -18,6 +18,7 @@ from django.core.management import call_command
 from gallery.models import Photo, PhotoEvent
 from gpu_worker.scoring import Scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
+from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
 from tests.gallery.factories import photo_uploaded
 from tests.support.paths import PHOTOS, REPO_ROOT
@@ -34,7 +35,7 @@ def test_backfill_hands_unscored_photos_to_the_worker_which_scores_them(
 ) -> None:
     photos = [photo_uploaded(owner=photographer, source=name) for name in SOURCES]
     for photo in photos:
-        photo_ingest(photo_id=photo.pk, scoring_enabled=False)
+        photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
     assert {p.status for p in Photo.objects.all()} == {S.UNSCORED}
 
     settings.SCORING_ENABLED = True

@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from gallery.models import Photo, PhotoEvent
-from pipeline.backfill import RateLimiter
+from pipeline.backfill.run import RateLimiter
 from tests.support.celery_worker import database_url, wait_until
 from tests.support.outages import queued_messages
 from tests.support.paths import PHOTOS, REPO_ROOT

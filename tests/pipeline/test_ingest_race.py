@@ -13,6 +13,7 @@ from django.db import connection
 from gallery.models import Photo
 from gallery.services import photo_curate, photo_record_measurements
 from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from pipeline.core.validator import ValidationResult, validate
 from tests.gallery.factories import photo_uploaded
 
@@ -39,7 +40,9 @@ def test_a_curator_decision_made_during_validation_survives_ingest(
 
     def ingest() -> None:
         try:
-            pipeline_services.photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+            pipeline_services.photo_ingest(
+                photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True)
+            )
         except BaseException as failure:  # reported by the main thread
             failures.append(failure)
         finally:

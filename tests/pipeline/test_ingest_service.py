@@ -18,8 +18,8 @@ from django.db.models.fields.files import FieldFile
 from PIL import Image
 
 from gallery.models import Photo
+from pipeline.config import IngestConfig, dedup_store
 from pipeline.dedup.dynamodb_store import create_table, make_client
-from pipeline.dedup_config import dedup_store
 from pipeline.services import photo_ingest, photo_mark_not_duplicate
 from tests.pipeline.core.frames import make_dng
 from tests.support.paths import CAMERA_METADATA, PHOTOS
@@ -46,7 +46,7 @@ def _image_size(field_file: FieldFile) -> tuple[int, int]:
 
 def test_a_good_jpeg_gets_metadata_previews_and_waits_for_scoring(photographer: User) -> None:
     photo = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.status == Photo.Status.AWAITING_SCORE, photo.reject_detail
@@ -62,9 +62,9 @@ def test_a_good_jpeg_gets_metadata_previews_and_waits_for_scoring(photographer: 
 
 def test_running_ingest_twice_changes_nothing_the_second_time(photographer: User) -> None:
     photo = _uploaded(photographer, PHOTOS / "elephants.jpg")
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     first = Photo.objects.get(pk=photo.pk)
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     second = Photo.objects.get(pk=photo.pk)
 
     assert second.updated_at == first.updated_at
@@ -76,7 +76,7 @@ def test_running_ingest_twice_changes_nothing_the_second_time(photographer: User
 
 def test_raw_without_sensor_data_keeps_its_exif_and_says_why(photographer: User) -> None:
     photo = _uploaded(photographer, CAMERA_METADATA / "Nikon.nef")
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.status == Photo.Status.REJECTED
@@ -88,7 +88,7 @@ def test_raw_without_sensor_data_keeps_its_exif_and_says_why(photographer: User)
 
 def test_dng_is_judged_from_its_embedded_preview(photographer: User) -> None:
     photo = _uploaded(photographer, PHOTOS / "canon_eos_6d.dng")
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.status == Photo.Status.AWAITING_SCORE, photo.reject_detail
@@ -100,7 +100,7 @@ def test_dng_is_judged_from_its_embedded_preview(photographer: User) -> None:
 
 def test_heic_from_an_iphone_is_read(photographer: User) -> None:
     photo = _uploaded(photographer, PHOTOS / "iphone_7.heic")
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.reject_reason != Photo.RejectReason.UNREADABLE, photo.reject_detail
@@ -111,7 +111,7 @@ def test_heic_from_an_iphone_is_read(photographer: User) -> None:
 def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -> None:
     data = (PHOTOS / "beach_sand.jpg").read_bytes()
     photo = _uploaded(photographer, PHOTOS / "beach_sand.jpg", data=data[: len(data) // 4])
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.status == Photo.Status.REJECTED
@@ -123,8 +123,8 @@ def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -
 def test_exact_duplicate_points_at_the_photo_already_in_the_library(photographer: User) -> None:
     first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
     second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=first.pk, scoring_enabled=True)
-    photo_ingest(photo_id=second.pk, scoring_enabled=True)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     first.refresh_from_db()
     second.refresh_from_db()
 
@@ -140,8 +140,8 @@ def test_near_duplicate_is_rejected_and_not_scored(photographer: User) -> None:
         buffer = io.BytesIO()
         image.resize((image.width * 3 // 4, image.height * 3 // 4)).save(buffer, "JPEG", quality=70)
     smaller = _uploaded(photographer, PHOTOS / "elephants-small.jpg", data=buffer.getvalue())
-    photo_ingest(photo_id=original.pk, scoring_enabled=True)
-    photo_ingest(photo_id=smaller.pk, scoring_enabled=True)
+    photo_ingest(photo_id=original.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=smaller.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     smaller.refresh_from_db()
 
     assert smaller.status == Photo.Status.REJECTED
@@ -154,16 +154,18 @@ def test_curator_not_a_duplicate_sends_the_photo_to_scoring_for_good(photographe
     curator = User.objects.create_user("curator", is_staff=True)
     first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
     second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=first.pk, scoring_enabled=True)
-    photo_ingest(photo_id=second.pk, scoring_enabled=True)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
-    photo_mark_not_duplicate(photo_id=second.pk, curator=curator, scoring_enabled=True)
+    photo_mark_not_duplicate(
+        photo_id=second.pk, curator=curator, config=IngestConfig.from_settings(scoring_enabled=True)
+    )
     second.refresh_from_db()
     assert second.status == Photo.Status.AWAITING_SCORE
     assert second.duplicate_of is None
 
     third = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=third.pk, scoring_enabled=True)
+    photo_ingest(photo_id=third.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     third.refresh_from_db()
     assert third.duplicate_of_id in (first.pk, second.pk)
 
@@ -182,8 +184,8 @@ def test_raw_and_jpeg_of_one_frame_are_paired_and_scored_once(
     settings.VALIDATOR_THRESHOLDS = {"min_preview_long_edge": 256}
     jpeg = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
     twin = _uploaded(photographer, PHOTOS / "IMG_4120.DNG", data=_dng_of(PHOTOS / "IMG_4120.JPG"))
-    photo_ingest(photo_id=jpeg.pk, scoring_enabled=True)
-    photo_ingest(photo_id=twin.pk, scoring_enabled=True)
+    photo_ingest(photo_id=jpeg.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=twin.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     jpeg.refresh_from_db()
     twin.refresh_from_db()
 
@@ -198,8 +200,8 @@ def test_same_file_in_another_library_is_not_a_duplicate(
 ) -> None:
     mine = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
     theirs = _uploaded(other_photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=mine.pk, scoring_enabled=True)
-    photo_ingest(photo_id=theirs.pk, scoring_enabled=True)
+    photo_ingest(photo_id=mine.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=theirs.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     theirs.refresh_from_db()
     assert theirs.status == Photo.Status.AWAITING_SCORE
 
@@ -216,19 +218,17 @@ def dynamodb_dedup(
     settings.DEDUP_ENDPOINT_URL = dynalite_endpoint
     settings.DEDUP_TABLE = f"dedup-{uuid.uuid4().hex[:8]}"
     create_table(make_client(dynalite_endpoint, settings.DEDUP_REGION), settings.DEDUP_TABLE)
-    dedup_store.cache_clear()
     yield
-    dedup_store.cache_clear()
 
 
 @pytest.mark.usefixtures("dynamodb_dedup")
 def test_duplicates_are_found_through_the_dynamodb_store(photographer: User) -> None:
     first = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
     second = _uploaded(photographer, PHOTOS / "cat_brown.jpg")
-    photo_ingest(photo_id=first.pk, scoring_enabled=True)
-    photo_ingest(photo_id=second.pk, scoring_enabled=True)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     second.refresh_from_db()
 
-    assert dedup_store().__class__.__name__ == "DynamoDbStore"
+    assert dedup_store(IngestConfig.from_settings().dedup).__class__.__name__ == "DynamoDbStore"
     assert second.reject_reason == Photo.RejectReason.DUPLICATE
     assert second.duplicate_of_id == first.pk

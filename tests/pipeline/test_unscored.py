@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from gallery.models import Photo, PhotoEvent
+from pipeline.config import IngestConfig
 from pipeline.selectors import cost_report_get
 from pipeline.services import photo_ingest
 from tests.gallery.factories import photo_uploaded
@@ -23,7 +24,7 @@ S = Photo.Status
 def test_a_passing_photo_goes_to_review_unscored_and_says_why(photographer: User) -> None:
     photo = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
 
-    photo_ingest(photo_id=photo.pk, scoring_enabled=False)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
 
     photo.refresh_from_db()
     assert photo.status == S.UNSCORED, photo.reject_detail
@@ -40,8 +41,8 @@ def test_rejections_and_duplicates_are_unchanged_without_a_scorer(photographer: 
     first = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
     copy = photo_uploaded(owner=photographer, source="IMG_4120.JPG")
 
-    photo_ingest(photo_id=first.pk, scoring_enabled=False)
-    photo_ingest(photo_id=copy.pk, scoring_enabled=False)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=False))
+    photo_ingest(photo_id=copy.pk, config=IngestConfig.from_settings(scoring_enabled=False))
 
     copy.refresh_from_db()
     assert (copy.status, copy.reject_reason) == (S.REJECTED, Photo.RejectReason.DUPLICATE)

@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 from gallery import services as gallery_services
 from gallery.models import Photo
 from pipeline import services as pipeline_services
+from pipeline.config import IngestConfig
 from pipeline.core import validator
 from pipeline.core.errors import UnreadableReason
 from pipeline.core.validator import (
@@ -53,7 +54,7 @@ def _uploaded(owner: User, name: str, content: bytes) -> Photo:
 
 def _ingested(owner: User, path: Path = ELEPHANTS, *, data: bytes | None = None) -> Photo:
     photo = _uploaded(owner, path.name, path.read_bytes() if data is None else data)
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
     return photo
 
@@ -139,7 +140,7 @@ def test_revalidation_clears_the_flags_a_new_verdict_no_longer_raises(
     gallery_services.photo_reset_for_reprocessing(
         photo_id=photo.pk, to_status=Photo.Status.UPLOADED, cause="re-validate"
     )
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
     photo.refresh_from_db()
 
     assert photo.status == Photo.Status.AWAITING_SCORE

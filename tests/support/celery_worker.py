@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.support.paths import REPO_ROOT
+from tests.support.processes import running
 
 
 def database_url() -> str:
@@ -43,26 +44,15 @@ def celery_worker(
         **(extra_env or {}),
     }
     log = Path(settings.MEDIA_ROOT).parent / f"celery-worker-{uuid.uuid4().hex[:6]}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "curation", "worker",
-                "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.returncode not in (0, -15):
-                print(log.read_text(errors="replace")[-5000:])
+    with running(
+        [
+            sys.executable, "-m", "celery", "-A", "curation", "worker",
+            "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ],
+        what="the Celery worker", stop_timeout_s=30, log=log, cwd=REPO_ROOT, env=env,
+    ) as process:  # fmt: skip
+        yield process
 
 
 def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 90, what: str) -> None:

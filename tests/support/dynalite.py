@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.processes import free_port, listening, start, stop
 
 REPO = Path(__file__).resolve().parents[2]
 PINNED = REPO / "deploy" / "dynalite"
@@ -42,30 +42,12 @@ def install_dynalite() -> Path:
     return DYNALITE_BIN
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dynalite exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"dynalite did not listen on port {port} within {timeout}s")
-
-
 def start_dynalite(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start dynalite with its data in `data_dir`. Returns the process and the endpoint URL."""
+    """Start dynalite with its data in `data_dir`, once it listens. Returns the process (stop it
+    with tests.support.processes.stop) and the endpoint URL."""
     binary = install_dynalite()
-    port = _free_port()
-    process = subprocess.Popen(
+    port = free_port()
+    process = start(
         [
             str(binary),
             "--host",
@@ -81,24 +63,10 @@ def start_dynalite(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
             "--updateTableMs",
             "0",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        what="dynalite",
+        ready=listening(port),
     )
-    try:
-        _wait_listening(port, process, timeout=30)
-    except BaseException:
-        stop_dynalite(process)
-        raise
     return process, f"http://127.0.0.1:{port}"
-
-
-def stop_dynalite(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -107,4 +75,4 @@ def dynalite_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     try:
         yield endpoint
     finally:
-        stop_dynalite(process)
+        stop(process)

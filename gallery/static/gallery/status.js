@@ -1,26 +1,50 @@
-// Keeps status badges current without a reload: polls the photo API for every photo on the
-// page that the pipeline may still move, backing off while nothing changes.
+// Keeps status badges and thumbnails current without a reload. One request per tick reads the
+// status feed (every photo of this photographer changed since the last read), however many
+// photos the page follows; ticks slow down while nothing changes.
 (function () {
   "use strict";
-  const IN_FLIGHT = new Set(["uploaded", "awaiting_score"]);
-  const labelsNode = document.getElementById("photo-labels");
-  const labels = labelsNode ? JSON.parse(labelsNode.textContent) : { status: {}, reason: {} };
+  const FAST_MS = 1000;
+  const SLOW_MS = 5000;
+  const configNode = document.getElementById("status-feed");
+  const config = configNode ? JSON.parse(configNode.textContent) : null;
+  const IN_FLIGHT = new Set(config ? config.in_flight : []);
   const watched = new Map();
-  let delay = 1000;
+  let cursor = config ? config.since : null;
+  let delay = FAST_MS;
   let timer = null;
+  let inFlight = Promise.resolve();
+
+  function replaceThumb(el, photo) {
+    const slot = el.querySelector("[data-role=thumb]");
+    if (!slot) return;
+    const wanted = slot.dataset.kind === "preview" ? photo.preview : photo.thumbnail;
+    if (!wanted) {
+      if (slot.tagName !== "IMG" && !slot.dataset.quiet) slot.textContent = photo.placeholder;
+      return;
+    }
+    if (slot.tagName === "IMG") return;
+    const img = document.createElement("img");
+    img.className = slot.dataset.imgClass || "thumb";
+    img.dataset.role = "thumb";
+    img.decoding = "async";
+    if (slot.dataset.kind !== "preview") img.loading = "lazy";
+    img.alt = slot.dataset.alt || "";
+    img.src = wanted;
+    slot.replaceWith(img);
+  }
 
   function render(el, photo) {
     el.dataset.status = photo.status;
     const badge = el.querySelector("[data-role=status]");
     if (badge) {
-      badge.textContent = labels.status[photo.status] || photo.status;
+      badge.textContent = config.status[photo.status] || photo.status;
       badge.className = "badge " + photo.status;
     }
     const reason = el.querySelector("[data-role=reason]");
     if (reason) {
       const rejected = photo.status === "rejected" || photo.status === "failed";
       reason.textContent = rejected
-        ? photo.reject_detail || labels.reason[photo.reject_reason] || ""
+        ? photo.reject_detail || config.reason[photo.reject_reason] || ""
         : "";
     }
     // The validator's flags and notes, in the API's plain words.
@@ -36,46 +60,75 @@
         }),
       );
     }
+    replaceThumb(el, photo);
     el.dispatchEvent(new CustomEvent("photo:status", { detail: photo, bubbles: true }));
+  }
+
+  async function read() {
+    const url = config.feed + (cursor ? "?since=" + encodeURIComponent(cursor) : "");
+    const response = await fetch(url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return { changed: false, more: false };
+    const answer = await response.json();
+    cursor = answer.cursor;
+    let changed = false;
+    for (const photo of answer.photos) {
+      const el = watched.get(photo.id);
+      if (!el) continue;
+      const seen = el.dataset.seen;
+      // A change can come twice (the feed looks back a little): redraw only what is new.
+      if (seen !== photo.updated_at) {
+        el.dataset.seen = photo.updated_at;
+        changed = true;
+        render(el, photo);
+      }
+      if (!IN_FLIGHT.has(photo.status)) watched.delete(photo.id);
+    }
+    return { changed: changed, more: answer.more };
   }
 
   async function poll() {
     timer = null;
     let changed = false;
-    await Promise.all(
-      [...watched].map(async ([uid, el]) => {
-        try {
-          const response = await fetch("/api/photos/" + uid + "/", {
-            credentials: "same-origin",
-            headers: { Accept: "application/json" },
-          });
-          if (!response.ok) return;
-          const photo = await response.json();
-          if (photo.status !== el.dataset.status) {
-            changed = true;
-            render(el, photo);
-          }
-          if (!IN_FLIGHT.has(photo.status)) watched.delete(uid);
-        } catch (error) {
-          // A dropped poll is retried on the next tick.
-        }
-      }),
-    );
-    delay = changed ? 1000 : Math.min(delay * 1.5, 15000);
+    try {
+      let step = await read();
+      changed = step.changed;
+      while (step.more) {
+        step = await read();
+        changed = changed || step.changed;
+      }
+    } catch (error) {
+      // A dropped read is retried on the next tick; the cursor has not moved.
+    }
+    delay = changed ? FAST_MS : Math.min(delay * 1.5, SLOW_MS);
     schedule();
   }
 
   function schedule() {
-    if (!timer && watched.size) timer = setTimeout(poll, delay);
+    if (!timer && watched.size) {
+      timer = setTimeout(() => {
+        inFlight = poll();
+      }, delay);
+    }
   }
 
   function watch(el) {
-    if (!IN_FLIGHT.has(el.dataset.status)) return;
+    if (!config || !IN_FLIGHT.has(el.dataset.status)) return;
     watched.set(el.dataset.photo, el);
-    delay = 1000;
+    delay = FAST_MS;
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
     schedule();
   }
 
-  window.ParjanyaStatus = { watch: watch };
+  window.ParjanyaStatus = {
+    watch: watch,
+    // Resolves once the read under way (if any) has been applied: tests step a fake clock.
+    settled: () => inFlight,
+  };
   document.querySelectorAll("[data-photo][data-status]").forEach(watch);
 })();

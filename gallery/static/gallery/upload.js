@@ -1,5 +1,8 @@
-// Drag-and-drop upload: one request per file so each has its own progress bar and its own
-// error, a few in parallel; then each photo's status is followed as the pipeline moves it.
+// Drag-and-drop upload: one request per file so each has its own progress bar, its own error,
+// and its own Cancel and Retry; a few in parallel. A tally counts what the server accepted,
+// refused (the file itself was wrong) and what failed on the way (worth a retry), and one bar
+// shows the bytes sent of all files. Then each photo's status is followed as the pipeline
+// moves it (status.js).
 (function () {
   "use strict";
   const root = document.getElementById("uploader");
@@ -7,21 +10,40 @@
   const input = document.getElementById("file-input");
   const list = document.getElementById("upload-list");
   const summary = document.getElementById("upload-summary");
+  const overall = document.getElementById("upload-progress");
+  const overallText = document.getElementById("upload-bytes");
   const PARALLEL = 3;
   const queue = [];
+  const jobs = [];
   let active = 0;
-  let done = 0;
-  let total = 0;
 
   const PLAIN_ERRORS = {
     too_large: "This file is larger than the upload limit, so it was not stored.",
     empty: "This file is empty (0 bytes).",
     no_files: "The browser sent no file. Please try again.",
   };
+  // The server's verdict on the file itself: sending it again would change nothing.
+  const REFUSALS = new Set(["unsupported", "empty", "too_large", "bad_name", "too_many_files"]);
+  const STATE_WORDS = {
+    waiting: "Waiting",
+    sending: "Sending",
+    accepted: "Uploaded",
+    refused: "Refused",
+    failed: "Not uploaded",
+    cancelled: "Cancelled",
+  };
 
   function csrfToken() {
     const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
     return cookie ? decodeURIComponent(cookie.split("=")[1]) : root.dataset.csrf;
+  }
+
+  function button(text, onClick) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.textContent = text;
+    node.addEventListener("click", onClick);
+    return node;
   }
 
   function add(files) {
@@ -38,62 +60,141 @@
       const state = document.createElement("span");
       state.className = "badge";
       state.dataset.role = "status";
-      state.textContent = "Waiting";
       const reason = document.createElement("span");
       reason.className = "error";
       reason.dataset.role = "reason";
-      item.append(name, bar, state, reason);
+      // Filled by status.js with the thumbnail once ingest has rendered it.
+      const thumb = document.createElement("span");
+      thumb.className = "mini";
+      thumb.dataset.role = "thumb";
+      thumb.dataset.imgClass = "mini";
+      thumb.dataset.alt = file.name;
+      thumb.dataset.quiet = "true";
+      const actions = document.createElement("span");
+      actions.className = "actions";
+      item.append(thumb, name, bar, state, actions, reason);
       list.append(item);
-      queue.push({ file, item, bar, state, reason });
-      total += 1;
+      const job = { file, item, bar, state, reason, actions, loaded: 0, xhr: null };
+      job.cancel = button("Cancel", () => cancel(job));
+      job.cancel.setAttribute("aria-label", "Cancel " + file.name);
+      job.retry = button("Retry", () => retry(job));
+      job.retry.setAttribute("aria-label", "Retry " + file.name);
+      jobs.push(job);
+      setState(job, "waiting");
+      queue.push(job);
     }
     updateSummary();
     pump();
   }
 
+  function setState(job, state) {
+    job.phase = state;
+    job.item.dataset.state = state;
+    job.state.textContent = STATE_WORDS[state];
+    job.state.className = "badge " + { accepted: "uploaded", refused: "failed", failed: "failed", cancelled: "failed" }[state];
+    if (state === "waiting" || state === "sending") {
+      job.actions.replaceChildren(job.cancel);
+    } else if (state === "failed" || state === "cancelled") {
+      job.actions.replaceChildren(job.retry);
+    } else {
+      job.actions.replaceChildren();
+    }
+    updateSummary();
+  }
+
+  function progress(job, loaded) {
+    job.loaded = loaded;
+    job.bar.value = job.file.size ? Math.round((loaded / job.file.size) * 100) : 100;
+    updateSummary();
+  }
+
+  function megabytes(bytes) {
+    return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0) + " MB";
+  }
+
   function updateSummary() {
-    summary.textContent = done + " of " + total + " file" + (total === 1 ? "" : "s") + " sent.";
+    const count = (phase) => jobs.filter((job) => job.phase === phase).length;
+    const parts = [count("accepted") + " of " + jobs.length + " file" + (jobs.length === 1 ? "" : "s") + " accepted"];
+    const refused = count("refused");
+    const failed = count("failed");
+    const cancelled = count("cancelled");
+    const pending = count("waiting") + count("sending");
+    if (refused) parts.push(refused + " refused");
+    if (failed) parts.push(failed + " failed");
+    if (cancelled) parts.push(cancelled + " cancelled");
+    if (pending) parts.push(pending + " to go");
+    summary.textContent = parts.join(", ") + ".";
+    // Overall progress counts the files still meant to go: refused and cancelled ones drop out.
+    const counted = jobs.filter((job) => job.phase !== "refused" && job.phase !== "cancelled");
+    const total = counted.reduce((sum, job) => sum + job.file.size, 0);
+    const sent = counted.reduce((sum, job) => sum + Math.min(job.loaded, job.file.size), 0);
+    overall.hidden = jobs.length === 0;
+    overall.max = total || 1;
+    overall.value = sent;
+    overallText.textContent = jobs.length ? megabytes(sent) + " of " + megabytes(total) + " sent" : "";
   }
 
   function pump() {
     while (active < PARALLEL && queue.length) {
       const job = queue.shift();
       active += 1;
+      setState(job, "sending");
       transportFor(job.file)(job).finally(() => {
         active -= 1;
-        done += 1;
+        job.xhr = null;
         updateSummary();
         pump();
       });
     }
   }
 
-  // In S3 mode, files bigger than one part go straight to the bucket in a multipart upload
-  // that survives a dropped connection; everything else is sent whole to the API.
+  function cancel(job) {
+    const waiting = queue.indexOf(job);
+    if (waiting >= 0) queue.splice(waiting, 1);
+    job.cancelled = true;
+    if (job.xhr) job.xhr.abort();
+    job.reason.textContent = "";
+    job.reason.removeAttribute("role");
+    setState(job, "cancelled");
+  }
+
+  function retry(job) {
+    job.cancelled = false;
+    job.reason.textContent = "";
+    job.reason.removeAttribute("role");
+    job.bar.style.visibility = "";
+    progress(job, 0);
+    setState(job, "waiting");
+    queue.push(job);
+    pump();
+  }
+
+  // Files bigger than one part go in a multipart upload that survives a dropped connection
+  // (to the bucket in S3 mode, to this server in local mode); everything else is sent whole.
   function transportFor(file) {
     const direct = root.dataset.directUrl && file.size > Number(root.dataset.directMin);
     return direct ? sendDirect : sendWhole;
   }
 
-  function fail(job, message) {
-    job.state.textContent = "Not uploaded";
-    job.state.className = "badge failed";
+  function fail(job, message, kind) {
+    if (job.cancelled) return;
     job.bar.style.visibility = "hidden";
     job.reason.textContent = message;
     job.reason.setAttribute("role", "alert");
+    setState(job, kind || "failed");
   }
 
   function sendWhole(job) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
+      job.xhr = xhr;
       const form = new FormData();
       form.append("files", job.file, job.file.name);
       xhr.open("POST", root.dataset.api);
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
-      job.state.textContent = "Sending";
       xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) job.bar.value = Math.round((event.loaded / event.total) * 100);
+        if (event.lengthComputable) progress(job, (event.loaded / event.total) * job.file.size);
       });
       xhr.addEventListener("load", () => {
         let body = null;
@@ -106,9 +207,13 @@
           accepted(job, body.created[0]);
         } else if (body && body.errors && body.errors.length) {
           const error = body.errors[0];
-          fail(job, error.detail || PLAIN_ERRORS[error.error] || "The server refused this file.");
+          fail(
+            job,
+            error.detail || PLAIN_ERRORS[error.error] || "The server refused this file.",
+            REFUSALS.has(error.error) ? "refused" : "failed",
+          );
         } else if (xhr.status === 413) {
-          fail(job, PLAIN_ERRORS.too_large);
+          fail(job, PLAIN_ERRORS.too_large, "refused");
         } else if (xhr.status === 403) {
           fail(job, "Your session has expired. Log in again, then retry this file.");
         } else {
@@ -120,16 +225,16 @@
         fail(job, "The connection dropped while sending this file. Check the network and try again.");
         resolve();
       });
+      xhr.addEventListener("abort", () => resolve());
       xhr.send(form);
     });
   }
 
   function accepted(job, photo) {
-    job.bar.value = 100;
+    progress(job, job.file.size);
     job.item.dataset.photo = photo.id;
     job.item.dataset.status = photo.status;
-    job.state.textContent = "Uploaded";
-    job.state.className = "badge uploaded";
+    setState(job, "accepted");
     const link = document.createElement("a");
     link.href = root.dataset.detail + photo.id + "/";
     link.textContent = job.file.name;
@@ -159,19 +264,23 @@
     return "parjanya-upload:" + [file.name, file.size, file.lastModified].join(":");
   }
 
-  function putPart(part, blob, onProgress) {
+  function putPart(job, part, blob, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
+      job.xhr = xhr;
       xhr.open("PUT", part.url);
       // The browser sets Content-Length itself and refuses to be told.
       Object.entries(part.headers || {}).forEach(([name, value]) => {
         if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
       });
+      // Local mode: the part URL is this server's, which wants the session's CSRF token.
+      if (part.url.startsWith("/")) xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
       xhr.addEventListener("load", () =>
         xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error("status " + xhr.status)),
       );
       xhr.addEventListener("error", () => reject(new Error("network")));
+      xhr.addEventListener("abort", () => reject(new Error("cancelled")));
       xhr.send(blob);
     });
   }
@@ -195,7 +304,11 @@
     if (!state) {
       const created = await api("POST", base, { filename: file.name, size: file.size });
       if (created.status === 501) return sendWhole(job);
-      if (!created.ok) return fail(job, created.body.detail || PLAIN_ERRORS[created.body.error] || "The server refused this file.");
+      if (!created.ok) {
+        const refused = REFUSALS.has(created.body.error) || created.status === 413;
+        const message = created.body.detail || PLAIN_ERRORS[created.body.error];
+        return fail(job, message || "The server refused this file.", refused ? "refused" : "failed");
+      }
       state = created.body;
       missing = Array.from({ length: state.part_count }, (_, i) => i + 1);
       localStorage.setItem(key, state.upload);
@@ -203,8 +316,8 @@
     const token = state.upload;
     const partBytes = (n) => Math.min(state.part_size, file.size - (n - 1) * state.part_size);
     let sent = file.size - missing.reduce((total, n) => total + partBytes(n), 0);
-    job.state.textContent = missing.length < state.part_count ? "Resuming" : "Sending";
-    job.bar.value = Math.round((sent / file.size) * 100);
+    if (missing.length < state.part_count) job.state.textContent = "Resuming";
+    progress(job, sent);
     try {
       if (missing.length) {
         const urls = await api("POST", base + token + "/parts/", {
@@ -213,12 +326,14 @@
         if (!urls.ok) throw new Error(urls.body.detail || "status " + urls.status);
         for (const part of urls.body.parts) {
           const start = (part.number - 1) * state.part_size;
-          await putPart(part, file.slice(start, start + part.size), (loaded) => {
-            job.bar.value = Math.round(((sent + loaded) / file.size) * 100);
+          if (job.cancelled) throw new Error("cancelled");
+          await putPart(job, part, file.slice(start, start + part.size), (loaded) => {
+            progress(job, sent + loaded);
           });
           sent += part.size;
         }
       }
+      if (job.cancelled) throw new Error("cancelled");
       const done = await api("POST", base + token + "/complete/");
       if (!done.ok) throw new Error(done.body.detail || "status " + done.status);
       localStorage.removeItem(key);
@@ -228,7 +343,7 @@
         error.message === "network"
           ? "The connection dropped part way through."
           : "The upload stopped part way (" + error.message + ").";
-      fail(job, why + " What was sent is kept: choose the same file again to send the rest.");
+      fail(job, why + " What was sent is kept: press Retry, or choose the same file again, to send the rest.");
     }
   }
 

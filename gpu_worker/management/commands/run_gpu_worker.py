@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gpu_worker.conf import lease_owner, scorer_config, setting_float, setting_int, setting_str
+from gpu_worker.conf import WorkerConfig
 from gpu_worker.scoring import BACKENDS, ModelDirectoryError, load_scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
 
@@ -42,20 +42,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        worker_config = WorkerConfig.from_settings()
         overrides = {
             "model_path": options["model_path"],
             "batch_size": options["batch_size"],
             "max_pixels": options["max_pixels"],
         }
         config = dataclasses.replace(
-            scorer_config(), **{k: v for k, v in overrides.items() if v is not None}
+            worker_config.scorer, **{k: v for k, v in overrides.items() if v is not None}
         )
         if options["max_pixels"] is not None:
             config = dataclasses.replace(
                 config, min_pixels=min(config.min_pixels, options["max_pixels"])
             )
         try:
-            scorer = load_scorer(config, backend=options["backend"] or setting_str("VLM_BACKEND"))
+            scorer = load_scorer(config, backend=options["backend"] or worker_config.backend)
         except ModelDirectoryError as exc:
             raise CommandError(str(exc)) from exc
         except ImportError as exc:
@@ -67,11 +68,11 @@ class Command(BaseCommand):
         worker = ScoringWorker(
             scorer=scorer,
             options=WorkerOptions(
-                owner=lease_owner(),
-                threshold=pick("threshold", setting_float("VLM_SCORE_THRESHOLD")),
-                lease_seconds=pick("lease_seconds", setting_float("GPU_WORKER_LEASE_SECONDS")),
-                claim_size=scorer.batch_size * setting_int("GPU_WORKER_CLAIM_BATCHES"),
-                poll_seconds=pick("poll_seconds", setting_float("GPU_WORKER_POLL_SECONDS")),
+                owner=worker_config.lease_owner(),
+                threshold=pick("threshold", worker_config.threshold),
+                lease_seconds=pick("lease_seconds", worker_config.lease_seconds),
+                claim_size=scorer.batch_size * worker_config.claim_batches,
+                poll_seconds=pick("poll_seconds", worker_config.poll_seconds),
                 until_empty=options["until_empty"],
             ),
         )

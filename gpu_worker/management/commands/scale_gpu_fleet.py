@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gpu_worker.conf import scaling_policy, setting_str
+from gpu_worker.conf import FleetConfig
 from gpu_worker.fleet import AutoScalingFleet
 from gpu_worker.selectors import scoring_busy_instances, scoring_queue_counts
 from gpu_worker.services import fleet_scale_tick
@@ -33,14 +33,15 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="decide and log, change nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        group = options["group"] or setting_str("GPU_FLEET_ASG_NAME")
+        config = FleetConfig.from_settings()
+        group = options["group"] or config.group_name
         if not group:
             raise CommandError("no Auto Scaling group: set GPU_FLEET_ASG_NAME or pass --group")
-        region = setting_str("GPU_FLEET_REGION") or None
+        region = config.region or None
         fleet = AutoScalingFleet(
             client=boto3.client("autoscaling", region_name=region), group_name=group
         )
-        policy = scaling_policy()
+        policy = config.policy
         every: float = options["every"]
         stop = threading.Event()
         if every:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gpu_worker.conf import scorer_config, setting_float
+from gpu_worker.conf import WorkerConfig
 from gpu_worker.parity import (
     ParityTolerances,
     compare_scores,
@@ -51,11 +51,12 @@ class Command(BaseCommand):
         specs: list[str] = options["backend"]
         if len(specs) != 2:
             raise CommandError("give --backend exactly twice")
+        config = WorkerConfig.from_settings()
         threshold = options["threshold"]
         if threshold is None:
-            threshold = setting_float("VLM_SCORE_THRESHOLD")
+            threshold = config.threshold
         try:
-            parsed = [parse_backend_spec(spec, base=scorer_config()) for spec in specs]
+            parsed = [parse_backend_spec(spec, base=config.scorer) for spec in specs]
             images = golden_images(options["golden"])
             runs = [run_backend(spec, images=images) for spec in parsed]
         except (ValueError, OSError, ModelDirectoryError) as exc:

@@ -5,7 +5,8 @@
     manage.py backfill --stage validate --resume        # after Ctrl-C or a kill
     manage.py backfill --stage validate --flag possibly_soft   # re-judge the flagged frames
 
-See `pipeline.backfill` for how it streams, checkpoints and stays idempotent.
+See the `pipeline.backfill` package (plan, checkpoint, run) for how it streams, checkpoints
+and stays idempotent.
 """
 
 from __future__ import annotations
@@ -38,17 +39,10 @@ from rich.progress import (
 from rich.text import Text
 
 from gallery.models import Photo
-from pipeline.backfill import (
-    BackfillError,
-    BackfillOptions,
-    BackfillPlan,
-    BackfillSummary,
-    Mode,
-    Stage,
-    backfill_plan,
-    backfill_run,
-    checkpoint_cursor,
-)
+from pipeline.backfill.checkpoint import checkpoint_cursor
+from pipeline.backfill.plan import BackfillError, BackfillPlan, Mode, Stage, backfill_plan
+from pipeline.backfill.run import BackfillOptions, BackfillSummary, backfill_run
+from pipeline.config import IngestConfig
 from pipeline.selectors import BackfillFilter, owner_id_for_username
 
 logger = logging.getLogger("pipeline.backfill")
@@ -241,7 +235,7 @@ class Command(BaseCommand):
                         stage=stage,
                         filters=filters,
                         checkpoint_dir=checkpoint_dir,
-                        scoring_enabled=settings.SCORING_ENABLED,
+                        config=IngestConfig.from_settings(),
                         limit=limit,
                         mode=Mode.INLINE if options["inline"] else Mode.ENQUEUE,
                         batch_size=options["batch_size"],

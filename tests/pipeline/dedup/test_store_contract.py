@@ -8,7 +8,14 @@ from functools import cache
 import pytest
 
 from pipeline.core.hashcode import hamming_distance, to_signed64
-from pipeline.dedup.index import DedupStore, dedup_mark_not_duplicate, index_photo, remove_photo
+from pipeline.dedup.index import (
+    DedupStore,
+    dedup_mark_not_duplicate,
+    index_photo,
+    matched_key,
+    redecide_photo,
+    remove_photo,
+)
 from pipeline.dedup.rules import DedupOutcome, FrameKey, IndexedPhoto, OutcomeKind
 from pipeline.dedup.search import brute_force, flip_bits
 from tests.pipeline.dedup.realphotos import NEAR_DUPLICATE_EDITS, hashes, sources
@@ -124,6 +131,29 @@ def test_decision_works_whichever_side_the_curator_names_first(store: DedupStore
     stored = store.get_photo("owner-1", 2)
     assert stored is not None
     assert stored.outcome.kind is OutcomeKind.ORIGINAL
+
+
+def test_deciding_again_applies_the_current_radius_and_keeps_upload_order(
+    store: DedupStore,
+) -> None:
+    whole, cut = real("astronaut"), real("astronaut", "crop3")
+    distance = hamming_distance(whole[0], cut[0])
+    assert 0 < distance <= 8
+    _index(store, 1, whole, key="originals/whole.jpg")
+    assert _index(store, 2, cut, key="originals/cut.jpg").duplicate_of == 1
+
+    # Narrower: the copy stands alone. Stored outcomes are not replayed.
+    narrow = {"radius": distance - 1}
+    assert redecide_photo(store, scope="owner-1", photo_id=2, **narrow) == DedupOutcome(
+        OutcomeKind.ORIGINAL
+    )
+    # Wider again: the first upload is decided first and stays the original (the copy was
+    # filed after it); the copy goes back to being its duplicate.
+    assert redecide_photo(store, scope="owner-1", photo_id=1).kind is OutcomeKind.ORIGINAL
+    again = redecide_photo(store, scope="owner-1", photo_id=2)
+    assert again is not None and again.duplicate_of == 1
+    assert matched_key(store, scope="owner-1", outcome=again) == "originals/whole.jpg"
+    assert redecide_photo(store, scope="owner-1", photo_id=3) is None
 
 
 def test_removed_photo_is_no_longer_matched(store: DedupStore) -> None:

@@ -76,3 +76,21 @@ def lambda_world(seaweedfs: SeaweedS3, dynalite_endpoint: str) -> LambdaWorld:
         env=env,
         runtime=runtime,
     )
+
+
+@pytest.fixture
+def lambda_mode(
+    settings: Any, s3_storage: str, lambda_world: LambdaWorld, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Django with PIPELINE_VALIDATION = "lambda", on the Lambda's bucket and tables; the bucket."""
+    settings.PIPELINE_VALIDATION = "lambda"
+    settings.PIPELINE_LAMBDA_RESULTS_TABLE = lambda_world.env["RESULTS_TABLE"]
+    settings.PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL = lambda_world.dynalite_endpoint
+    settings.PIPELINE_LAMBDA_WAIT_S = 20.0
+    # Django decides dedup in the Lambda's own index ("not a duplicate", backfill).
+    settings.DEDUP_STORE = "dynamodb"
+    settings.DEDUP_TABLE = lambda_world.env["DEDUP_TABLE"]
+    settings.DEDUP_ENDPOINT_URL = lambda_world.dynalite_endpoint
+    for name, value in lambda_world.seaweedfs.env().items():
+        monkeypatch.setenv(name, value)
+    return s3_storage

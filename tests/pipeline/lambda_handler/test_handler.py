@@ -11,12 +11,14 @@ import pytest
 from pipeline import lambda_handler
 from pipeline.core.validator import validate
 from pipeline.dedup.dynamodb_store import DynamoDbStore
+from pipeline.dedup.identity import dedup_photo_id
 from pipeline.lambda_handler import Runtime, Settings, handle_event
-from pipeline.lambda_results import Outcome, Status, dedup_photo_id, result_from_json
+from pipeline.lambda_results import Outcome, Status, result_from_json
 from tests.pipeline.lambda_handler.conftest import LambdaWorld, dynamodb_client
 from tests.pipeline.lambda_handler.events import s3_event, sqs_event
-from tests.support.dynalite import start_dynalite, stop_dynalite
+from tests.support.dynalite import start_dynalite
 from tests.support.paths import PHOTOS
+from tests.support.processes import stop
 
 CAT = (PHOTOS / "cat_brown.jpg").read_bytes()
 DNG = (PHOTOS / "canon_eos_6d.dng").read_bytes()
@@ -145,7 +147,7 @@ def test_an_unreachable_dynamodb_fails_only_that_message_and_the_retry_succeeds(
     text = lambda_world.put("originals/ff/notes.jpg", b"not a photo, just words\n" * 20)
     event, (image_message, text_message) = sqs_event([image], [text])
     process, endpoint = start_dynalite(tmp_path / "stopped")
-    stop_dynalite(process)
+    stop(process)
     throttled = Runtime(
         Settings.from_env(lambda_world.env),
         s3=lambda_world.seaweedfs.client(),
@@ -186,7 +188,7 @@ def test_a_direct_s3_invocation_with_a_failed_record_raises_so_lambda_retries_it
     request.addfinalizer(lambda_handler._runtime.cache_clear)
     record = lambda_world.put("originals/hh/cat.jpg", CAT)
     process, stopped = start_dynalite(tmp_path / "stopped")
-    stop_dynalite(process)
+    stop(process)
     env = {**lambda_world.env, **lambda_world.seaweedfs.env(), "DYNAMODB_MAX_ATTEMPTS": "1"}
     for name, value in {**env, "AWS_ENDPOINT_URL_DYNAMODB": stopped}.items():
         monkeypatch.setenv(name, value)

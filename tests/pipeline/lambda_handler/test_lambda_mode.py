@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 
 from gallery.direct_upload import photo_create_from_object
 from gallery.models import Photo
+from pipeline.config import IngestConfig
 from pipeline.core.formats import ImageFormat
 from pipeline.core.validator import Thresholds, validate
 from pipeline.lambda_handler import Runtime, Settings, handle_event
@@ -21,19 +22,6 @@ from pipeline.services import photo_ingest
 from tests.pipeline.lambda_handler.conftest import LambdaWorld
 from tests.pipeline.lambda_handler.events import s3_event, s3_record
 from tests.support.paths import PHOTOS
-
-
-@pytest.fixture
-def lambda_mode(
-    settings: Any, s3_storage: str, lambda_world: LambdaWorld, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    settings.PIPELINE_VALIDATION = "lambda"
-    settings.PIPELINE_LAMBDA_RESULTS_TABLE = lambda_world.env["RESULTS_TABLE"]
-    settings.PIPELINE_LAMBDA_DYNAMODB_ENDPOINT_URL = lambda_world.dynalite_endpoint
-    settings.PIPELINE_LAMBDA_WAIT_S = 20.0
-    for name, value in lambda_world.seaweedfs.env().items():
-        monkeypatch.setenv(name, value)
-    return s3_storage
 
 
 def _store(bucket: str, key: str, content: bytes) -> dict[str, Any]:
@@ -65,7 +53,7 @@ def test_the_verdict_is_the_one_the_validator_gives_in_process(
     record = _store(lambda_mode, "originals/12/frame.dng", data)
     assert handle_event(s3_event(record), lambda_world.runtime) == {"batchItemFailures": []}
 
-    found = lambda_validation(key="originals/12/frame.dng")
+    found = lambda_validation(key="originals/12/frame.dng", config=IngestConfig.from_settings())
 
     in_process = validate(data, Thresholds(), filename="frame.dng", preview_edges=(1600, 400))
     assert found.unreadable is None
@@ -76,7 +64,8 @@ def test_the_verdict_is_the_one_the_validator_gives_in_process(
     assert set(found.result.previews) == {1600, 400}
     assert found.result.previews[400].startswith(b"\xff\xd8\xff")
     assert found.size_bytes == len(data)
-    assert found.dedup is not None and found.dedup.kind == "original"
+    # Stored without `owner` metadata: no scope to file it in, so the Django ingest files it.
+    assert found.dedup is None
 
 
 def test_a_late_result_is_waited_for(lambda_mode: str, lambda_world: LambdaWorld) -> None:
@@ -84,7 +73,7 @@ def test_a_late_result_is_waited_for(lambda_mode: str, lambda_world: LambdaWorld
     late = threading.Timer(0.5, handle_event, args=(s3_event(record), lambda_world.runtime))
     late.start()
     try:
-        found = lambda_validation(key="originals/34/cat.jpg")
+        found = lambda_validation(key="originals/34/cat.jpg", config=IngestConfig.from_settings())
     finally:
         late.join()
 
@@ -98,7 +87,7 @@ def test_an_unreadable_verdict_keeps_its_reason(
     record = _store(lambda_mode, "originals/56/notes.jpg", b"just some words\n" * 30)
     handle_event(s3_event(record), lambda_world.runtime)
 
-    found = lambda_validation(key="originals/56/notes.jpg")
+    found = lambda_validation(key="originals/56/notes.jpg", config=IngestConfig.from_settings())
 
     assert found.result is None
     assert found.unreadable is not None
@@ -110,7 +99,7 @@ def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: Any) -
     _store(lambda_mode, "originals/78/never.jpg", (PHOTOS / "elephants.jpg").read_bytes())
 
     with pytest.raises(LambdaResultTimeout) as timeout:
-        lambda_validation(key="originals/78/never.jpg")
+        lambda_validation(key="originals/78/never.jpg", config=IngestConfig.from_settings())
 
     assert "has not reported" in str(timeout.value)
     assert "originals/78/never.jpg" in str(timeout.value)
@@ -130,7 +119,7 @@ def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
     )
     handle_event(s3_event(record), runtime)
 
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
     photo.refresh_from_db()
     in_process = validate(data, Thresholds(), filename="beach.jpg")
@@ -158,7 +147,7 @@ def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
         size_bytes=len(data),
     )
 
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
     photo.refresh_from_db()
     assert photo.status == "failed"
@@ -192,7 +181,7 @@ def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
         notes=["trailing_data"],
     )
 
-    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=True))
 
     photo.refresh_from_db()
     assert photo.status == "awaiting_score"

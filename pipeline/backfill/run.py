@@ -1,33 +1,16 @@
-"""Re-run a pipeline stage over a filtered part of the library (`manage.py backfill`).
-
-- **Streaming.** Photos are read in id order, one keyset-paginated batch at a time, so memory
-  stays flat however large the library is.
-- **Resumable.** After each batch a checkpoint (the last id done and the counters) is written
-  atomically (temporary file, fsync, rename). Within a batch, each finished photo is appended to
-  a journal as it completes, so a run killed mid-batch (Ctrl-C, SIGKILL) resumes after the last
-  photo it finished and does none twice.
-- **Idempotent.** Every per-photo step is a service that no-ops when the photo is not where it
-  expects it, and nothing here overrides a curator's decision: the status transitions refuse
-  to, and photos a curator decided are skipped before anything is sent.
-"""
+"""The run loop of `manage.py backfill`: batches, the per-photo work, messages and the rate."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
-import os
-import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from celery import current_app
 from django.db import transaction
@@ -37,223 +20,32 @@ from gallery import services as gallery_services
 from gallery import task_names
 from gallery.models import Photo
 from pipeline import services as pipeline_services
+from pipeline.backfill.checkpoint import Checkpoint, CheckpointStore, left, run_key
+from pipeline.backfill.plan import (
+    BACKFILL_CAUSE,
+    REINGEST_STAGES,
+    SCORING_OFF,
+    SKIP_CURATOR,
+    SKIP_DELETED,
+    SKIP_NOT_INDEXED,
+    BackfillError,
+    Mode,
+    Outcome,
+    Stage,
+    Status,
+    skip_reason,
+)
+from pipeline.config import IngestConfig
 from pipeline.core.errors import UnreadableImage
 from pipeline.selectors import (
     BackfillFilter,
     BackfillRow,
     photo_backfill_batch,
-    photo_backfill_breakdown,
     photo_backfill_count,
     photo_backfill_lock,
 )
 
 logger = logging.getLogger(__name__)
-
-Status = Photo.Status
-Reason = Photo.RejectReason
-
-BACKFILL_CAUSE = "backfill"
-CHECKPOINT_VERSION = 1
-
-
-class Stage(StrEnum):
-    VALIDATE = "validate"
-    DEDUP = "dedup"
-    PREVIEWS = "previews"
-    SCORE = "score"
-    ALL = "all"
-
-
-class Mode(StrEnum):
-    ENQUEUE = "enqueue"
-    INLINE = "inline"
-
-
-class Outcome(StrEnum):
-    PROCESSED = "processed"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-SKIP_CURATOR = "curator decision"
-SKIP_ALREADY_QUEUED = "already awaiting score"
-SKIP_NOT_VALIDATED = "not past the validator"
-SKIP_PAIRED = "paired (its twin is scored)"
-SKIP_NOT_INGESTED = "not ingested yet"
-SKIP_UNREADABLE = "unreadable original"
-SKIP_DELETED = "deleted"
-
-_REINGEST = frozenset({Stage.VALIDATE, Stage.DEDUP, Stage.ALL})
-
-STAGE_ACTIONS: dict[Stage, str] = {
-    Stage.VALIDATE: "reset to uploaded, then ingest (validator, previews, dedup)",
-    # Until the dedup index has its own entry point, re-ingesting is how dedup runs again.
-    Stage.DEDUP: "reset to uploaded, then ingest (dedup runs inside ingest)",
-    Stage.PREVIEWS: "regenerate the preview and thumbnail only",
-    Stage.SCORE: "reset to awaiting_score (the GPU worker claims it)",
-    Stage.ALL: "reset to uploaded, then ingest; passing photos go on to the GPU",
-}
-
-
-class BackfillError(Exception):
-    """The run cannot start or cannot go on; the message says what to do."""
-
-
-SCORING_OFF = (
-    "scoring is off (VLM_MODEL_PATH is empty, or SCORING_ENABLED=false): photos sent to the "
-    "scorer would wait for one that is not there. Configure a model (README, 'Scoring') and "
-    "run this again."
-)
-
-
-def _past_validator(row: BackfillRow) -> bool:
-    """Photos the validator passed: scored ones, low scores, scoring failures (the worker's
-    `photo_mark_unscorable` records them as failed/unreadable), and those that passed while no
-    scorer was configured."""
-    return (
-        row.status in (Status.SCORED, Status.UNSCORED)
-        or (row.status == Status.REJECTED and row.reject_reason == Reason.LOW_SCORE)
-        or (row.status == Status.FAILED and row.reject_reason == Reason.UNREADABLE)
-    )
-
-
-def skip_reason(stage: Stage, row: BackfillRow) -> str | None:
-    """Why a stage leaves this photo alone, or None when it runs on it. The dry run and the real
-    run both decide through here."""
-    if stage is Stage.PREVIEWS:
-        # Previews never change a status, so curator-decided photos get them too.
-        if row.status == Status.UPLOADED:
-            return SKIP_NOT_INGESTED
-        if row.status == Status.REJECTED and row.reject_reason == Reason.UNREADABLE:
-            return SKIP_UNREADABLE
-        return None
-    if row.curator_decided:
-        return SKIP_CURATOR
-    if stage is Stage.SCORE:
-        if row.status == Status.AWAITING_SCORE:
-            return SKIP_ALREADY_QUEUED
-        if row.status == Status.PAIRED:
-            return SKIP_PAIRED
-        if not _past_validator(row):
-            return SKIP_NOT_VALIDATED
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Checkpoint
-
-
-@dataclass
-class Checkpoint:
-    key: str
-    stage: str
-    filters: dict[str, Any]
-    limit: int | None
-    run_id: str
-    started_at: str
-    version: int = CHECKPOINT_VERSION
-    after_id: int = 0  # every photo up to this id has been considered
-    seen: int = 0
-    processed: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, int] = field(default_factory=dict)
-    completed: bool = False
-
-    def count(self, outcome: Outcome, reason: str) -> None:
-        if outcome is Outcome.PROCESSED:
-            self.processed += 1
-        else:
-            tally = self.skipped if outcome is Outcome.SKIPPED else self.failed
-            tally[reason] = tally.get(reason, 0) + 1
-
-
-def run_key(*, stage: Stage, filters: BackfillFilter, limit: int | None) -> str:
-    """Identifies a run by what it selects, so `--resume` finds the checkpoint of the same
-    command line. Batch size, rate and mode may change between attempts."""
-    spec = json.dumps(
-        {"stage": stage.value, "filters": filters.as_json(), "limit": limit}, sort_keys=True
-    )
-    return hashlib.sha256(spec.encode()).hexdigest()[:20]
-
-
-_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
-
-
-class CheckpointStore:
-    """`<dir>/backfill-<stage>-<key>.json` plus its journal, `....journal`: one line per photo
-    finished since the last checkpoint ("id outcome reason")."""
-
-    def __init__(self, directory: Path, *, stage: Stage, key: str) -> None:
-        self.directory = directory
-        self.path = directory / f"backfill-{stage.value}-{key}.json"
-        self.journal_path = self.path.with_suffix(".journal")
-        self._journal: IO[str] | None = None
-
-    def load(self) -> Checkpoint | None:
-        try:
-            raw = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return None
-        if raw.get("version") != CHECKPOINT_VERSION:
-            raise BackfillError(f"{self.path} was written by another version of backfill")
-        return Checkpoint(**raw)
-
-    def save(self, checkpoint: Checkpoint) -> None:
-        """Atomic: a reader (or the next attempt) sees the old checkpoint or the new one."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(asdict(checkpoint), handle, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).replace(self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-    def journal_entries(self, *, after_id: int) -> list[tuple[int, Outcome, str]]:
-        """Photos finished after the checkpoint. A torn last line (killed mid-write) is
-        ignored: that photo was not recorded, and its services are idempotent."""
-        try:
-            lines = self.journal_path.read_text().splitlines()
-        except FileNotFoundError:
-            return []
-        entries = []
-        for line in lines:
-            parts = line.split("\t")
-            if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in _OUTCOMES:
-                continue
-            photo_id = int(parts[0])
-            if photo_id > after_id:
-                entries.append((photo_id, Outcome(parts[1]), parts[2]))
-        return entries
-
-    def journal_append(self, photo_id: int, outcome: Outcome, reason: str) -> None:
-        if self._journal is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._journal = self.journal_path.open("a")
-        # One write() per line into the page cache: it survives SIGKILL of this process.
-        self._journal.write(f"{photo_id}\t{outcome.value}\t{reason}\n")
-        self._journal.flush()
-
-    def journal_reset(self) -> None:
-        self.close()
-        self.journal_path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Running
 
 
 class ProgressSink(Protocol):
@@ -294,9 +86,9 @@ class BackfillOptions:
     stage: Stage
     filters: BackfillFilter
     checkpoint_dir: Path
-    # settings.SCORING_ENABLED: whether a scorer will claim what this run queues, and where
-    # inline re-ingests send the photos that pass.
-    scoring_enabled: bool
+    # Built once by the command. `config.scoring_enabled`: whether a scorer will claim what this
+    # run queues, and where inline re-ingests send the photos that pass.
+    config: IngestConfig
     limit: int | None = None
     mode: Mode = Mode.ENQUEUE
     batch_size: int = 500
@@ -341,7 +133,7 @@ class _Worker:
     def __init__(self, options: BackfillOptions) -> None:
         self.stage = options.stage
         self.inline = options.mode is Mode.INLINE
-        self.scoring_enabled = options.scoring_enabled
+        self.config = options.config
 
     def __call__(self, photo_id: int) -> _Done:
         try:
@@ -349,6 +141,8 @@ class _Worker:
                 return self._previews(photo_id)
             if self.stage is Stage.SCORE:
                 return self._score(photo_id)
+            if self.stage is Stage.DEDUP:
+                return self._dedup(photo_id)
             return self._reingest(photo_id)
         except Photo.DoesNotExist:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
@@ -362,7 +156,7 @@ class _Worker:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         try:
-            pipeline_services.photo_ingest(photo_id=photo_id, scoring_enabled=self.scoring_enabled)
+            pipeline_services.photo_ingest(photo_id=photo_id, config=self.config)
         except Photo.DoesNotExist:
             raise
         except Exception as error:
@@ -383,11 +177,19 @@ class _Worker:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_CURATOR)
         return _Done(photo_id, Outcome.PROCESSED)
 
+    def _dedup(self, photo_id: int) -> _Done:
+        # No image is read, so this runs here in both modes; nothing is sent.
+        if pipeline_services.photo_redecide_dedup(photo_id=photo_id, config=self.config) == (
+            "not indexed"
+        ):
+            return _Done(photo_id, Outcome.SKIPPED, SKIP_NOT_INDEXED)
+        return _Done(photo_id, Outcome.PROCESSED)
+
     def _previews(self, photo_id: int) -> _Done:
         if not self.inline:
             return _Done(photo_id, Outcome.PROCESSED, task=task_names.REGENERATE_PREVIEWS)
         try:
-            pipeline_services.photo_regenerate_previews(photo_id=photo_id)
+            pipeline_services.photo_regenerate_previews(photo_id=photo_id, config=self.config)
         except UnreadableImage as unreadable:
             return _Done(photo_id, Outcome.FAILED, f"unreadable ({unreadable.reason.value})")
         except Photo.DoesNotExist:
@@ -459,7 +261,7 @@ def backfill_run(
 ) -> BackfillSummary:
     """Run a stage over the selected photos (see the module docstring). Stops between two
     photos when `should_stop()` turns true; the checkpoint and journal then say where."""
-    if options.stage is Stage.SCORE and not options.scoring_enabled:
+    if options.stage is Stage.SCORE and not options.config.scoring_enabled:
         raise BackfillError(SCORING_OFF)
     key = run_key(stage=options.stage, filters=options.filters, limit=options.limit)
     store = CheckpointStore(options.checkpoint_dir, stage=options.stage, key=key)
@@ -475,7 +277,7 @@ def backfill_run(
     handled = 0
     if not already_complete:
         total = photo_backfill_count(
-            filters=options.filters, after_id=checkpoint.after_id, limit=_left(checkpoint)
+            filters=options.filters, after_id=checkpoint.after_id, limit=left(checkpoint)
         )
         progress.start(total=total, done=len(finished))
         limiter = RateLimiter(options.rate)
@@ -500,10 +302,6 @@ def backfill_run(
         interrupted=interrupted,
         checkpoint=store.path,
     )
-
-
-def _left(checkpoint: Checkpoint) -> int | None:
-    return None if checkpoint.limit is None else max(0, checkpoint.limit - checkpoint.seen)
 
 
 class _Batches:
@@ -544,7 +342,7 @@ class _Batches:
     def _one_locked(self, stage: Stage, photo_id: int, now: BackfillRow | None) -> _Done:
         if now is None:
             return _Done(photo_id, Outcome.SKIPPED, SKIP_DELETED)
-        if stage in _REINGEST and now.status == Status.UPLOADED and not now.curator_decided:
+        if stage in REINGEST_STAGES and now.status == Status.UPLOADED and not now.curator_decided:
             return _Done(photo_id, Outcome.PROCESSED, task=task_names.INGEST_PHOTO)
         return self._one(stage, now)
 
@@ -588,8 +386,8 @@ def _walk(
     """The batch loop. Returns True when stopped early."""
     checkpoint, store = batches.checkpoint, batches.store
     while True:
-        left = _left(checkpoint)
-        size = options.batch_size if left is None else min(options.batch_size, left)
+        remaining = left(checkpoint)
+        size = options.batch_size if remaining is None else min(options.batch_size, remaining)
         rows = (
             photo_backfill_batch(filters=options.filters, after_id=checkpoint.after_id, size=size)
             if size
@@ -608,56 +406,3 @@ def _walk(
     checkpoint.completed = True
     store.save(checkpoint)
     return False
-
-
-# ---------------------------------------------------------------------------------------------
-# Dry run
-
-
-@dataclass(frozen=True)
-class BackfillPlan:
-    stage: Stage
-    action: str
-    # status -> ("would run" or a skip reason) -> photos
-    by_status: dict[str, dict[str, int]]
-
-    @property
-    def total(self) -> int:
-        return sum(sum(counts.values()) for counts in self.by_status.values())
-
-    @property
-    def would_run(self) -> int:
-        return sum(counts.get(WOULD_RUN, 0) for counts in self.by_status.values())
-
-
-WOULD_RUN = "would run"
-
-
-def backfill_plan(
-    *,
-    stage: Stage,
-    filters: BackfillFilter,
-    limit: int | None = None,
-    after_id: int = 0,
-) -> BackfillPlan:
-    """What a run would do, per status, from one GROUP BY; it changes nothing."""
-    by_status: dict[str, Counter[str]] = {}
-    for row, count in photo_backfill_breakdown(filters=filters, after_id=after_id, limit=limit):
-        verdict = skip_reason(stage, row) or WOULD_RUN
-        by_status.setdefault(row.status, Counter())[verdict] += count
-    return BackfillPlan(
-        stage=stage,
-        action=STAGE_ACTIONS[stage],
-        by_status={status: dict(counts) for status, counts in sorted(by_status.items())},
-    )
-
-
-def checkpoint_cursor(
-    *, checkpoint_dir: Path, stage: Stage, filters: BackfillFilter, limit: int | None
-) -> tuple[int, int | None]:
-    """Where `--resume` would continue: (after_id, photos left within the limit)."""
-    key = run_key(stage=stage, filters=filters, limit=limit)
-    checkpoint = CheckpointStore(checkpoint_dir, stage=stage, key=key).load()
-    if checkpoint is None:
-        raise BackfillError("nothing to resume: no checkpoint for this stage and these filters")
-    return checkpoint.after_id, _left(checkpoint)

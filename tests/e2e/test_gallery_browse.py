@@ -1,0 +1,62 @@
+"""Browsing one's own photos: filters apply on change, the arrow keys step through the gallery
+as filtered, and the preview goes full screen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from gallery.models import Photo
+from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.gallery.factories import make_photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+Status = Photo.Status
+
+
+def test_filters_apply_on_change_and_the_detail_page_steps_through_them(
+    page: Page, live_server: Any, screenshot: Any
+) -> None:
+    ansel = make_user("ansel")
+    older = make_photo(owner=ansel, status=Status.REJECTED, filename="older.jpg")
+    make_photo(owner=ansel, status=Status.SCORED, filename="keeper.jpg")
+    newer = make_photo(
+        owner=ansel, status=Status.REJECTED, filename="newer.jpg", source="elephants.jpg"
+    )
+    violations = watch_csp_violations(page)
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("button", name="Filter")).to_be_hidden()
+
+    page.get_by_label("Status").select_option("rejected")
+    expect(page).to_have_url(re.compile(r"\?status=rejected&sort=newest$"))
+    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(2)
+    page.get_by_label("Reason").select_option("overexposed")
+    expect(
+        page.get_by_text("No photos with status “Rejected”, reason “Overexposed”.")
+    ).to_be_visible()
+    screenshot(page, "gallery-empty-filter")
+    page.get_by_role("link", name="Clear the filters").click()
+    page.get_by_label("Status").select_option("rejected")
+    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(2)
+
+    page.get_by_role("link", name=re.compile("newer.jpg")).click()
+    expect(page.get_by_role("heading", name="newer.jpg")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("heading", name="older.jpg")).to_be_visible()  # keeper.jpg skipped
+    expect(page).to_have_url(re.compile(rf"/photos/{older.uid}/\?status=rejected"))
+    page.keyboard.press("ArrowLeft")
+    expect(page).to_have_url(re.compile(rf"/photos/{newer.uid}/"))
+
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function(
+        "document.fullscreenElement && document.fullscreenElement.id === 'viewer'"
+    )
+    expect(page.get_by_role("button", name="Leave full screen")).to_be_visible()
+    page.get_by_role("button", name="Leave full screen").click()
+    page.wait_for_function("document.fullscreenElement === null")
+    assert violations == []

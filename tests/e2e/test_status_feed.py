@@ -1,0 +1,92 @@
+"""The gallery follows its in-flight photos through one feed: the request rate does not grow
+with the number of photos, and a thumbnail appears the moment ingest renders it, no reload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from gallery import views
+from gallery.models import Photo
+from pipeline.services import photo_ingest
+from tests.e2e.helpers import log_in, make_user
+from tests.gallery.factories import photo_uploaded
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PIPELINE_TIMEOUT_MS = 60_000
+STARTED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _api_requests_in_a_minute(page: Page, live_server: Any, username: str, count: int) -> list[str]:
+    """Every API request the gallery makes in one (fake-clock) minute while `count` photos of
+    this photographer wait for the pipeline, all on the page."""
+    user = make_user(username)
+    Photo.objects.bulk_create(
+        Photo(
+            owner=user,
+            original=f"originals/aa/{i:032x}.jpg",
+            original_filename=f"IMG_{i:04d}.jpg",
+            format="jpeg",
+        )
+        for i in range(count)
+    )
+    log_in(page, live_server, username)
+    requests: list[str] = []
+
+    def record(request: Request) -> None:
+        if "/api/" in request.url:
+            requests.append(request.url)
+
+    page.on("request", record)
+    # A paused fake clock: the page's timers fire only as the loop below moves time on, so
+    # the count does not depend on how long the page took to load.
+    page.clock.install(time=STARTED)
+    page.clock.pause_at(STARTED + timedelta(milliseconds=1))
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("#photo-grid li[data-status=uploaded]")).to_have_count(count)
+    for _second in range(60):
+        page.clock.run_for(1000)
+        page.evaluate("window.ParjanyaStatus.settled()")
+    page.remove_listener("request", record)
+    page.context.clear_cookies()
+    return requests
+
+
+def test_the_request_rate_does_not_grow_with_the_photos_in_flight(
+    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 500)
+    few = _api_requests_in_a_minute(page, live_server, "ansel", 5)
+    many = _api_requests_in_a_minute(page, live_server, "dorothea", 500)
+    print(f"status feed: requests_per_min_5={len(few)} requests_per_min_500={len(many)}")
+    assert all("/api/photos/feed/" in url for url in few + many), few + many
+    assert 0 < len(many) == len(few) <= 60
+
+
+def test_a_thumbnail_appears_without_a_reload_once_ingest_renders_it(
+    page: Page, live_server: Any, screenshot: Any
+) -> None:
+    ansel = make_user("ansel")
+    photo = photo_uploaded(owner=ansel, source="elephants.jpg", filename="elephants.jpg")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    page.evaluate("window.sameDocument = true")
+    tile = page.locator(f'li[data-photo="{photo.uid}"]')
+    expect(tile.locator(".placeholder")).to_have_text("No preview yet")
+
+    photo_ingest(photo_id=photo.pk, scoring_enabled=True)
+
+    thumb = tile.get_by_role("img", name="elephants.jpg")
+    expect(thumb).to_have_attribute(
+        "src", f"/photos/{photo.uid}/thumbnail", timeout=PIPELINE_TIMEOUT_MS
+    )
+    expect(tile.locator("[data-role=status]")).to_have_text("Awaiting score")
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "gallery-live-thumbnail")

@@ -1,0 +1,140 @@
+"""Resumable uploads in local mode: the same /api/uploads/ flow as S3 mode, with the parts
+written to this server's disk, so an interrupted large file resumes with only what is missing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.conf import Settings
+from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from PIL import Image
+from rest_framework.test import APIClient
+from skimage import data
+
+from gallery.models import Photo
+
+pytestmark = pytest.mark.django_db
+
+PART = 5 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def parts_of_5_mib(settings: Settings) -> None:
+    settings.DIRECT_UPLOAD_PART_BYTES = PART
+    settings.DIRECT_UPLOAD_MAX_BYTES = 40 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def big_tiff() -> bytes:
+    """A real photo as an uncompressed 2200x2200 RGB TIFF: 14.5 MB, three 5 MiB parts."""
+    image = Image.fromarray(np.ascontiguousarray(data.astronaut())).resize((2200, 2200))
+    buffer = io.BytesIO()
+    image.save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def _start(api: APIClient, name: str, size: int) -> dict[str, Any]:
+    created = api.post("/api/uploads/", {"filename": name, "size": size}, format="json")
+    assert created.status_code == 201, created.json()
+    return dict(created.json())
+
+
+def _urls(api: APIClient, token: str, numbers: list[int]) -> dict[int, dict[str, Any]]:
+    answer = api.post(
+        f"/api/uploads/{token}/parts/",
+        {"parts": [{"number": n} for n in numbers]},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    return {part["number"]: part for part in answer.json()["parts"]}
+
+
+def _put(api: APIClient, url: str, body: bytes, **headers: str) -> Any:
+    return api.generic("PUT", url, body, content_type="application/octet-stream", **headers)
+
+
+def _chunk(content: bytes, number: int) -> bytes:
+    return content[(number - 1) * PART : number * PART]
+
+
+def test_an_interrupted_local_upload_resumes_with_only_the_missing_parts(
+    api: APIClient, photographer: User, big_tiff: bytes
+) -> None:
+    state = _start(api, "wall.tif", len(big_tiff))
+    token = state["upload"]
+    assert state["part_count"] == 3
+    urls = _urls(api, token, [1, 2, 3])
+    assert urls[1]["url"] == f"/api/uploads/{token}/parts/1/"
+    assert _put(api, urls[1]["url"], _chunk(big_tiff, 1)).status_code == 204
+    # Part 2 arrives cut short: refused whole, nothing of it kept.
+    short = _put(api, urls[2]["url"], _chunk(big_tiff, 2)[:1000])
+    assert short.status_code == 400 and "exactly" in short.json()["detail"]
+
+    assert api.get(f"/api/uploads/{token}/").json()["missing"] == [2, 3]
+    early = api.post(f"/api/uploads/{token}/complete/")
+    assert early.status_code == 409 and early.json()["missing"] == [2, 3]
+    for number in (2, 3):
+        assert _put(api, urls[number]["url"], _chunk(big_tiff, number)).status_code == 204
+
+    done = api.post(f"/api/uploads/{token}/complete/")
+    assert done.status_code == 201, done.json()
+    photo = Photo.objects.get(uid=done.json()["id"])
+    assert (photo.owner, photo.original_filename, photo.format) == (
+        photographer,
+        "wall.tif",
+        "tiff",
+    )
+    with default_storage.open(photo.original.name, "rb") as original:
+        assert hashlib.sha256(original.read()).digest() == hashlib.sha256(big_tiff).digest()
+    assert not any(Path(default_storage.path("partial")).iterdir())
+    # Completing again gives the same photo.
+    assert api.post(f"/api/uploads/{token}/complete/").json()["id"] == str(photo.uid)
+
+
+def test_a_part_that_does_not_match_its_md5_is_refused(api: APIClient, big_tiff: bytes) -> None:
+    token = _start(api, "wall.tif", len(big_tiff))["upload"]
+    url = f"/api/uploads/{token}/parts/1/"
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    answer = _put(api, url, _chunk(big_tiff, 1), HTTP_CONTENT_MD5=wrong)
+    assert answer.status_code == 400 and answer.json()["error"] == "bad_digest"
+    right = base64.b64encode(hashlib.md5(_chunk(big_tiff, 1)).digest()).decode()
+    assert _put(api, url, _chunk(big_tiff, 1), HTTP_CONTENT_MD5=right).status_code == 204
+
+
+def test_content_that_is_not_a_photo_is_removed_at_completion(
+    api: APIClient, big_tiff: bytes
+) -> None:
+    fake = b"not a tiff at all " * (len(big_tiff) // 18 + 1)
+    fake = fake[: len(big_tiff)]
+    token = _start(api, "wall.tif", len(fake))["upload"]
+    for number in (1, 2, 3):
+        assert (
+            _put(api, f"/api/uploads/{token}/parts/{number}/", _chunk(fake, number)).status_code
+            == 204
+        )
+    refused = api.post(f"/api/uploads/{token}/complete/")
+    assert refused.status_code == 400 and refused.json()["error"] == "unsupported"
+    assert not Photo.objects.exists()
+    originals = Path(default_storage.path("originals"))
+    assert not originals.exists() or not any(p.is_file() for p in originals.rglob("*"))
+
+
+def test_another_user_cannot_send_parts_and_abort_drops_them(
+    api: APIClient, other_photographer: User, big_tiff: bytes
+) -> None:
+    token = _start(api, "wall.tif", len(big_tiff))["upload"]
+    url = f"/api/uploads/{token}/parts/1/"
+    assert _put(api, url, _chunk(big_tiff, 1)).status_code == 204
+    stranger = APIClient()
+    stranger.force_authenticate(other_photographer)
+    assert _put(stranger, url, _chunk(big_tiff, 1)).status_code == 404
+    assert api.delete(f"/api/uploads/{token}/").status_code == 204
+    assert api.get(f"/api/uploads/{token}/").status_code == 404
+    assert not any(Path(default_storage.path("partial")).iterdir())

@@ -1,0 +1,125 @@
+"""A photographer asks for a second look at a rejected photo; a curator answers by deciding it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from gallery import services
+from gallery.models import Photo, ReviewRequest
+from tests.gallery.factories import make_photo
+
+pytestmark = pytest.mark.django_db
+
+Status = Photo.Status
+
+
+@pytest.fixture
+def ansel(client: Client, photographer: User) -> Client:
+    client.force_login(photographer)
+    return client
+
+
+@pytest.fixture
+def curator() -> User:
+    # The Curators group's photo permissions, granted directly: a transactional test elsewhere
+    # in the run may have flushed the groups the data migration made.
+    user = get_user_model().objects.create_user("minor", password="x", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="gallery", codename__in=["view_photo", "change_photo"]
+        )
+    )
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def _ask(client: Client, photo: Photo, note: str) -> str:
+    response = client.post(f"/photos/{photo.uid}/review/", {"note": note}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_rejected_photo_can_be_sent_for_review_once_with_a_note(
+    ansel: Client, photographer: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, detail="Too soft to use.")
+    assert "Ask for a review" in ansel.get(f"/photos/{photo.uid}/").content.decode()
+
+    assert "Write a note for the curator" in _ask(ansel, photo, "   ")
+    html = _ask(ansel, photo, "The softness is the fog, on purpose.")
+    assert "Asked for a review." in html
+    assert "“The softness is the fog, on purpose.”" in html
+    assert "Waiting for a curator to look again." in html
+    assert "Think the rejection is wrong?" not in html
+    event = photo.events.order_by("-id").first()
+    assert event is not None and event.cause == "photographer asked for a review"
+    assert event.detail == "The softness is the fog, on purpose." and event.actor == photographer
+
+    assert "already asked for" in _ask(ansel, photo, "Again!")
+    assert ReviewRequest.objects.filter(photo=photo).count() == 1
+
+
+def test_only_the_owner_and_only_for_a_rejected_photo(
+    client: Client, photographer: User, other_photographer: User
+) -> None:
+    scored = make_photo(owner=photographer, status=Status.SCORED)
+    rejected = make_photo(owner=photographer, status=Status.REJECTED)
+    client.force_login(photographer)
+    assert "Ask for a review" not in client.get(f"/photos/{scored.uid}/").content.decode()
+    assert "Only a rejected photo" in _ask(client, scored, "Why not?")
+
+    client.force_login(other_photographer)
+    response = client.post(f"/photos/{rejected.uid}/review/", {"note": "let me in"})
+    assert response.status_code == 404
+    assert client.get(f"/photos/{rejected.uid}/review/").status_code == 405
+    assert not ReviewRequest.objects.exists()
+
+
+def test_the_curator_answers_from_the_queue_and_the_photographer_reads_it(
+    ansel: Client, photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, filename="fog.jpg")
+    _ask(ansel, photo, "The softness is the fog, on purpose.")
+    review = ReviewRequest.objects.get()
+
+    desk = Client()
+    desk.force_login(curator)
+    queue = desk.get("/admin/gallery/reviewrequest/", {"answered": "no"}).content.decode()
+    assert "fog.jpg" in queue and "The softness is the fog, on purpose." in queue
+    answer = desk.post(
+        f"/admin/gallery/reviewrequest/{review.pk}/change/",
+        {"decision": "approved", "answer": "You are right: the fog carries it."},
+    )
+    assert answer.status_code == 302
+    still_open = desk.get("/admin/gallery/reviewrequest/", {"answered": "no"}).content.decode()
+    assert "The softness is the fog, on purpose." not in still_open
+
+    photo.refresh_from_db()
+    assert photo.status == Status.APPROVED and photo.curated_by == curator
+    html = ansel.get(f"/photos/{photo.uid}/").content.decode()
+    assert "The curator answered on" in html and ">approved<" in html
+    assert "“You are right: the fog carries it.”" in html
+    # Answered: the curator cannot change the answer from the queue, only the photo itself.
+    assert desk.post(
+        f"/admin/gallery/reviewrequest/{review.pk}/change/", {"decision": "rejected"}
+    ).status_code in (302, 403)
+    review.refresh_from_db()
+    assert review.decision == "approved"
+
+
+def test_any_curator_decision_on_the_photo_answers_the_request(
+    photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED)
+    services.photo_request_review(photo_id=photo.pk, owner=photographer, note="Look again?")
+    services.photo_curate(
+        photo_id=photo.pk, curator=curator, decision="rejected", note="Still soft."
+    )
+    review = ReviewRequest.objects.get()
+    assert (review.decision, review.answer, review.answered_by) == (
+        "rejected",
+        "Still soft.",
+        curator,
+    )

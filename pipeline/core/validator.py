@@ -291,7 +291,7 @@ def _previews(decoded: Decoded, edges: tuple[int, ...]) -> dict[int, bytes]:
     before. The first step reads every pixel of the decode, so it takes Hamming (one output
     pixel of support, the price of bilinear, sharper); later steps read a quarter of that or
     less and take Lanczos. Encoded without the Huffman-optimising second pass: 1 % larger files
-    for half the encoding time (docs/adr/0010-previews-from-the-analysis-decode.md)."""
+    for half the encoding time (docs/adr/0012-previews-from-the-analysis-decode.md)."""
     rendered: dict[int, bytes] = {}
     source = decoded.image
     resample = Image.Resampling.HAMMING

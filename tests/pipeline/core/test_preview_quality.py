@@ -1,4 +1,4 @@
-"""The cheaper preview rendering (docs/adr/0010-previews-from-the-analysis-decode.md) still looks
+"""The cheaper preview rendering (docs/adr/0012-previews-from-the-analysis-decode.md) still looks
 like the Lanczos rendering it replaced, on every labelled real camera photo.
 
 SSIM on luminance with the reference settings of Wang et al. (2004): an 11-tap Gaussian window

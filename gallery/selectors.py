@@ -157,17 +157,21 @@ FEED_LIMIT = 2000
 
 @dataclass(frozen=True)
 class StatusFeed:
-    """Photos changed since a cursor, and the cursor for the next read."""
+    """Photos changed since a cursor, the cursor for the next read, and, when anything
+    changed, the owner's count per status (the gallery's chips)."""
 
     photos: list[Photo]
     cursor: datetime
     more: bool
+    counts: dict[str, int] | None = None
 
 
 def photo_status_feed(*, owner: User, since: datetime | None) -> StatusFeed:
     """One read for every photo a page watches. Without `since`: every in-flight photo. With
     it: every photo of the owner changed since then (some again: see FEED_OVERLAP; clients
-    apply a change idempotently). At most FEED_LIMIT rows; `more` says to read again at once."""
+    apply a change idempotently), new photos included. At most FEED_LIMIT rows; `more` says to
+    read again at once. The counts are read only when something changed: an idle tick costs one
+    indexed query."""
     now = timezone.now()
     photos = Photo.objects.filter(owner=owner)
     if since is None:
@@ -175,12 +179,13 @@ def photo_status_feed(*, owner: User, since: datetime | None) -> StatusFeed:
     else:
         photos = photos.filter(updated_at__gt=since - FEED_OVERLAP)
     rows = list(photos.order_by("updated_at", "id")[: FEED_LIMIT + 1])
+    counts = photo_status_counts_for_owner(owner=owner) if rows else None
     if len(rows) <= FEED_LIMIT:
-        return StatusFeed(photos=rows, cursor=now, more=False)
+        return StatusFeed(photos=rows, cursor=now, more=False, counts=counts)
     rows = rows[:FEED_LIMIT]
     # The next read starts at the last row returned (inclusive: rows sharing its stamp).
     cursor = rows[-1].updated_at + FEED_OVERLAP - timedelta(microseconds=1)
-    return StatusFeed(photos=rows, cursor=cursor, more=True)
+    return StatusFeed(photos=rows, cursor=cursor, more=True, counts=counts)
 
 
 @dataclass(frozen=True)

@@ -139,8 +139,15 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
             "max_score": _choice(request, "max_score", SCORE_BOUNDS),
             "sorts": selectors.Sort.choices,
             "grouped": filters.sort in selectors.GROUPED_BY_DAY,
+            # A new upload belongs at the top of the first page, newest first, unfiltered;
+            # anywhere else the page only says it arrived.
+            "new_photos": "insert" if page.number == 1 and _unsorted(filters) else "announce",
         },
     )
+
+
+def _unsorted(filters: selectors.PhotoFilter) -> bool:
+    return not filters.narrowed and filters.sort == selectors.Sort.NEWEST
 
 
 def _page_number(request: HttpRequest) -> int:

@@ -108,12 +108,14 @@ UploadOutput = inline_serializer(
 
 
 class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
-    """What a page needs to redraw one tile: status, reason, flags and the preview files."""
+    """What a page needs to draw or redraw one tile: status, reason, flags, the preview files,
+    and the name and upload time of a photo the page has not seen yet."""
 
     id = serializers.UUIDField(source="uid", read_only=True)
     warnings = serializers.ListField(
         source="validator_warnings", child=serializers.CharField(), read_only=True
     )
+    url = serializers.SerializerMethodField(help_text="The photo's page in the gallery.")
     thumbnail = serializers.SerializerMethodField()
     preview = serializers.SerializerMethodField()
     placeholder = serializers.CharField(
@@ -126,6 +128,8 @@ class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
         model = Photo
         fields = [
             "id",
+            "url",
+            "original_filename",
             "status",
             "reject_reason",
             "reject_detail",
@@ -133,9 +137,13 @@ class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
             "thumbnail",
             "preview",
             "placeholder",
+            "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_url(self, photo: Photo) -> str:
+        return reverse("gallery:photo-detail", args=[photo.uid])
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_thumbnail(self, photo: Photo) -> str | None:
@@ -163,3 +171,11 @@ class StatusFeedOutput(serializers.Serializer[None]):
     cursor = serializers.DateTimeField(help_text="Send as `since` on the next read.")
     more = serializers.BooleanField(help_text="More changes wait: read again at once.")
     photos = PhotoStatusOutput(many=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text=(
+            "How many of your photos are in each status (statuses with none left out); null "
+            "when nothing changed."
+        ),
+    )

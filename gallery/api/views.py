@@ -177,7 +177,8 @@ class PhotoStatusFeedApi(APIView):
         description=(
             "One read for all the photos a page follows: without `since`, every photo the "
             "pipeline may still move; with the last answer's `cursor` as `since`, every photo "
-            "changed since (a change may come twice). Poll this instead of each photo."
+            "changed since (a change may come twice), new uploads included, with the count per "
+            "status. Poll this instead of each photo."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -191,5 +192,6 @@ class PhotoStatusFeedApi(APIView):
                 "cursor": feed.cursor.isoformat(),
                 "more": feed.more,
                 "photos": PhotoStatusOutput(feed.photos, many=True).data,
+                "counts": feed.counts,
             }
         )

@@ -14,7 +14,7 @@ from gallery.models import Photo
 from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
 from tests.e2e.helpers import log_in, make_user
-from tests.gallery.factories import photo_uploaded
+from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -91,3 +91,64 @@ def test_a_thumbnail_appears_without_a_reload_once_ingest_renders_it(
     )
     assert page.evaluate("window.sameDocument") is True
     screenshot(page, "gallery-live-thumbnail")
+
+
+# The feed slows to one read every 5 s while nothing changes; a new upload shows within one.
+FEED_IDLE_MS = 15_000
+
+
+def test_uploads_made_elsewhere_appear_in_an_open_gallery_newest_first(
+    page: Page, live_server: Any, screenshot: Any
+) -> None:
+    ansel = make_user("ansel")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    page.evaluate("window.sameDocument = true")
+    expect(page.locator("#photo-grid")).to_contain_text("No photos here yet.")
+
+    # Uploaded from another tab or the API while this page stays open.
+    first = photo_uploaded(owner=ansel, source="elephants.jpg", filename="first.jpg")
+    tiles = page.locator("#photo-grid li[data-photo]")
+    expect(tiles).to_have_count(1, timeout=FEED_IDLE_MS)
+    expect(page.locator("#photo-grid")).not_to_contain_text("No photos here yet.")
+    expect(tiles.first.locator("[data-role=status]")).to_have_text("Uploaded")
+    counts = page.get_by_role("list", name="How many photos are in each state")
+    expect(counts.get_by_role("link", name="All 1")).to_be_visible()
+    expect(counts.get_by_role("link", name="Uploaded 1")).to_be_visible()
+
+    second = photo_uploaded(owner=ansel, filename="second.jpg")
+    expect(tiles).to_have_count(2, timeout=FEED_IDLE_MS)
+    expect(tiles.locator(".name")).to_have_text(["second.jpg", "first.jpg"])
+    expect(counts.get_by_role("link", name="Uploaded 2")).to_be_visible()
+
+    # A new tile is followed like the others: its thumbnail, status and chip move on.
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    tile = page.locator(f'li[data-photo="{first.uid}"]')
+    expect(tile.get_by_role("img", name="first.jpg")).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    expect(tile.locator("[data-role=status]")).to_have_text("Awaiting score")
+    expect(counts.get_by_role("link", name="Uploaded 1")).to_be_visible()
+    expect(counts.get_by_role("link", name="Awaiting score 1")).to_be_visible()
+    expect(counts.get_by_role("link", name="All 2")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "gallery-new-uploads")
+    page.locator(f'li[data-photo="{second.uid}"] a.tile').click()
+    expect(page.get_by_role("heading", name="second.jpg")).to_be_visible()
+
+
+def test_a_sorted_gallery_says_how_many_photos_arrived_instead(
+    page: Page, live_server: Any
+) -> None:
+    ansel = make_user("ansel")
+    make_photo(owner=ansel, status=Photo.Status.SCORED, filename="old.jpg")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/?sort=oldest")
+
+    photo_uploaded(owner=ansel, filename="new-1.jpg")
+    photo_uploaded(owner=ansel, filename="new-2.jpg")
+    bar = page.locator("#new-photos")
+    expect(bar).to_have_text("2 new photos uploaded. Show", timeout=FEED_IDLE_MS)
+    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(1)
+    bar.get_by_role("link", name="Show").click()
+    expect(page.locator("#photo-grid li[data-photo] .name")).to_have_text(
+        ["new-2.jpg", "new-1.jpg", "old.jpg"]
+    )

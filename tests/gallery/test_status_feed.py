@@ -92,3 +92,21 @@ def test_a_raw_without_a_preview_says_which_raw_it_is(client: Client, photograph
     assert "NEF RAW · no preview" in page
     Photo.objects.filter(pk=raw.pk).update(status=Status.UPLOADED)
     assert "NEF RAW · preview on its way" in client.get("/").content.decode()
+
+
+def test_a_read_brings_new_uploads_and_the_count_per_status_only_when_something_changed(
+    api: APIClient, photographer: User, other_photographer: User
+) -> None:
+    make_photo(owner=photographer, status=Status.SCORED)
+    _in_flight(other_photographer, 2)
+    drawn = timezone.now() + timedelta(seconds=30)  # past the feed's look-back
+    idle = api.get("/api/photos/feed/", {"since": drawn.isoformat()}).json()
+    assert idle["photos"] == [] and idle["counts"] is None
+
+    new = photo_uploaded(owner=photographer, filename="new.jpg")
+    Photo.objects.filter(pk=new.pk).update(updated_at=drawn + timedelta(seconds=1))
+    body = api.get("/api/photos/feed/", {"since": drawn.isoformat()}).json()
+    assert [(p["original_filename"], p["url"]) for p in body["photos"]] == [
+        ("new.jpg", f"/photos/{new.uid}/")
+    ]
+    assert body["counts"] == {"uploaded": 1, "scored": 1}

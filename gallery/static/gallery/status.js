@@ -1,6 +1,7 @@
-// Keeps status badges and thumbnails current without a reload. One request per tick reads the
-// status feed (every photo of this photographer changed since the last read), however many
-// photos the page follows; ticks slow down while nothing changes.
+// Keeps status badges, thumbnails and the count per status current without a reload, and brings
+// photos uploaded elsewhere after the page was drawn. One request per tick reads the status feed
+// (every photo of this photographer changed since the last read, new ones included), however
+// many photos the page follows; ticks slow down while nothing changes.
 (function () {
   "use strict";
   const FAST_MS = 1000;
@@ -10,6 +11,12 @@
   const IN_FLIGHT = new Set(config ? config.in_flight : []);
   const watched = new Map();
   let cursor = config ? config.since : null;
+  // "insert": new photos' tiles go at the top (newest first); "announce": a bar counts them.
+  const NEW_PHOTOS = config ? config.new_photos : "";
+  const DRAWN_AT = config ? Date.parse(config.since) : 0;
+  const grid = document.getElementById("photo-grid");
+  const tileTemplate = document.getElementById("tile-template");
+  const announced = new Set();
   let delay = FAST_MS;
   let timer = null;
   let inFlight = Promise.resolve();
@@ -64,6 +71,88 @@
     el.dispatchEvent(new CustomEvent("photo:status", { detail: photo, bubbles: true }));
   }
 
+  function isNew(photo) {
+    return (
+      NEW_PHOTOS &&
+      grid &&
+      Date.parse(photo.created_at) > DRAWN_AT &&
+      !grid.querySelector('[data-photo="' + photo.id + '"]')
+    );
+  }
+
+  function insertTile(photo) {
+    const el = tileTemplate.content.firstElementChild.cloneNode(true);
+    el.dataset.photo = photo.id;
+    el.dataset.created = photo.created_at;
+    el.querySelector("a.tile").href = photo.url;
+    el.querySelector(".name").textContent = photo.original_filename;
+    const slot = el.querySelector("[data-role=thumb]");
+    slot.dataset.alt = photo.original_filename;
+    slot.setAttribute("aria-label", "No thumbnail for " + photo.original_filename);
+    const empty = grid.querySelector("li.empty");
+    if (empty) empty.remove();
+    // New tiles stay above the page's own, newest first, whatever order the feed brings them.
+    const when = Date.parse(photo.created_at);
+    let before = grid.firstElementChild;
+    while (before && before.dataset.created && Date.parse(before.dataset.created) > when) {
+      before = before.nextElementSibling;
+    }
+    grid.insertBefore(el, before);
+    return el;
+  }
+
+  function announce(photo) {
+    announced.add(photo.id);
+    const bar = document.getElementById("new-photos");
+    if (!bar) return;
+    const n = announced.size;
+    bar.querySelector("[data-role=words]").textContent =
+      n === 1 ? "1 new photo uploaded." : n + " new photos uploaded.";
+    bar.hidden = false;
+  }
+
+  function countChip(list, status) {
+    const li = document.createElement("li");
+    li.dataset.count = status;
+    const link = document.createElement("a");
+    link.className = "count";
+    link.href = "?status=" + status + (list.dataset.sort ? "&sort=" + list.dataset.sort : "");
+    const badge = document.createElement("span");
+    badge.className = "badge " + status;
+    badge.textContent = config.status[status] || status;
+    const n = document.createElement("span");
+    n.className = "n";
+    link.append(badge, " ", n);
+    li.append(link);
+    return li;
+  }
+
+  // The chips follow the model's order of statuses; one with no photos left goes (unless the
+  // gallery is filtered to it).
+  function drawCounts(counts) {
+    const list = document.getElementById("status-counts");
+    if (!list) return;
+    let total = 0;
+    let previous = list.querySelector('li[data-count=""]');
+    for (const status of Object.keys(config.status)) {
+      const n = counts[status] || 0;
+      total += n;
+      let li = list.querySelector('li[data-count="' + status + '"]');
+      if (!n && !(li && li.querySelector(".current"))) {
+        if (li) li.remove();
+        continue;
+      }
+      if (!li) {
+        li = countChip(list, status);
+        previous.after(li);
+      }
+      li.querySelector(".n").textContent = n;
+      previous = li;
+    }
+    list.querySelector('li[data-count=""] .n').textContent = total;
+    list.hidden = total === 0;
+  }
+
   async function read() {
     const url = config.feed + (cursor ? "?since=" + encodeURIComponent(cursor) : "");
     const response = await fetch(url, {
@@ -75,7 +164,16 @@
     cursor = answer.cursor;
     let changed = false;
     for (const photo of answer.photos) {
-      const el = watched.get(photo.id);
+      let el = watched.get(photo.id);
+      if (!el && isNew(photo)) {
+        if (NEW_PHOTOS === "insert") {
+          el = insertTile(photo);
+          watched.set(photo.id, el);
+        } else if (!announced.has(photo.id)) {
+          announce(photo);
+          changed = true;
+        }
+      }
       if (!el) continue;
       const seen = el.dataset.seen;
       // A change can come twice (the feed looks back a little): redraw only what is new.
@@ -86,6 +184,7 @@
       }
       if (!IN_FLIGHT.has(photo.status)) watched.delete(photo.id);
     }
+    if (answer.counts) drawCounts(answer.counts);
     return { changed: changed, more: answer.more };
   }
 
@@ -107,7 +206,8 @@
   }
 
   function schedule() {
-    if (!timer && watched.size) {
+    // A gallery keeps reading (slowly when idle) for uploads made elsewhere.
+    if (!timer && (watched.size || NEW_PHOTOS)) {
       timer = setTimeout(() => {
         inFlight = poll();
       }, delay);
@@ -131,4 +231,5 @@
     settled: () => inFlight,
   };
   document.querySelectorAll("[data-photo][data-status]").forEach(watch);
+  schedule();
 })();

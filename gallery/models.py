@@ -90,8 +90,8 @@ class Photo(models.Model):
         PAIRED = "paired", "Paired with its RAW/JPEG twin"
         SCORED = "scored", "Scored"
         # Passed the validator while no scorer was configured: reviewable now, scored later by
-        # `backfill --stage score`.
-        UNSCORED = "unscored", "Ready for review — not scored (no model configured)"
+        # `backfill --stage score`. Short enough for a chip on a phone; UNSCORED_HELP says why.
+        UNSCORED = "unscored", "Ready for review (not scored)"
         REJECTED = "rejected", "Rejected"
         APPROVED = "approved", "Approved"
         FAILED = "failed", "Failed"
@@ -343,6 +343,10 @@ class Photo(models.Model):
         return [validator_flag_words(code) for code in self.validator_flags + self.validator_notes]
 
 
+UNSCORED_HELP = (
+    "Not scored because no scoring model is configured on this server; it is scored once one is."
+)
+
 # Statuses the pipeline may still change: pages keep following photos in these.
 IN_FLIGHT_STATUSES: tuple[str, ...] = (Photo.Status.UPLOADED, Photo.Status.AWAITING_SCORE)
 
@@ -383,11 +387,12 @@ def camera_name(make: str, model: str) -> str:
 
 
 def validator_flag_words(code: str) -> str:
-    """A flag or note as the photographer reads it: what it is, and what happened to the photo."""
+    """A flag or note as the photographer reads it: what it is, and what happened to the photo
+    (true whether a scoring model is configured or not)."""
     label = Photo.ValidatorFlag(code).label
     if code in NOTE_CODES:
         return f"{label}: the photo was read normally and the file is kept as uploaded"
-    return f"{label} — sent on for scoring"
+    return f"{label} — passed, flagged for the curator"
 
 
 def curator_reject_detail(reason: str, note: str) -> str:

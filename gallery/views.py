@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import selectors, services
 from gallery.filenames import download_filename
-from gallery.models import Photo
+from gallery.models import UNSCORED_HELP, Photo
 from gallery.query_params import MAX_PAGE, positive_int
 from gallery.request_user import signed_in_user
 from pipeline.core.formats import picker_accept
@@ -139,6 +139,7 @@ def gallery_home(request: HttpRequest) -> HttpResponse:
             "max_score": _choice(request, "max_score", SCORE_BOUNDS),
             "sorts": selectors.Sort.choices,
             "grouped": filters.sort in selectors.GROUPED_BY_DAY,
+            "unscored_help": UNSCORED_HELP,
             # A new upload belongs at the top of the first page, newest first, unfiltered;
             # anywhere else the page only says it arrived.
             "new_photos": "insert" if page.number == 1 and _unsorted(filters) else "announce",
@@ -182,6 +183,7 @@ def photo_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "filters": _query(filters),
             "review": selectors.photo_review_request(photo=photo),
             "review_note_max": services.REVIEW_NOTE_MAX_CHARS,
+            "unscored_help": UNSCORED_HELP,
         },
     )
 

@@ -68,6 +68,9 @@ def _photos(owner: Any) -> tuple[Photo, Photo]:
         reject_reason=Photo.RejectReason.UNREADABLE,
         reject_detail="The RAW decoder could not read this file.",
     )
+    # Passed the validator with no scoring model configured: the longest status chip.
+    unscored = make_photo(owner=owner, status=Photo.Status.AWAITING_SCORE, filename="later.jpg")
+    Photo.objects.filter(pk=unscored.pk).update(status=Photo.Status.UNSCORED)
     return cat, rejected
 
 
@@ -83,7 +86,8 @@ def test_gallery_detail_and_upload_pages_fit_the_screen(
     log_in(page, live_server, "ansel")
 
     page.goto(f"{live_server.url}/")
-    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(3)
+    expect(page.locator("#photo-grid li[data-photo]")).to_have_count(4)
+    expect(page.locator("#status-counts")).to_contain_text("Ready for review (not scored)")
     _fits_the_screen(page)
     lefts = {
         round(box["x"])

@@ -132,7 +132,7 @@ def test_a_flag_appears_in_plain_words_when_the_pipeline_sends_a_photo_on(
         "Awaiting score", timeout=PIPELINE_TIMEOUT_MS
     )
     expect(tile.locator("[data-role=flags] .flag")).to_have_text(
-        "Possibly soft — sent on for scoring"
+        "Possibly soft — passed, flagged for the curator"
     )
     screenshot(page, "gallery-flagged")
     page.goto(f"{live_server.url}/?flag=possibly_soft")

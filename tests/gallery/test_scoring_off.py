@@ -96,7 +96,7 @@ def test_default_review_queue_holds_scored_and_unscored_photos(
 
     queue = _queue(page)
     assert [item["id"] for item in queue] == [str(unscored.uid), str(scored.uid)]
-    assert queue[0]["statusLabel"] == "Ready for review — not scored (no model configured)"
+    assert queue[0]["statusLabel"] == "Ready for review (not scored)"
     assert queue[0]["score"] is None
     assert queue[0]["preview"]
     only_unscored = _queue(
@@ -133,7 +133,7 @@ def test_admin_filter_and_dashboard_count_unscored_photos(
 
     dashboard = staff.get("/admin/gallery/photo/dashboard/").content.decode()
     row = re.search(
-        r"status__exact=unscored\">Ready for review — not scored \(no model configured\)</a>"
+        r"status__exact=unscored\">Ready for review \(not scored\)</a>"
         r"</th><td>(\d+)</td>",
         dashboard,
     )

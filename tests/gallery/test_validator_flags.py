@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 Status = Photo.Status
 CHANGELIST = "/admin/gallery/photo/"
 SOFT = {"validator_verdict": "borderline", "flag_possibly_soft": True}
-SOFT_WORDS = "Possibly soft — sent on for scoring"
+SOFT_WORDS = "Possibly soft — passed, flagged for the curator"
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_a_passing_photo_goes_to_review_unscored_and_says_why(photographer: User
 
     photo.refresh_from_db()
     assert photo.status == S.UNSCORED, photo.reject_detail
-    assert photo.get_status_display() == "Ready for review — not scored (no model configured)"
+    assert photo.get_status_display() == "Ready for review (not scored)"
     assert photo.awaiting_score_since is None
     assert photo.preview and photo.thumbnail
     event = PhotoEvent.objects.get(photo=photo, to_status=S.UNSCORED)

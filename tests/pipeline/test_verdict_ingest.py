@@ -88,10 +88,10 @@ def test_a_borderline_frame_goes_on_to_scoring_with_its_flag(
     assert photo.reject_reason == "" and photo.reject_detail == ""
     assert photo.validator_verdict == "borderline"
     assert photo.validator_flags == ["possibly_soft"]
-    assert photo.validator_warnings == ["Possibly soft — sent on for scoring"]
+    assert photo.validator_warnings == ["Possibly soft — passed, flagged for the curator"]
     event = photo.events.get()
     assert (event.to_status, event.cause) == ("awaiting_score", "validator: borderline, sent on")
-    assert event.detail == "Possibly soft — sent on for scoring"
+    assert event.detail == "Possibly soft — passed, flagged for the curator"
     # It went through dedup like a pass: the same file uploaded again is its duplicate.
     again = _ingested(photographer)
     assert again.reject_reason == Photo.RejectReason.DUPLICATE
@@ -106,7 +106,8 @@ def test_a_frame_with_two_doubts_records_both(photographer: User, judged_as: Jud
     assert photo.validator_flags == ["possibly_soft", "possibly_underexposed"]
     assert Photo.objects.filter(flag_possibly_underexposed=True).get() == photo
     assert photo.events.get().detail == (
-        "Possibly soft — sent on for scoring; Possibly underexposed — sent on for scoring"
+        "Possibly soft — passed, flagged for the curator; "
+        "Possibly underexposed — passed, flagged for the curator"
     )
 
 

@@ -189,4 +189,4 @@ def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
     assert photo.validator_flags == ["possibly_overexposed"]
     assert photo.validator_notes == ["trailing_data"]
     assert photo.events.last().cause == "validator: borderline, sent on"
-    assert "Possibly overexposed — sent on for scoring" in photo.validator_warnings
+    assert "Possibly overexposed — passed, flagged for the curator" in photo.validator_warnings

@@ -145,6 +145,19 @@ def test_gallery_detail_and_upload_pages_fit_the_screen(
         })"""
     )
     assert bar["y"] >= name["y"] + name["height"] or bar["x"] >= name["x"] + name["width"]
+    # Every row's bar is as wide as the next, whatever its badge ("Uploaded", "Refused") says.
+    bars = page.evaluate(
+        """() => [...document.querySelectorAll("#upload-list progress")].map((bar) => {
+            const box = bar.getBoundingClientRect();
+            return [Math.round(box.x), Math.round(box.width)];
+        })"""
+    )
+    assert len(bars) == 2 and bars[0] == bars[1], bars
+    # The browser's own "Choose files" button, not only the input around it, fits a finger.
+    button_height = page.locator("#file-input").evaluate(
+        "(input) => parseFloat(getComputedStyle(input, '::file-selector-button').height)"
+    )
+    assert button_height >= TAP_PX, button_height
     if phone:
         assert _small_controls(page) == []
     screenshot(page, f"upload-{size}")

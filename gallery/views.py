@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -232,6 +233,13 @@ def upload_page(request: HttpRequest) -> HttpResponse:
             "direct_upload_min_bytes": settings.DIRECT_UPLOAD_PART_BYTES,
         },
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API's own
+    pages); they all get the gallery's."""
+    return HttpResponseRedirect(static("gallery/favicon.svg"))
 
 
 _KINDS = {"original", "preview", "thumbnail"}

@@ -137,3 +137,31 @@ def test_a_flag_appears_in_plain_words_when_the_pipeline_sends_a_photo_on(
     screenshot(page, "gallery-flagged")
     page.goto(f"{live_server.url}/?flag=possibly_soft")
     expect(page.locator("#photo-grid li[data-photo]")).to_have_count(1)
+
+
+def test_every_page_has_an_icon_and_the_main_links_are_evenly_spaced(
+    page: Page, live_server: Any
+) -> None:
+    make_user("ansel")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon is not None
+    answer = page.request.get(f"{live_server.url}{icon}")
+    assert (answer.status, answer.headers["content-type"]) == (200, "image/svg+xml")
+    # Pages that name no icon (the admin, the API's) make the browser ask for /favicon.ico.
+    answer = page.request.get(f"{live_server.url}/favicon.ico")
+    assert (answer.status, answer.headers["content-type"]) == (200, "image/svg+xml")
+
+    # The space between one link's words and the next is the same all along the bar.
+    gaps = page.evaluate(
+        """() => {
+            const words = [...document.querySelectorAll("header.site nav a")].map((link) => {
+                const range = document.createRange();
+                range.selectNodeContents(link);
+                return range.getBoundingClientRect();
+            });
+            return words.slice(1).map((box, i) => box.left - words[i].right);
+        }"""
+    )
+    assert len(gaps) >= 3 and max(gaps) - min(gaps) <= 2, gaps

@@ -261,6 +261,11 @@ def photo_luminance_histogram(*, photo: Photo) -> list[int] | None:
         return None
 
 
+def _one_decimal(value: float) -> str:
+    """21.3125 -> "21.3", 50.0 -> "50": EXIF stores focal lengths as fractions."""
+    return f"{round(value, 1):g}"
+
+
 def photo_exif_rows(*, photo: Photo) -> list[tuple[str, str]]:
     """The EXIF facts worth showing, formatted for people, in a stable order; missing ones left
     out."""
@@ -271,7 +276,7 @@ def photo_exif_rows(*, photo: Photo) -> list[tuple[str, str]]:
         ("ISO", photo.iso),
         ("Exposure", photo.exposure_time_s and _exposure(photo.exposure_time_s)),
         ("Aperture", photo.f_number and f"f/{photo.f_number:g}"),
-        ("Focal length", photo.focal_length_mm and f"{photo.focal_length_mm:g} mm"),
+        ("Focal length", photo.focal_length_mm and f"{_one_decimal(photo.focal_length_mm)} mm"),
         ("Dimensions", photo.width and photo.height and f"{photo.width} × {photo.height} px"),  # noqa: RUF001
         ("Orientation", photo.orientation_words),
         (

@@ -62,9 +62,13 @@ def test_detail_page_says_camera_orientation_and_scores_in_words(
         camera_make="NIKON CORPORATION",
         camera_model="NIKON D70",
         orientation=6,
+        focal_length_mm=21.3125,
     )
+    zoom = make_photo(owner=photographer, source="skimage:coffee", focal_length_mm=50.0)
     html = ansel.get(f"/photos/{photo.uid}/").content.decode()
     assert '<th scope="row">Camera</th><td>NIKON D70</td>' in html
+    assert '<th scope="row">Focal length</th><td>21.3 mm</td>' in html
+    assert "<td>50 mm</td>" in ansel.get(f"/photos/{zoom.uid}/").content.decode()
     assert '<th scope="row">Orientation</th><td>Turned 90° clockwise (portrait)</td>' in html
     assert "Model score 0.67" in html and "★ 0.67" not in html
     assert "From the curator" not in html

@@ -293,6 +293,15 @@ class Photo(models.Model):
         return f"{self.original_filename} ({self.status})"
 
     @property
+    def reject_words(self) -> str:
+        """Why the photo was stopped, in one line. A curator's reject names the curator and the
+        preset reason ("Rejected by the curator: Motion blur"); the note is shown on its own."""
+        if self.reject_reason == self.RejectReason.CURATOR:
+            reason = self.get_curator_reject_reason_display() if self.curator_reject_reason else ""
+            return ": ".join(part for part in ("Rejected by the curator", str(reason)) if part)
+        return self.reject_detail or str(self.get_reject_reason_display())
+
+    @property
     def in_flight(self) -> bool:
         """The pipeline may still move it (and give it a preview)."""
         return self.status in IN_FLIGHT_STATUSES

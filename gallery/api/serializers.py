@@ -115,6 +115,9 @@ class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
     warnings = serializers.ListField(
         source="validator_warnings", child=serializers.CharField(), read_only=True
     )
+    reject_words = serializers.CharField(
+        read_only=True, help_text="Why the photo was stopped, in one line, as the gallery says it."
+    )
     url = serializers.SerializerMethodField(help_text="The photo's page in the gallery.")
     thumbnail = serializers.SerializerMethodField()
     preview = serializers.SerializerMethodField()
@@ -133,6 +136,7 @@ class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
             "status",
             "reject_reason",
             "reject_detail",
+            "reject_words",
             "warnings",
             "thumbnail",
             "preview",

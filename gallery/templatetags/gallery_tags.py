@@ -15,15 +15,14 @@ register = template.Library()
 
 @register.simple_tag
 def status_feed_json(new_photos: str = "") -> SafeString:
-    """What status.js needs: the status and reason labels (the wording lives in one place, the
-    model's choices), which statuses are still in flight, the feed's URL, and a cursor of now,
+    """What status.js needs: the status labels (the wording lives in one place, the model's
+    choices), which statuses are still in flight, the feed's URL, and a cursor of now,
     so the first read brings only what changed after the page was drawn. `new_photos` says what
     the page does with photos uploaded after it was drawn: "insert" their tiles (the gallery's
     first page, newest first, unfiltered), "announce" them (any other gallery view), or nothing."""
     return json_script(
         {
             "status": dict(Photo.Status.choices),
-            "reason": dict(Photo.RejectReason.choices),
             "in_flight": list(IN_FLIGHT_STATUSES),
             "feed": reverse("api:photo-feed"),
             "since": timezone.now().isoformat(),

@@ -161,3 +161,23 @@ def test_previous_and_next_follow_the_gallery_as_filtered(
     assert f'rel="next" href="/photos/{oldest.uid}/?status=rejected"' in html
     first = ansel.get(f"/photos/{newest.uid}/").content.decode()
     assert 'rel="prev"' not in first and 'rel="next"' in first
+
+
+def test_a_curator_reject_reads_as_one_line_then_the_note(
+    ansel: Client, photographer: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED, filename="pan.jpg")
+    curator = User.objects.create_user("minor", is_staff=True)
+    services.photo_curate(
+        photo_id=photo.pk,
+        curator=curator,
+        decision="rejected",
+        note="Panning too slow.",
+        reject_reason="motion_blur",
+    )
+    html = ansel.get(f"/photos/{photo.uid}/").content.decode()
+    assert '<p class="reason" data-role="reason">Rejected by the curator: Motion blur</p>' in html
+    assert html.count("Panning too slow.") == 1
+    assert "Not picked by the curator" not in html and "From the curator" not in html
+    gallery = ansel.get("/").content.decode()
+    assert "Rejected by the curator: Motion blur" in gallery

@@ -50,9 +50,7 @@
     const reason = el.querySelector("[data-role=reason]");
     if (reason) {
       const rejected = photo.status === "rejected" || photo.status === "failed";
-      reason.textContent = rejected
-        ? photo.reject_detail || config.reason[photo.reject_reason] || ""
-        : "";
+      reason.textContent = rejected ? photo.reject_words : "";
     }
     // The validator's flags and notes, in the API's plain words.
     const flags = el.querySelector("[data-role=flags]");

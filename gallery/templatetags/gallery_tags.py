@@ -14,12 +14,14 @@ register = template.Library()
 
 
 @register.simple_tag
-def status_feed_json(new_photos: str = "") -> SafeString:
+def status_feed_json(new_photos: str = "", redraw: bool = False) -> SafeString:
     """What status.js needs: the status labels (the wording lives in one place, the model's
     choices), which statuses are still in flight, the feed's URL, and a cursor of now,
     so the first read brings only what changed after the page was drawn. `new_photos` says what
     the page does with photos uploaded after it was drawn: "insert" their tiles (the gallery's
-    first page, newest first, unfiltered), "announce" them (any other gallery view), or nothing."""
+    first page, newest first, unfiltered), "announce" them (any other gallery view), or nothing.
+    `redraw`: the page is redrawn in place when its photo changes (a detail page waiting for the
+    curator's answer to a review request)."""
     return json_script(
         {
             "status": dict(Photo.Status.choices),
@@ -27,6 +29,7 @@ def status_feed_json(new_photos: str = "") -> SafeString:
             "feed": reverse("api:photo-feed"),
             "since": timezone.now().isoformat(),
             "new_photos": new_photos,
+            "redraw": bool(redraw),
         },
         "status-feed",
     )

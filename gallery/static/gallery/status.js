@@ -17,6 +17,8 @@
   const grid = document.getElementById("photo-grid");
   const tileTemplate = document.getElementById("tile-template");
   const announced = new Set();
+  // A detail page waiting for the curator's answer: redrawn in place when its photo changes.
+  let redraw = config ? config.redraw : false;
   let delay = FAST_MS;
   let timer = null;
   let inFlight = Promise.resolve();
@@ -151,6 +153,16 @@
     list.hidden = total === 0;
   }
 
+  async function redrawDetail() {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const aside = fresh.querySelector(".detail aside");
+    if (aside) document.querySelector(".detail aside").replaceWith(aside);
+    const feedConfig = fresh.getElementById("status-feed");
+    redraw = feedConfig ? JSON.parse(feedConfig.textContent).redraw : false;
+  }
+
   async function read() {
     const url = config.feed + (cursor ? "?since=" + encodeURIComponent(cursor) : "");
     const response = await fetch(url, {
@@ -162,6 +174,12 @@
     cursor = answer.cursor;
     let changed = false;
     for (const photo of answer.photos) {
+      if (redraw && Date.parse(photo.updated_at) > DRAWN_AT &&
+          document.querySelector('.detail[data-photo="' + photo.id + '"]')) {
+        await redrawDetail();
+        changed = true;
+        continue;
+      }
       let el = watched.get(photo.id);
       if (!el && isNew(photo)) {
         if (NEW_PHOTOS === "insert") {
@@ -205,7 +223,7 @@
 
   function schedule() {
     // A gallery keeps reading (slowly when idle) for uploads made elsewhere.
-    if (!timer && (watched.size || NEW_PHOTOS)) {
+    if (!timer && (watched.size || NEW_PHOTOS || redraw)) {
       timer = setTimeout(() => {
         inFlight = poll();
       }, delay);

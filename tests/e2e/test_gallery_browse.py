@@ -46,6 +46,8 @@ def test_filters_apply_on_change_and_the_detail_page_steps_through_them(
 
     page.get_by_role("link", name=re.compile("newer.jpg")).click()
     expect(page.get_by_role("heading", name="newer.jpg")).to_be_visible()
+    # The heading shows before the deferred detail.js has bound the arrow keys.
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("heading", name="older.jpg")).to_be_visible()  # keeper.jpg skipped
     expect(page).to_have_url(re.compile(rf"/photos/{older.uid}/\?status=rejected"))

@@ -127,7 +127,8 @@ def test_the_photographer_reads_the_reason(
     assert answer.json()["rejectText"] == "Motion blur: panning too slow"
     client.force_login(photographer)
     page = client.get(f"/photos/{photo.uid}/")
-    assert "Motion blur: panning too slow" in page.content.decode()
+    html = page.content.decode()
+    assert "Rejected by the curator: Motion blur" in html and "“panning too slow”" in html
 
     undone = curator_client.post("/admin/cull/undo/")
     assert undone.json()["frame"]["decision"] == ""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from playwright.sync_api import ConsoleMessage, Page, expect
+from PIL import Image
+from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
+from skimage import data as skdata
 
 PASSWORD = "pw-browser-1234"
 
@@ -47,3 +51,36 @@ def watch_csp_violations(page: Page) -> list[str]:
     page.add_init_script(_REPORT_VIOLATIONS)
     page.on("console", record)
     return violations
+
+
+def drop_part_two_once(page: Page, part_url: re.Pattern[str]) -> list[str]:
+    """Cut the connection the first time the page sends part 2 of an upload. `part_url` finds a
+    part's URL, its first group the part number. Returns the numbers of the parts PUT from now
+    on, in order, filled as the page runs."""
+    parts_sent: list[str] = []
+    dropped = False
+
+    def record(request: Request) -> None:
+        number = part_url.search(request.url)
+        if request.method == "PUT" and number:
+            parts_sent.append(number.group(1))
+
+    def drop_once(route: Route) -> None:
+        nonlocal dropped
+        number = part_url.search(route.request.url)
+        if number and number.group(1) == "2" and not dropped:
+            dropped = True
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.on("request", record)
+    page.route(part_url, drop_once)
+    return parts_sent
+
+
+def large_tiff(path: Path) -> Path:
+    """A real photograph as an uncompressed 12 MB TIFF: three parts of 5 MiB or less."""
+    astronaut = np.asarray(skdata.astronaut())  # type: ignore[no-untyped-call]
+    Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(path, "TIFF")
+    return path

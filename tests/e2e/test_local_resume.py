@@ -7,14 +7,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
-from playwright.sync_api import Page, Request, Route, expect
-from skimage import data as skdata
+from playwright.sync_api import Page, expect
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import (
+    drop_part_two_once,
+    large_tiff,
+    log_in,
+    make_user,
+    watch_csp_violations,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,32 +28,14 @@ def test_large_file_resumes_in_local_mode(
     page: Page, live_server: Any, settings: Any, screenshot: Any, tmp_path: Path
 ) -> None:
     settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
-    big = tmp_path / "astronaut-wall.tif"
-    Image.fromarray(np.tile(np.asarray(skdata.astronaut()), (4, 4, 1))).save(big, "TIFF")
+    big = large_tiff(tmp_path / "astronaut-wall.tif")
     assert big.stat().st_size > 2 * PART_BYTES
     make_user("ansel")
     violations = watch_csp_violations(page)
     log_in(page, live_server, "ansel")
     page.goto(f"{live_server.url}/upload/")
 
-    parts_sent: list[str] = []
-
-    def record(request: Request) -> None:
-        number = re.search(r"/parts/(\d+)/$", request.url)
-        if request.method == "PUT" and number:
-            parts_sent.append(number.group(1))
-
-    page.on("request", record)
-    dropped = {"done": False}
-
-    def drop_part_two_once(route: Route) -> None:
-        if route.request.url.endswith("/parts/2/") and not dropped["done"]:
-            dropped["done"] = True
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r".*/parts/\d+/$"), drop_part_two_once)
+    parts_sent = drop_part_two_once(page, re.compile(r"/parts/(\d+)/$"))
     page.get_by_label("Or choose files").set_input_files(big)
     row = page.locator("#upload-list li").nth(0)
     expect(row.get_by_role("alert")).to_contain_text("What was sent is kept")

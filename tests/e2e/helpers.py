@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
+from pytest_django.live_server_helper import LiveServer
 from skimage import data as skdata
 
 PASSWORD = "pw-browser-1234"
@@ -22,7 +22,7 @@ def make_user(username: str, *, staff: bool = False) -> User:
     )
 
 
-def log_in(page: Page, live_server: Any, username: str, *, admin: bool = False) -> None:
+def log_in(page: Page, live_server: LiveServer, username: str, *, admin: bool = False) -> None:
     page.goto(f"{live_server.url}{'/admin/login/' if admin else '/accounts/login/'}")
     page.get_by_label("Username" if admin else "User name").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -81,6 +81,6 @@ def drop_part_two_once(page: Page, part_url: re.Pattern[str]) -> list[str]:
 
 def large_tiff(path: Path) -> Path:
     """A real photograph as an uncompressed 12 MB TIFF: three parts of 5 MiB or less."""
-    astronaut = np.asarray(skdata.astronaut())  # type: ignore[no-untyped-call]
+    astronaut = np.asarray(skdata.astronaut())
     Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(path, "TIFF")
     return path

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from culling import services
 from gallery.models import Photo, Shoot
@@ -19,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = Photo.Status
 
 
-def test_curator_home_changelist_and_history(page: Page, live_server: Any, screenshot: Any) -> None:
+def test_curator_home_changelist_and_history(
+    page: Page, live_server: LiveServer, screenshot: Any
+) -> None:
     ansel = make_user("ansel")
     curator = make_user("minor", staff=True)
     shoot = Shoot.objects.create(

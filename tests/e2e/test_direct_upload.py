@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import (
@@ -26,10 +28,10 @@ PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 
 def test_large_file_goes_to_s3_in_parts_and_resumes(
     page: Page,
-    live_server: Any,
+    live_server: LiveServer,
     celery_worker: None,
     s3_storage: str,
-    settings: Any,
+    settings: Settings,
     screenshot: Any,
     tmp_path: Path,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import log_in, make_user, watch_csp_violations
@@ -19,7 +20,7 @@ Status = Photo.Status
 
 
 def test_filters_apply_on_change_and_the_detail_page_steps_through_them(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Any
 ) -> None:
     ansel = make_user("ansel")
     older = make_photo(owner=ansel, status=Status.REJECTED, filename="older.jpg")

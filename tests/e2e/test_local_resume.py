@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import (
@@ -25,7 +27,7 @@ PART_BYTES = 5 * 1024 * 1024
 
 
 def test_large_file_resumes_in_local_mode(
-    page: Page, live_server: Any, settings: Any, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, settings: Settings, screenshot: Any, tmp_path: Path
 ) -> None:
     settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
     big = large_tiff(tmp_path / "astronaut-wall.tif")

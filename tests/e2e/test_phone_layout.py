@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import log_in, make_user
@@ -17,8 +18,8 @@ from tests.support.paths import PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1400, "height": 900}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1400, height=900)
 TAP_PX = 44
 # What a finger has to hit on these pages: links that are not inside running text, buttons and
 # form controls.
@@ -73,7 +74,7 @@ def _photos(owner: Any) -> tuple[Photo, Photo]:
 
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_gallery_detail_and_upload_pages_fit_the_screen(
-    page: Page, live_server: Any, screenshot: Any, screen: dict[str, int], tmp_path: Path
+    page: Page, live_server: LiveServer, screenshot: Any, screen: ViewportSize, tmp_path: Path
 ) -> None:
     size = f"{screen['width']}x{screen['height']}"
     phone = screen == PHONE

@@ -18,6 +18,7 @@ import pytest
 import urllib3
 from django.test import Client
 from PIL import Image
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from skimage import data
 
@@ -86,7 +87,7 @@ def test_the_upload_api_files_each_raw_format(
 @pytest.mark.parametrize(("name", "content", "fmt", "content_type"), RAW_UPLOADS, ids=_IDS)
 def test_the_direct_upload_files_each_raw_format(
     api: APIClient,
-    settings: Any,
+    settings: Settings,
     s3_storage: str,
     seaweedfs: SeaweedS3,
     name: str,

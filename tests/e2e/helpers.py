@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from pytest_django.live_server_helper import LiveServer
 from skimage import data as skdata
 
 PASSWORD = "pw-browser-1234"
+# The `screenshot` fixture: saves the whole page under a name, returns the file.
+Screenshot = Callable[[Page, str], Path]
 
 
 def make_user(username: str, *, staff: bool = False) -> User:

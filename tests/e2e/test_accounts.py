@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,7 +12,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tests.e2e.helpers import PASSWORD, log_in, make_user
+from tests.e2e.helpers import PASSWORD, Screenshot, log_in, make_user
 from tests.support.paths import PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +28,7 @@ def _expect_app_login(page: Page, live_server: LiveServer) -> None:
 
 
 def test_invited_photographer_joins_uploads_and_logs_out(
-    page: Page, live_server: LiveServer, celery_worker: None, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, celery_worker: None, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     make_user("minor", staff=True)
     log_in(page, live_server, "minor")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,6 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import (
+    Screenshot,
     drop_part_two_once,
     large_tiff,
     log_in,
@@ -32,7 +32,7 @@ def test_large_file_goes_to_s3_in_parts_and_resumes(
     celery_worker: None,
     s3_storage: str,
     settings: Settings,
-    screenshot: Any,
+    screenshot: Screenshot,
     tmp_path: Path,
 ) -> None:
     settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES

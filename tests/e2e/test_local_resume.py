@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,6 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import (
+    Screenshot,
     drop_part_two_once,
     large_tiff,
     log_in,
@@ -27,7 +27,7 @@ PART_BYTES = 5 * 1024 * 1024
 
 
 def test_large_file_resumes_in_local_mode(
-    page: Page, live_server: LiveServer, settings: Settings, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, settings: Settings, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
     big = large_tiff(tmp_path / "astronaut-wall.tif")

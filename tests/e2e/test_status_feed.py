@@ -4,7 +4,6 @@ with the number of photos, and a thumbnail appears the moment ingest renders it,
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Request, expect
@@ -14,7 +13,7 @@ from gallery import views
 from gallery.models import Photo
 from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import photo_uploaded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,7 +71,7 @@ def test_the_request_rate_does_not_grow_with_the_photos_in_flight(
 
 
 def test_a_thumbnail_appears_without_a_reload_once_ingest_renders_it(
-    page: Page, live_server: LiveServer, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     photo = photo_uploaded(owner=ansel, source="elephants.jpg", filename="elephants.jpg")

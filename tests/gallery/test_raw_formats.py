@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 import numpy as np
 import pytest
 import urllib3
+from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image
 from pytest_django import Settings
@@ -61,7 +61,7 @@ def test_every_raw_extension_the_registry_takes_is_tested_here() -> None:
     assert taken == set(_IDS)
 
 
-def test_the_picker_offers_every_raw_extension(photographer: Any) -> None:
+def test_the_picker_offers_every_raw_extension(photographer: User) -> None:
     browser = Client()
     browser.force_login(photographer)
     html = browser.get("/upload/").content.decode()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pytest
 from django.contrib.auth.models import User
@@ -99,7 +99,7 @@ def golden_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tiny_model_settings(settings: Settings, tiny_model_dir: Path) -> Any:
+def tiny_model_settings(settings: Settings, tiny_model_dir: Path) -> Settings:
     settings.VLM_MODEL_PATH = str(tiny_model_dir)
     settings.VLM_BACKEND = "transformers"
     settings.VLM_MIN_PIXELS = TEST_PIXEL_BUDGET["min_pixels"]

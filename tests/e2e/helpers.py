@@ -11,10 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 from skimage import data as skdata
 
 PASSWORD = "pw-browser-1234"
+PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 # The `screenshot` fixture: saves the whole page under a name, returns the file.
 Screenshot = Callable[[Page, str], Path]
 
@@ -82,8 +84,18 @@ def drop_part_two_once(page: Page, part_url: re.Pattern[str]) -> list[str]:
     return parts_sent
 
 
-def large_tiff(path: Path) -> Path:
-    """A real photograph as an uncompressed 12 MB TIFF: three parts of 5 MiB or less."""
+def large_upload_page(
+    page: Page, live_server: LiveServer, settings: Settings, tmp_path: Path
+) -> tuple[Path, list[str]]:
+    """ansel on the upload page, uploads going up in parts of PART_BYTES. Returns a real
+    photograph as an uncompressed 12 MB TIFF (three parts), and the page's CSP violations."""
+    settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
+    big = tmp_path / "astronaut-wall.tif"
     astronaut = np.asarray(skdata.astronaut())
-    Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(path, "TIFF")
-    return path
+    Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(big, "TIFF")
+    assert big.stat().st_size > 2 * PART_BYTES
+    make_user("ansel")
+    violations = watch_csp_violations(page)
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/upload/")
+    return big, violations

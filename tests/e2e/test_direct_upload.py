@@ -12,18 +12,9 @@ from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import (
-    Screenshot,
-    drop_part_two_once,
-    large_tiff,
-    log_in,
-    make_user,
-    watch_csp_violations,
-)
+from tests.e2e.helpers import Screenshot, drop_part_two_once, large_upload_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 
 
 def test_large_file_goes_to_s3_in_parts_and_resumes(
@@ -35,13 +26,7 @@ def test_large_file_goes_to_s3_in_parts_and_resumes(
     screenshot: Screenshot,
     tmp_path: Path,
 ) -> None:
-    settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
-    big = large_tiff(tmp_path / "astronaut-wall.tif")
-    assert big.stat().st_size > 2 * PART_BYTES
-    make_user("ansel")
-    violations = watch_csp_violations(page)
-    log_in(page, live_server, "ansel")
-    page.goto(f"{live_server.url}/upload/")
+    big, violations = large_upload_page(page, live_server, settings, tmp_path)
 
     parts_sent = drop_part_two_once(page, re.compile(r"[?&]partNumber=(\d+)"))
 

@@ -13,21 +13,12 @@ from django.test import Client
 from gallery import views
 from gallery.models import Photo
 from tests.gallery.factories import make_photo
+from tests.gallery.pages import gallery_tiles
 from tests.support.paths import PHOTOS
 
 pytestmark = pytest.mark.django_db
 
 Status = Photo.Status
-
-
-@pytest.fixture
-def ansel(client: Client, photographer: User) -> Client:
-    client.force_login(photographer)
-    return client
-
-
-def _tiles(html: str) -> list[str]:
-    return re.findall(r'<li data-photo="([0-9a-f-]+)"', html)
 
 
 def test_pages_need_a_login(client: Client, photographer: User) -> None:
@@ -43,7 +34,7 @@ def test_gallery_shows_only_my_photos_as_lazy_thumbnails(
     mine = make_photo(owner=photographer, filename="mine.jpg")
     theirs = make_photo(owner=other_photographer, filename="theirs.jpg")
     html = ansel.get("/").content.decode()
-    assert _tiles(html) == [str(mine.uid)]
+    assert gallery_tiles(html) == [str(mine.uid)]
     assert "theirs.jpg" not in html and str(theirs.uid) not in html
     assert (
         f'<img class="thumb" src="/photos/{mine.uid}/thumbnail" loading="lazy" decoding="async" '
@@ -56,15 +47,18 @@ def test_gallery_filters_by_status_and_score(ansel: Client, photographer: User) 
     fair = make_photo(owner=photographer, status=Status.SCORED, score=0.55)
     blurry = make_photo(owner=photographer, status=Status.REJECTED, detail="Too soft to use.")
 
-    assert _tiles(ansel.get("/", {"min_score": "0.8"}).content.decode()) == [str(great.uid)]
-    assert set(_tiles(ansel.get("/", {"status": "scored"}).content.decode())) == {
+    assert gallery_tiles(ansel.get("/", {"min_score": "0.8"}).content.decode()) == [str(great.uid)]
+    assert set(gallery_tiles(ansel.get("/", {"status": "scored"}).content.decode())) == {
         str(great.uid),
         str(fair.uid),
     }
     rejected = ansel.get("/", {"status": "rejected"}).content.decode()
-    assert _tiles(rejected) == [str(blurry.uid)] and "Too soft to use." in rejected
+    assert gallery_tiles(rejected) == [str(blurry.uid)] and "Too soft to use." in rejected
     # Unknown filter values are ignored rather than breaking the page.
-    assert len(_tiles(ansel.get("/", {"status": "nope", "min_score": "x"}).content.decode())) == 3
+    assert (
+        len(gallery_tiles(ansel.get("/", {"status": "nope", "min_score": "x"}).content.decode()))
+        == 3
+    )
 
 
 def test_gallery_is_paginated_and_keeps_filters(
@@ -74,9 +68,11 @@ def test_gallery_is_paginated_and_keeps_filters(
     for _ in range(3):
         make_photo(owner=photographer, status=Status.SCORED, score=0.9)
     first = ansel.get("/", {"min_score": "0.8"}).content.decode()
-    assert len(_tiles(first)) == 2
+    assert len(gallery_tiles(first)) == 2
     assert 'href="?page=2&min_score=0.8" rel="next"' in first
-    assert len(_tiles(ansel.get("/", {"min_score": "0.8", "page": "2"}).content.decode())) == 1
+    assert (
+        len(gallery_tiles(ansel.get("/", {"min_score": "0.8", "page": "2"}).content.decode())) == 1
+    )
 
 
 def test_photo_detail_for_the_owner_only(

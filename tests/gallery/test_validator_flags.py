@@ -134,12 +134,6 @@ def test_dashboard_shows_flagged_frames_apart_from_the_savings(
 # --- photographer's gallery ------------------------------------------------------------------
 
 
-@pytest.fixture
-def ansel(client: Client, photographer: User) -> Client:
-    client.force_login(photographer)
-    return client
-
-
 def test_gallery_tiles_and_detail_say_what_the_flag_means(
     ansel: Client, library: dict[str, Photo]
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps
-from pipeline.core.hashing import dhash, phash
+from pipeline.core.hashcode import dhash, phash
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from culling.tiles import TILE
 from gallery.models import Photo
+from gallery.selectors import photo_console_item
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
@@ -66,12 +67,7 @@ def undecided_count() -> int:
 def frame(photo: Photo) -> dict[str, Any]:
     """One frame as the workspace script reads it."""
     return {
-        "id": str(photo.uid),
-        "name": photo.original_filename,
-        "owner": photo.owner.get_username(),
-        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
-        if photo.preview
-        else "",
+        **photo_console_item(photo=photo),
         "thumb": reverse("gallery:photo-file", args=[photo.uid, "thumbnail"])
         if photo.thumbnail
         else "",
@@ -79,8 +75,6 @@ def frame(photo: Photo) -> dict[str, Any]:
         "width": photo.width,
         "height": photo.height,
         "tile": TILE,
-        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
-        "decision": photo.curator_decision,
         "reason": photo.curator_reject_reason,
         "rejectText": photo.reject_detail if photo.curator_decision == "rejected" else "",
         "stars": photo.curator_rating or 0,

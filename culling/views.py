@@ -58,10 +58,15 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _scope(request: HttpRequest, **fixed: Any) -> selectors.Scope:
+def _scope(request: HttpRequest, fixed: dict[str, int]) -> selectors.Scope:
+    """`fixed`: the shoot or stack in view, named as the export links name it ({"shoot": id})."""
     ids = tuple(i for i in request.GET.get("ids", "").split(",") if _is_uid(i))
     chosen = request.GET.get("filter", "")
-    return selectors.Scope(uids=ids, filter=chosen if chosen in selectors.FILTERS else "", **fixed)
+    return selectors.Scope(
+        uids=ids,
+        filter=chosen if chosen in selectors.FILTERS else "",
+        **{f"{name}_id": value for name, value in fixed.items()},
+    )
 
 
 def _is_uid(value: str) -> bool:
@@ -72,11 +77,16 @@ def _workspace(
     request: HttpRequest,
     *,
     title: str,
-    scope: selectors.Scope,
     back: str,
-    export_params: dict[str, Any],
+    fixed: dict[str, int],
     **extra: Any,
 ) -> HttpResponse:
+    """The frames of the shoot or stack `fixed` names, or else of the chosen ids; the export
+    links carry the same scope."""
+    scope = _scope(request, fixed)
+    export_params: dict[str, Any] = dict(fixed)
+    if not fixed and scope.uids:
+        export_params["ids"] = ",".join(scope.uids)
     photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
     more = len(photos) > selectors.MAX_FRAMES
     photos = photos[: selectors.MAX_FRAMES]
@@ -122,14 +132,7 @@ def _workspace(
 @_curator("change")
 @require_GET
 def workspace_all(request: HttpRequest) -> HttpResponse:
-    scope = _scope(request)
-    return _workspace(
-        request,
-        title="Every frame to cull",
-        scope=scope,
-        back=reverse("culling:home"),
-        export_params={"ids": ",".join(scope.uids)} if scope.uids else {},
-    )
+    return _workspace(request, title="Every frame to cull", back=reverse("culling:home"), fixed={})
 
 
 @_curator("change")
@@ -139,9 +142,8 @@ def workspace_shoot(request: HttpRequest, shoot_id: int) -> HttpResponse:
     return _workspace(
         request,
         title=f"{shoot.name} — {shoot.owner.get_username()}",
-        scope=_scope(request, shoot_id=shoot.pk),
         back=reverse("culling:home"),
-        export_params={"shoot": shoot.pk},
+        fixed={"shoot": shoot.pk},
         shoot=shoot,
         stacks=shoot_selectors.shoot_stacks(shoot_id=shoot.pk),
     )
@@ -154,9 +156,8 @@ def workspace_stack(request: HttpRequest, stack_id: int) -> HttpResponse:
     return _workspace(
         request,
         title=f"Stack {stack.pk} in {stack.shoot.name}",
-        scope=_scope(request, stack_id=stack.pk),
         back=reverse("culling:shoot", args=[stack.shoot_id]),
-        export_params={"stack": stack.pk},
+        fixed={"stack": stack.pk},
         stack=stack,
     )
 
@@ -296,8 +297,8 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
             value = positive_int(raw, maximum=MAX_ID)
             if value is None:
                 raise Http404(f"no such {name}")
-            fixed[f"{name}_id"] = value
-    scope = _scope(request, **fixed)
+            fixed[name] = value
+    scope = _scope(request, fixed)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
     photos = selectors.scope_photos(scope)

@@ -123,19 +123,12 @@ def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
 
 def _queue_item(photo: Photo) -> dict[str, Any]:
     return {
-        "id": str(photo.uid),
-        "name": photo.original_filename,
-        "owner": photo.owner.get_username(),
-        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
-        if photo.preview
-        else "",
-        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        **selectors.photo_console_item(photo=photo),
         "status": photo.status,
         "statusLabel": photo.get_status_display(),
         "score": photo.vlm_score,
         "sharpness": photo.sharpness,
         "rating": photo.curator_rating,
-        "decision": photo.curator_decision,
         "flags": [Photo.ValidatorFlag(code).label for code in photo.validator_flags],
         "notes": [Photo.ValidatorFlag(code).label for code in photo.validator_notes],
     }

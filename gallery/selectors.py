@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Floor, Least
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -433,3 +434,18 @@ def photo_list_for_review(
     if flag:
         photos = photos.filter(photo_flag_q([flag]))
     return photos.select_related("owner").order_by("created_at", "id")[:limit]
+
+
+def photo_console_item(*, photo: Photo) -> dict[str, Any]:
+    """What every curator-console script reads of a photo (the review queue, the workspace):
+    its id, name, owner, preview, admin page and the curator's decision."""
+    return {
+        "id": str(photo.uid),
+        "name": photo.original_filename,
+        "owner": photo.owner.get_username(),
+        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
+        if photo.preview
+        else "",
+        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        "decision": photo.curator_decision,
+    }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, Min, Q, QuerySet
 
 from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
 from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
 from pipeline.core.ranking import Candidate
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Frames that stack: the validator sent them on, and they are not the twin of a frame already
 # counted, nor a copy of one (a "duplicate" captured at another moment is a burst frame the
@@ -87,7 +91,15 @@ def shoot_resolve(shoot: Shoot) -> Shoot:
     return shoot
 
 
-def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
+class ShootCounts(TypedDict):
+    photo_count: int
+    undecided_count: int
+    stack_count: int
+
+
+def shoots_for_curation(
+    *, owner_id: int | None = None
+) -> QuerySet[WithAnnotations[Shoot, ShootCounts]]:
     """Live shoots (merged ones excluded), newest day first, with `photo_count`,
     `undecided_count` and `stack_count`."""
     shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")

@@ -30,7 +30,6 @@ from pipeline.dedup.index import (
     index_photo,
     matched_key,
     redecide_photo,
-    reindex_photo,
     remove_photo,
 )
 from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
@@ -242,8 +241,7 @@ def _file(photo: Photo, result: ValidationResult, config: IngestConfig, *, again
     """File a frame that goes on in the index. The first ingest files it once (a redelivered
     task gets the same answer); a later one (`again`: backfill, "not a duplicate" of a photo
     the index never saw) decides afresh at the current radius."""
-    file = reindex_photo if again else index_photo
-    outcome = file(
+    outcome = index_photo(
         dedup_store(config.dedup),
         scope=config.dedup.scope(owner_id=photo.owner_id),
         photo_id=_dedup_id(photo),
@@ -253,6 +251,7 @@ def _file(photo: Photo, result: ValidationResult, config: IngestConfig, *, again
         frame=frame_key(result, photo.original_filename),
         radius=config.dedup.radius,
         dhash_radius=config.dedup.dhash_radius,
+        again=again,
     )
     return _resolve(photo, outcome, config)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 
 from culling import services
 from gallery import curation_services
@@ -28,7 +29,7 @@ def _dashboard(client: Client) -> Any:
 
 
 def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
-    photographer: User, curator: User, curator_client: Client, settings: Any
+    photographer: User, curator: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     root = make_photo(owner=photographer, status=Status.SCORED, filename="keeper.jpg")
@@ -57,7 +58,7 @@ def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
 
 
 def test_local_mode_shows_no_cloud_prices(
-    photographer: User, curator_client: Client, settings: Any
+    photographer: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
@@ -73,7 +74,7 @@ def test_local_mode_shows_no_cloud_prices(
 
 
 def test_the_dashboard_for_one_shoot(
-    photographer: User, curator_client: Client, settings: Any
+    photographer: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     harbour = Shoot.objects.create(

@@ -10,7 +10,6 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,13 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery import shoot_services
 from gallery.models import Photo, Shoot, Stack
 from pipeline.core.hashcode import dhash, phash
 from pipeline.core.stacking import StackRules
 from tests.culling.test_exports import read_sidecars
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 from tests.support.paths import REAL_PHOTOS
 
@@ -94,7 +94,7 @@ def _shoot(folder: Path) -> tuple[Shoot, Stack, list[Photo]]:
 
 
 def test_curator_culls_a_shoot_with_a_burst(
-    page: Page, live_server: Any, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     shoot, stack, photos = _shoot(tmp_path)
     make_user("minor", staff=True)

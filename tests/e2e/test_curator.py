@@ -4,13 +4,14 @@ click, and culls five photos with the keyboard alone."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,7 +61,7 @@ def _library() -> list[Photo]:
 
 
 def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
-    page: Page, live_server: Any, screenshot: Any, settings: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot, settings: Settings
 ) -> None:
     # The dashboard's dollar line at list prices, whatever this machine's settings say.
     settings.COST_REPORT_PRICES = {}

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from culling import services
 from gallery.models import Photo, Shoot
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = Photo.Status
 
 
-def test_curator_home_changelist_and_history(page: Page, live_server: Any, screenshot: Any) -> None:
+def test_curator_home_changelist_and_history(
+    page: Page, live_server: LiveServer, screenshot: Screenshot
+) -> None:
     ansel = make_user("ansel")
     curator = make_user("minor", staff=True)
     shoot = Shoot.objects.create(

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.conf import Settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from PIL import Image
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from skimage import data
 
@@ -58,7 +58,7 @@ def _urls(api: APIClient, token: str, numbers: list[int]) -> dict[int, dict[str,
 
 
 def _put(api: APIClient, url: str, body: bytes, **headers: str) -> Any:
-    return api.generic("PUT", url, body, content_type="application/octet-stream", **headers)
+    return api.put(url, body, content_type="application/octet-stream", follow=False, **headers)
 
 
 def _chunk(content: bytes, number: int) -> bytes:
@@ -93,7 +93,7 @@ def test_an_interrupted_local_upload_resumes_with_only_the_missing_parts(
         "wall.tif",
         "tiff",
     )
-    with default_storage.open(photo.original.name, "rb") as original:
+    with default_storage.open(str(photo.original.name), "rb") as original:
         assert hashlib.sha256(original.read()).digest() == hashlib.sha256(big_tiff).digest()
     assert not any(Path(default_storage.path("partial")).iterdir())
     # Completing again gives the same photo.

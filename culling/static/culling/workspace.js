@@ -433,6 +433,27 @@
     preload();
   }
 
+  // The help floats over the frame; whether it is open is remembered for the next visit.
+  const HELP_KEY = "parjanya.cull.help";
+
+  function showHelp(open) {
+    $("ws-help").hidden = !open;
+    $("ws-help-toggle").setAttribute("aria-expanded", String(open));
+    try {
+      window.localStorage.setItem(HELP_KEY, open ? "open" : "closed");
+    } catch (error) {
+      // Storage refused (private mode): the choice lasts this page only.
+    }
+  }
+
+  function helpWasOpen() {
+    try {
+      return window.localStorage.getItem(HELP_KEY) === "open";
+    } catch (error) {
+      return false;
+    }
+  }
+
   // --- keys and buttons -----------------------------------------------------------------------
 
   function openReasons(open) {
@@ -495,7 +516,7 @@
         render();
         return true;
       case "Escape": state.mode = "single"; state.zoomed = false; render(); return true;
-      case "?": $("ws-help").hidden = !$("ws-help").hidden; return true;
+      case "?": showHelp($("ws-help").hidden); return true;
       default:
         if (/^[0-5]$/.test(key)) {
           decide({ action: "rate", stars: key }, false);
@@ -555,5 +576,6 @@
   });
 
   window.addEventListener("resize", () => render());
+  showHelp(helpWasOpen());
   render();
 })();

@@ -80,8 +80,8 @@ def _workspace(
     photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
     more = len(photos) > selectors.MAX_FRAMES
     photos = photos[: selectors.MAX_FRAMES]
-    if scope.filter:
-        export_params = {**export_params, "filter": scope.filter}
+    # The Export menu covers the whole set being culled, whatever the view shows: opened on the
+    # undecided frames, the sidecars still carry the picks and rejects just made.
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
     stack = extra.get("stack")
     stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""

@@ -275,6 +275,10 @@ def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
     return next(chunks, None)
 
 
+def _plain(message: str, *, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 EXPORTS = {
     "xmp.zip": ("application/zip", "sidecars"),
     "decisions.csv": ("text/csv; charset=utf-8", "decisions"),
@@ -284,9 +288,9 @@ EXPORTS = {
 
 @_curator("view")
 @require_GET
-def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     """?shoot=<id> or ?stack=<id> or ?ids=<uid>,…, with ?filter=; the originals are the picked
-    frames of that scope."""
+    frames of that scope. Without any of them, every frame to cull."""
     if kind not in EXPORTS:
         raise Http404("no such export")
     fixed: dict[str, int] = {}
@@ -298,9 +302,14 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
                 raise Http404(f"no such {name}")
             fixed[f"{name}_id"] = value
     scope = _scope(request, **fixed)
+    if "ids" in request.GET and not scope.uids:
+        # An empty selection is a mistake, never a request for the whole library.
+        return _plain("No photos chosen: select frames (S) before exporting them.", status=400)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
     photos = selectors.scope_photos(scope)
+    if kind == "originals.zip" and not photos.exists():
+        return _plain("No picked photos in this set: pick frames (P) first.", status=404)
     by_owner = selectors.scope_spans_owners(photos)
     rows = photos.iterator(chunk_size=500)
     body = {

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from culling.tiles import TILE
-from gallery.models import Photo
+from gallery.models import Photo, ReviewRequest
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
@@ -61,6 +61,10 @@ def undecided_count() -> int:
     return Photo.objects.filter(
         status__in=(Status.SCORED, Status.UNSCORED), curator_decision=""
     ).count()
+
+
+def open_review_count() -> int:
+    return ReviewRequest.objects.filter(answered_at__isnull=True).count()
 
 
 def frame(photo: Photo) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
@@ -54,7 +55,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "culling/home.html",
-        {"shoots": shoot_selectors.shoots_for_curation(), "undecided": selectors.undecided_count()},
+        {
+            # The admin's own frame (Parjanya header, log out, scoring banner), as on its pages.
+            **admin.site.each_context(request),
+            "shoots": shoot_selectors.shoots_for_curation(),
+            "undecided": selectors.undecided_count(),
+        },
     )
 
 

@@ -25,6 +25,10 @@ STACKABLE = (
 _UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
     photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
 )
+# A photographer's request for a second look that no curator has answered yet.
+_OPEN_REVIEW = Q(photos__review_requests__answered_at__isnull=True) & Q(
+    photos__review_requests__isnull=False
+)
 CAPTURE_ORDER = ("captured_at", "created_at", "id")
 # The columns stacking and ranking read: loading only these keeps a neighbour lookup cheap.
 STACKING_FIELDS = (
@@ -89,7 +93,7 @@ def shoot_resolve(shoot: Shoot) -> Shoot:
 
 def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
     """Live shoots (merged ones excluded), newest day first, with `photo_count`,
-    `undecided_count` and `stack_count`."""
+    `undecided_count`, `stack_count` and `open_review_count`."""
     shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")
     if owner_id is not None:
         shoots = shoots.filter(owner_id=owner_id)
@@ -97,6 +101,7 @@ def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
         photo_count=Count("photos", distinct=True),
         undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
         stack_count=Count("stacks", distinct=True),
+        open_review_count=Count("photos__review_requests", filter=_OPEN_REVIEW, distinct=True),
     )
 
 

@@ -289,3 +289,21 @@ def test_workspace_fits_a_1400_screen_with_the_help_open_or_closed(
     assert page.locator("#ws-strip").bounding_box()["height"] == strip_height  # type: ignore[index]
     screenshot(page, "cull-1400-end-of-queue")
     assert violations == []
+
+
+def test_on_a_phone_the_workspace_opens_at_its_top(page: Page, live_server: Any) -> None:
+    ansel = make_user("ansel")
+    make_user("minor", staff=True)
+    shoot = Shoot.objects.create(owner=ansel, name="Pier", capture_day=datetime.date(2026, 5, 2))
+    for n in range(12):
+        make_photo(owner=ansel, status=Status.SCORED, filename=f"IMG_{n}.JPG", score=0.6)
+    Photo.objects.update(shoot=shoot)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "minor", admin=True)
+    page.goto(f"{live_server.url}/admin/cull/shoots/{shoot.pk}/")
+    expect(page.locator("#ws-progress")).to_have_text("0 of 12 decided · frame 1 of 12")
+    page.wait_for_load_state("load")
+    # The bar is in view: Undo, Help and Export are there without scrolling back up.
+    assert page.evaluate("() => window.scrollY") == 0
+    for control in ("#ws-undo", "#ws-help-toggle", ".ws-export summary"):
+        _inside(page, control)

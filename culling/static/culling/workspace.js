@@ -385,7 +385,9 @@
     });
     const here = strip.children[state.index];
     if (here) {
-      here.scrollIntoView({ block: "nearest", inline: "center" });
+      // Scroll the strip alone: scrollIntoView would also scroll the page, and on a phone the
+      // workspace would open below its own bar.
+      strip.scrollLeft = here.offsetLeft - (strip.clientWidth - here.offsetWidth) / 2;
     }
     const selected = $("ws-export-selection");
     $("ws-export-selected").hidden = state.selection.size === 0;

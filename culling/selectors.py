@@ -12,10 +12,11 @@ from django.urls import reverse
 
 from culling.tiles import TILE
 from gallery.models import Photo, ReviewRequest
+from gallery.shoot_selectors import CULLABLE_STATUSES
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
-CULLABLE = Q(status__in=(Status.SCORED, Status.UNSCORED)) | ~Q(curator_decision="")
+CULLABLE = Q(status__in=CULLABLE_STATUSES) | ~Q(curator_decision="")
 FILTERS: dict[str, tuple[str, Q]] = {
     "": ("every frame", Q()),
     "undecided": ("not yet decided", Q(curator_decision="")),

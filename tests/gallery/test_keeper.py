@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image
 
+from culling import services as culling_services
 from gallery import selectors, services
 from gallery.models import Photo
 from pipeline.config import IngestConfig
@@ -68,3 +69,20 @@ def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_sam
     assert page.count('<section class="pj-card') == 3
     assert "Same file, 2 uploads" in page and "IMG_0042 (1).JPG" in page
     assert again.reject_detail == "Same file as IMG_0042.JPG, uploaded earlier."
+
+
+def test_a_copy_the_curator_rejected_is_not_suggested_as_the_keeper(
+    client: Client, photographer: User
+) -> None:
+    q95 = _ingested(photographer, "export-q95.jpg", _resaved(95))
+    q60 = _ingested(photographer, "export-q60.jpg", _resaved(60))
+    original = _ingested(photographer, "IMG_0042.JPG", ORIGINAL.read_bytes())
+    curator = get_user_model().objects.create_superuser("minor", password="pw-minor-1234")
+    culling_services.photo_reject(photo_id=original.pk, curator=curator, reason="out_of_focus")
+    members = selectors.duplicate_group_members(root=q95)
+    assert {m.pk for m in members} == {q95.pk, q60.pk, original.pk}
+    # The best of the copies still wanted: the lighter re-save.
+    assert selectors.duplicate_group_suggested_keeper(photos=members).pk == q95.pk
+    client.force_login(curator)
+    page = client.get(f"/admin/gallery/photo/duplicates/{q95.uid}/").content.decode()
+    assert f'name="keep" value="{q95.uid}" class="button default"' in page

@@ -11,12 +11,13 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from culling.tiles import TILE
-from gallery.models import Photo
+from gallery.models import Photo, ReviewRequest
 from gallery.selectors import photo_console_item
+from gallery.shoot_selectors import CULLABLE_STATUSES
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
-CULLABLE = Q(status__in=(Status.SCORED, Status.UNSCORED)) | ~Q(curator_decision="")
+CULLABLE = Q(status__in=CULLABLE_STATUSES) | ~Q(curator_decision="")
 FILTERS: dict[str, tuple[str, Q]] = {
     "": ("every frame", Q()),
     "undecided": ("not yet decided", Q(curator_decision="")),
@@ -62,6 +63,10 @@ def undecided_count() -> int:
     return Photo.objects.filter(
         status__in=(Status.SCORED, Status.UNSCORED), curator_decision=""
     ).count()
+
+
+def open_review_count() -> int:
+    return ReviewRequest.objects.filter(answered_at__isnull=True).count()
 
 
 def frame(photo: Photo) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
@@ -54,7 +55,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "culling/home.html",
-        {"shoots": shoot_selectors.shoots_for_curation(), "undecided": selectors.undecided_count()},
+        {
+            # The admin's own frame (Parjanya header, log out, scoring banner), as on its pages.
+            **admin.site.each_context(request),
+            "shoots": shoot_selectors.shoots_for_curation(),
+            "undecided": selectors.undecided_count(),
+        },
     )
 
 
@@ -90,8 +96,8 @@ def _workspace(
     photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
     more = len(photos) > selectors.MAX_FRAMES
     photos = photos[: selectors.MAX_FRAMES]
-    if scope.filter:
-        export_params = {**export_params, "filter": scope.filter}
+    # The Export menu covers the whole set being culled, whatever the view shows: opened on the
+    # undecided frames, the sidecars still carry the picks and rejects just made.
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
     stack = extra.get("stack")
     stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""
@@ -276,6 +282,10 @@ def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
     return next(chunks, None)
 
 
+def _plain(message: str, *, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 EXPORTS = {
     "xmp.zip": ("application/zip", "sidecars"),
     "decisions.csv": ("text/csv; charset=utf-8", "decisions"),
@@ -285,9 +295,9 @@ EXPORTS = {
 
 @_curator("view")
 @require_GET
-def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     """?shoot=<id> or ?stack=<id> or ?ids=<uid>,…, with ?filter=; the originals are the picked
-    frames of that scope."""
+    frames of that scope. Without any of them, every frame to cull."""
     if kind not in EXPORTS:
         raise Http404("no such export")
     fixed: dict[str, int] = {}
@@ -299,9 +309,14 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
                 raise Http404(f"no such {name}")
             fixed[name] = value
     scope = _scope(request, fixed)
+    if "ids" in request.GET and not scope.uids:
+        # An empty selection is a mistake, never a request for the whole library.
+        return _plain("No photos chosen: select frames (S) before exporting them.", status=400)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
     photos = selectors.scope_photos(scope)
+    if kind == "originals.zip" and not photos.exists():
+        return _plain("No picked photos in this set: pick frames (P) first.", status=404)
     by_owner = selectors.scope_spans_owners(photos)
     rows = photos.iterator(chunk_size=500)
     body = {

@@ -388,10 +388,13 @@ def duplicate_group_members(*, root: Photo) -> list[Photo]:
 
 def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
     """The copy to keep: most pixels, then the lightest compression, then the copy that kept its
-    capture time and came first (pipeline/core/ranking.py, shared with stacks)."""
+    capture time and came first (pipeline/core/ranking.py, shared with stacks). A copy a curator
+    rejected is suggested only when every copy was rejected."""
     if not photos:
         raise ValueError("an empty group has no keeper")
-    best = best_copy([ranking_candidate(p) for p in photos])
+    rejected = Photo.CuratorDecision.REJECTED
+    pool = [p for p in photos if p.curator_decision != rejected] or list(photos)
+    best = best_copy([ranking_candidate(p) for p in pool])
     return next(p for p in photos if p.pk == best.photo_id)
 
 

@@ -29,6 +29,15 @@ STACKABLE = (
 _UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
     photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
 )
+# A photographer's request for a second look that no curator has answered yet.
+_OPEN_REVIEW = Q(photos__review_requests__answered_at__isnull=True) & Q(
+    photos__review_requests__isnull=False
+)
+# What a curator culls in the workspace: what the pipeline kept, and whatever a curator decided.
+# The rest of a shoot (duplicates, unreadable or blurry frames, RAW/JPEG twins, uploads still in
+# the pipeline) is "set aside", counted apart so the shoot list and the workspace agree.
+CULLABLE_STATUSES = (Photo.Status.SCORED, Photo.Status.UNSCORED)
+_SET_ASIDE = Q(photos__curator_decision="") & ~Q(photos__status__in=CULLABLE_STATUSES)
 CAPTURE_ORDER = ("captured_at", "created_at", "id")
 # The columns stacking and ranking read: loading only these keeps a neighbour lookup cheap.
 STACKING_FIELDS = (
@@ -101,14 +110,18 @@ def shoots_for_curation(
     *, owner_id: int | None = None
 ) -> QuerySet[WithAnnotations[Shoot, ShootCounts]]:
     """Live shoots (merged ones excluded), newest day first, with `photo_count`,
-    `undecided_count` and `stack_count`."""
+    `set_aside_count` (not in the workspace), `frame_count` (the rest: what the workspace
+    shows), `undecided_count`, `stack_count` and `open_review_count`."""
     shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")
     if owner_id is not None:
         shoots = shoots.filter(owner_id=owner_id)
     return shoots.order_by("-capture_day", "-id").annotate(
         photo_count=Count("photos", distinct=True),
+        set_aside_count=Count("photos", filter=_SET_ASIDE, distinct=True),
+        frame_count=Count("photos", filter=~_SET_ASIDE, distinct=True),
         undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
         stack_count=Count("stacks", distinct=True),
+        open_review_count=Count("photos__review_requests", filter=_OPEN_REVIEW, distinct=True),
     )
 
 

@@ -25,5 +25,10 @@ def shoots_to_cull() -> QuerySet[WithAnnotations[Shoot, shoot_selectors.ShootCou
 
 
 @register.simple_tag
+def review_requests_open() -> int:
+    return selectors.open_review_count()
+
+
+@register.simple_tag
 def frames_to_decide() -> int:
     return selectors.undecided_count()

@@ -96,3 +96,12 @@ def test_the_dashboard_for_one_shoot(
     too_big = curator_client.get("/admin/gallery/photo/dashboard/?shoot=99999999999999999999")
     assert too_big.status_code == 404
     assert curator_client.get("/admin/gallery/photo/dashboard/?shoot=x").status_code == 404
+
+
+def test_with_scoring_off_the_dashboard_says_so_instead_of_an_empty_chart(
+    curator_client: Client, settings: Any
+) -> None:
+    settings.SCORING_ENABLED = False
+    page = _dashboard(curator_client).content.decode()
+    assert "VLM score distribution" not in page
+    assert "Scoring is off, so there is no model score distribution to show." in page

@@ -158,3 +158,44 @@ def test_under_asgi_the_originals_stream_chunk_by_chunk(
     assert len(chunks) > 10
     names = zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist()
     assert sorted(names) == ["IMG_0001.CR3", "IMG_0003.JPG"]
+
+
+def test_the_export_menu_covers_the_frames_just_decided(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client
+) -> None:
+    """The curator culls "every undecided frame"; the sidecars exported from there carry the
+    picks and rejects made in that session, not only the frames still undecided."""
+    page = curator_client.get("/admin/cull/all/?filter=undecided")
+    links = [link for _, link in page.context["exports"]]
+    assert all("filter=" not in link for link in links)
+    xmp_link = next(link for link in links if "xmp.zip" in link)
+    names = zipfile.ZipFile(io.BytesIO(_body(curator_client.get(xmp_link)))).namelist()
+    assert {"IMG_0001.xmp", "IMG_0002.JPG.xmp", "IMG_0003.JPG.xmp", "IMG_0004.JPG.xmp"} <= set(
+        names
+    )
+    shoot_page = curator_client.get(f"/admin/cull/shoots/{shoot[0].pk}/?filter=undecided")
+    csv_link = next(link for _, link in shoot_page.context["exports"] if "csv" in link)
+    rows = list(csv.DictReader(io.StringIO(_body(curator_client.get(csv_link)).decode())))
+    assert [r["decision"] for r in rows] == ["picked", "rejected", "picked", ""]
+
+
+def test_an_empty_selection_is_refused_not_the_whole_library(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client
+) -> None:
+    for query in ("ids=", "ids=,,", "ids=not-a-photo"):
+        response = curator_client.get(f"/admin/cull/export/xmp.zip?{query}")
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/plain")
+        assert response.content.decode() == (
+            "No photos chosen: select frames (S) before exporting them."
+        )
+
+
+def test_no_picks_means_a_message_not_an_empty_zip(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client, curator: User
+) -> None:
+    for photo in shoot[1][:3]:
+        services.photo_unflag(photo_id=photo.pk, curator=curator)
+    response = curator_client.get(f"/admin/cull/export/originals.zip?shoot={shoot[0].pk}")
+    assert response.status_code == 404
+    assert response.content.decode() == "No picked photos in this set: pick frames (P) first."

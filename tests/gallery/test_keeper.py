@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image
 
+from culling import services as culling_services
 from gallery import selectors
 from tests.gallery.factories import photo_ingested
 from tests.support.paths import REAL_PHOTOS
@@ -52,3 +53,22 @@ def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_sam
     assert page.count('<section class="pj-card') == 3
     assert "Same file, 2 uploads" in page and "IMG_0042 (1).JPG" in page
     assert again.reject_detail == "Same file as IMG_0042.JPG, uploaded earlier."
+
+
+def test_a_copy_the_curator_rejected_is_not_suggested_as_the_keeper(
+    client: Client, photographer: User
+) -> None:
+    q95 = photo_ingested(owner=photographer, filename="export-q95.jpg", content=_resaved(95))
+    q60 = photo_ingested(owner=photographer, filename="export-q60.jpg", content=_resaved(60))
+    original = photo_ingested(
+        owner=photographer, filename="IMG_0042.JPG", content=ORIGINAL.read_bytes()
+    )
+    curator = get_user_model().objects.create_superuser("minor", password="pw-minor-1234")
+    culling_services.photo_reject(photo_id=original.pk, curator=curator, reason="out_of_focus")
+    members = selectors.duplicate_group_members(root=q95)
+    assert {m.pk for m in members} == {q95.pk, q60.pk, original.pk}
+    # The best of the copies still wanted: the lighter re-save.
+    assert selectors.duplicate_group_suggested_keeper(photos=members).pk == q95.pk
+    client.force_login(curator)
+    page = client.get(f"/admin/gallery/photo/duplicates/{q95.uid}/").content.decode()
+    assert f'name="keep" value="{q95.uid}" class="button default"' in page

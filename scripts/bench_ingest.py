@@ -180,13 +180,14 @@ def load(base_url: str, token: str, paths: Sequence[Path]) -> dict[str, Any]:
 def _run_load(base_url: str, token: str, paths: Sequence[Path]) -> dict[str, Any]:
     listing = CACHE / "load.json"
     listing.write_text(json.dumps([str(p) for p in paths]))
-    output = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--load", base_url, token, str(listing)],
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    answer: dict[str, Any] = json.loads(output.splitlines()[-1])
+    )
+    if done.returncode:
+        raise SystemExit(f"the load process failed:\n{done.stderr[-2000:]}")
+    answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     if answer["refused"]:
         raise SystemExit(f"uploads refused: {answer['refused'][:3]}")
     return answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -36,18 +35,14 @@ from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 1024 * 1024
-
 
 def _read_original(photo: Photo) -> tuple[bytes, str]:
-    """The original's bytes and sha256, streamed from storage in chunks (local or S3)."""
-    digest = hashlib.sha256()
-    buffer = io.BytesIO()
+    """The original's bytes and sha256. One read, so a 200 MB RAW is held once (chunks copied
+    into a buffer were held twice at the end). The upload handler hashed the bytes as they
+    arrived; only originals that came another way (direct S3 uploads) are hashed here."""
     with photo.original.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            buffer.write(chunk)
-    return buffer.getvalue(), digest.hexdigest()
+        data = source.read()
+    return data, photo.sha256 or hashlib.sha256(data).hexdigest()
 
 
 def _exif_columns(exif: Exif) -> dict[str, object]:

@@ -28,15 +28,16 @@ from tests.support.paths import CAMERA_METADATA, PHOTOS
 pytestmark = pytest.mark.django_db
 
 
-def _uploaded(owner: User, path: Path, *, data: bytes | None = None) -> Photo:
+def _uploaded(owner: User, path: Path, *, data: bytes | None = None, hashed: bool = True) -> Photo:
     content = path.read_bytes() if data is None else data
     key = default_storage.save(f"originals/{path.name}", ContentFile(content))
-    # As the upload API does: the sha256 is known from the moment the row exists.
+    # As the upload API does: the sha256 is known from the moment the row exists. A direct
+    # S3 upload (hashed=False) leaves it to the ingest.
     return Photo.objects.create(
         owner=owner,
         original=key,
         original_filename=path.name,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=hashlib.sha256(content).hexdigest() if hashed else "",
     )
 
 
@@ -132,6 +133,19 @@ def test_exact_duplicate_points_at_the_photo_already_in_the_library(photographer
     assert first.status == Photo.Status.AWAITING_SCORE
     assert second.reject_reason == Photo.RejectReason.DUPLICATE
     assert second.duplicate_of == first
+    assert second.reject_detail == "Same file as cat_brown.jpg, uploaded earlier."
+
+
+def test_a_direct_upload_is_hashed_at_ingest_so_its_copy_is_named(photographer: User) -> None:
+    first = _uploaded(photographer, PHOTOS / "cat_brown.jpg", hashed=False)
+    second = _uploaded(photographer, PHOTOS / "cat_brown.jpg", hashed=False)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    content = (PHOTOS / "cat_brown.jpg").read_bytes()
+    assert first.sha256 == hashlib.sha256(content).hexdigest()
     assert second.reject_detail == "Same file as cat_brown.jpg, uploaded earlier."
 
 

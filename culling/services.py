@@ -74,15 +74,7 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
         photo.curated_at = timezone.now()
         _set_scoring_clock(photo, before["status"])
         photo.save()
-        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
-            # A pick or reject answers the photographer's open request for a review.
-            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
-                decision=photo.curator_decision,
-                answer=photo.reject_detail if kind == "reject" else "",
-                answered_by=curator,
-                answered_at=photo.curated_at,
-            )
-        PhotoEvent.objects.create(
+        event = PhotoEvent.objects.create(
             photo=photo,
             from_status=before["status"],
             to_status=after["status"],
@@ -93,6 +85,15 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
             before=before,
             after=after,
         )
+        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
+            # A pick or reject answers the photographer's open request for a review; answered
+            # at the moment of its event, which is how undoing the decision finds it again.
+            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
+                decision=photo.curator_decision,
+                answer=photo.reject_detail if kind == "reject" else "",
+                answered_by=curator,
+                answered_at=event.created_at,
+            )
     return photo
 
 
@@ -199,6 +200,10 @@ def decision_undo(*, curator: User) -> Photo | None:
         now = timezone.now()
         event.undone_at = now
         event.save(update_fields=["undone_at"])
+        # The request the decision answered is open again: the photographer still waits.
+        ReviewRequest.objects.filter(
+            photo=photo, answered_by=curator, answered_at=event.created_at
+        ).update(decision="", answer="", answered_by=None, answered_at=None)
         kind = event.cause.removeprefix(DECISION_CAUSE)
         PhotoEvent.objects.create(
             photo=photo,

@@ -99,18 +99,16 @@ def dashboard(model_admin: PhotoAdmin) -> View:
 
 
 def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
-    """The cost report's GPU figures, with what the pipeline stopped counted from the event
-    history (see selectors.pipeline_rejections_by_reason), not from today's statuses. For one
-    shoot, its own frames, at the GPU time per frame measured over the whole library."""
-    usage = dataclasses.replace(
-        recorded_usage_get(),
-        rejected_before_gpu=selectors.pipeline_rejections_by_reason(
-            reasons=PRE_GPU_REASONS, shoot_id=shoot_id
-        ),
-    )
+    """The cost report's GPU figures (what the pipeline stopped counted from the event history,
+    see selectors.pipeline_rejections_by_reason). For one shoot, its own frames, at the GPU time
+    per frame measured over the whole library."""
+    usage = recorded_usage_get()
     if shoot_id is not None:
         usage = dataclasses.replace(
             usage,
+            rejected_before_gpu=selectors.pipeline_rejections_by_reason(
+                reasons=PRE_GPU_REASONS, shoot_id=shoot_id
+            ),
             frames_ingested=sum(status_counts.values()) - status_counts[Status.UPLOADED],
             frames_paired=status_counts[Status.PAIRED],
         )

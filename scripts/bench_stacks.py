@@ -213,8 +213,9 @@ def main() -> None:
         f"bursts ({in_bursts} frames in bursts), {time.perf_counter() - started:.0f} s"
     )
 
-    connection.settings_dict["TEST"]["NAME"] = "bench_parjanya_stacks"
     original_name = connection.settings_dict["NAME"]
+    # Beside the database DATABASE_URL names, so benches of several checkouts never share one.
+    connection.settings_dict["TEST"]["NAME"] = f"{original_name}_bench"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
     try:
         users = get_user_model().objects

@@ -237,7 +237,8 @@ def main() -> None:
             cuts = statistics.quantiles(timings, n=100)
             print(
                 f"{label}: precision={precision:.4f} recall={recall:.4f} "
-                f"assign_p50_ms={cuts[49]:.2f} p95_ms={cuts[94]:.2f}"
+                f"assign_p50_ms={cuts[49]:.2f} p95_ms={cuts[94]:.2f} "
+                f"(load average {os.getloadavg()[0]:.1f})"
             )
         library = Photo.objects.count()
         print(

@@ -17,11 +17,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps
-from pipeline.core.hashing import dhash, phash
 from playwright.sync_api import Page, expect
 
 from gallery import shoot_services
 from gallery.models import Photo, Shoot, Stack
+from pipeline.core.hashcode import dhash, phash
 from pipeline.core.stacking import StackRules
 from tests.culling.test_exports import read_sidecars
 from tests.e2e.helpers import log_in, make_user, watch_csp_violations

@@ -33,6 +33,10 @@ DECISION_CAUSE = "curator: "
 UNDO_CAUSE = "undo: "
 
 
+# What a reject without one of the preset reasons is answered (the photographer always reads why).
+REASON_MISSING = "choose a reason: " + ", ".join(str(c.label) for c in RejectReason)
+
+
 class DecisionError(ValueError):
     """A decision that cannot be made; the message is for people."""
 
@@ -121,7 +125,7 @@ def photo_reject(*, photo_id: int, curator: User, reason: str, note: str = "") -
     """Reject with one of the preset reasons and an optional note; both reach the photographer
     as the photo's reject detail."""
     if reason not in RejectReason.values:
-        raise DecisionError("choose a reason: " + ", ".join(str(c.label) for c in RejectReason))
+        raise DecisionError(REASON_MISSING)
     note = note.strip()
 
     def change(photo: Photo) -> None:

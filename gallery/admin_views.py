@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from culling import services as culling_services
 from gallery import curation_services, selectors, services, shoot_selectors
 from gallery.models import Photo, Shoot
 from gallery.query_params import positive_int
@@ -161,6 +162,7 @@ def review_queue(model_admin: PhotoAdmin) -> View:
             decide_url=reverse("admin:gallery_photo_decide", args=[placeholder]),
             rate_url=reverse("admin:gallery_photo_rate", args=[placeholder]),
             placeholder=placeholder,
+            reject_reasons=Photo.CuratorRejectReason.choices,
         )
         return TemplateResponse(request, "admin/gallery/photo/review.html", context)
 
@@ -179,8 +181,9 @@ def review_decide(model_admin: PhotoAdmin) -> View:
         if decision not in Photo.CuratorDecision.values:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
         reason = request.POST.get("reason", "")
-        if reason not in ("", *Photo.CuratorRejectReason.values):
-            return JsonResponse({"error": "not one of the reject reasons"}, status=400)
+        rejected = decision == Photo.CuratorDecision.REJECTED
+        if reason not in (*Photo.CuratorRejectReason.values, *([] if rejected else [""])):
+            return JsonResponse({"error": culling_services.REASON_MISSING}, status=400)
         photo = services.photo_curate(
             photo_id=photo.pk,
             curator=signed_in_user(request),

@@ -271,10 +271,17 @@ def test_review_queue_decides_and_rates(staff: Client, photographer: AbstractBas
     assert [item["id"] for item in queue] == [str(p.uid) for p in photos]
     assert "next photo" in page and "<kbd>A</kbd>" in page  # visible shortcut help
 
+    decide = f"/admin/gallery/photo/review/{photos[0].uid}/decide/"
+    assert "reject with a reason" in page and 'data-reason="eyes_closed"' in page
+    unexplained = staff.post(decide, {"decision": "rejected"})
+    assert unexplained.status_code == 400
+    assert unexplained.json()["error"].startswith("choose a reason: Out of focus, Eyes closed")
     decided = staff.post(
-        f"/admin/gallery/photo/review/{photos[0].uid}/decide/", {"decision": "rejected"}
+        decide, {"decision": "rejected", "reason": "eyes_closed", "note": "both of them"}
     )
     assert decided.json()["status"] == Status.REJECTED
+    photos[0].refresh_from_db()
+    assert photos[0].reject_detail == "Eyes closed: both of them"  # what the photographer reads
     rated = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "4"})
     assert rated.json()["rating"] == 4
     assert (

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
 from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
@@ -145,28 +154,41 @@ def stack_photos(*, stack_id: int) -> list[Photo]:
     return list(Photo.objects.filter(stack_id=stack_id).order_by(*CAPTURE_ORDER))
 
 
-def camera_window(
-    *, owner_id: int, shoot_id: int, start: datetime, end: datetime, exclude_id: int
-) -> list[Photo]:
-    """Stackable photos of one photographer's shoot captured between `start` and `end`, in
-    capture order: the candidates a new frame's neighbours are chosen from (an index range on
-    owner and capture time, so the cost does not grow with the library)."""
-    return list(
-        Photo.objects.filter(
-            STACKABLE,
-            owner_id=owner_id,
-            shoot_id=shoot_id,
-            captured_at__gte=start,
-            captured_at__lte=end,
-        )
-        .exclude(pk=exclude_id)
-        .select_related("stack")
+def stacking_view(*, photo_id: int, gap: timedelta) -> tuple[Photo, bool, list[Photo]]:
+    """A photo about to be stacked, whether it is stackable, and the stackable photos of its
+    photographer's shoot captured within `gap` of it in capture order: the candidates its
+    neighbours are chosen from. Each photo comes with its stack, and each stack with its best
+    frame's ranking columns.
+
+    One statement for a stackable photo (the common case): the window is an index range on
+    capture time bounded by the photo's own row (InitPlans), so its cost does not grow with the
+    library; a photo that is not stackable is not in that result and is read on its own."""
+    me = Photo.objects.filter(pk=photo_id).order_by()
+    moment = Subquery(me.values("captured_at"))
+    window = Q(
+        owner_id=Subquery(me.values("owner_id")),
+        captured_at__gte=ExpressionWrapper(moment - gap, DateTimeField()),
+        captured_at__lte=ExpressionWrapper(moment + gap, DateTimeField()),
+    )
+    rows = list(_with_stacks(Photo.objects.filter(STACKABLE, Q(pk=photo_id) | window)))
+    photo = next((p for p in rows if p.pk == photo_id), None)
+    if photo is None:
+        return _with_stacks(Photo.objects.filter(pk=photo_id)).get(), False, []
+    # The shoot is matched here, not in SQL: the planner would intersect the range with the
+    # shoot's whole index entry (12k rows for a big day) instead of reading the range alone.
+    return photo, True, [p for p in rows if p.pk != photo_id and p.shoot_id == photo.shoot_id]
+
+
+def _with_stacks(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    return (
+        photos.select_related("stack__best_photo")
         .only(
             *STACKING_FIELDS,
             "stack__manual",
             "stack__best_photo_id",
             "stack__shoot_id",
             "stack__camera_key",
+            *(f"stack__best_photo__{name}" for name in STACKING_FIELDS),
         )
         .order_by(*CAPTURE_ORDER)
     )

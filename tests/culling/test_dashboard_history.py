@@ -15,6 +15,7 @@ from pytest_django import Settings
 from culling import services
 from gallery import curation_services
 from gallery.models import Photo, Shoot
+from pipeline.selectors import cost_report_get
 from tests.gallery.factories import make_photo
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,7 @@ def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
     blurry = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
     before = _dashboard(curator_client).context["gpu"]
     assert before.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
+    assert cost_report_get().gpu.rejected_before_gpu == before.rejected_before_gpu
 
     # Keep the second copy: the root and the first copy become curator rejects.
     curation_services.duplicate_group_keep(
@@ -55,6 +57,8 @@ def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
     after = _dashboard(curator_client).context["gpu"]
     assert after.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
     assert after.rejected_before_gpu_total == before.rejected_before_gpu_total == 3
+    # `manage.py cost_report` counts the same way, and agrees.
+    assert cost_report_get().gpu.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
 
 
 def test_local_mode_shows_no_cloud_prices(

@@ -58,7 +58,8 @@ def test_changelist_shows_badges_and_measurements_in_constant_queries(
         owner=photographer,
         status=Status.SCORED,
         score=0.81,
-        camera_model="EOS 6D",
+        camera_make="Canon",
+        camera_model="Canon EOS 6D",
         highlight_clip=0.031,
     )
     make_photo(owner=other_photographer, status=Status.REJECTED, reason=Reason.BLURRY)
@@ -68,7 +69,8 @@ def test_changelist_shows_badges_and_measurements_in_constant_queries(
     html = response.content.decode()
     assert len(_rows(html)) == 2
     assert 'class="pj-badge pj-scored"' in html and ">Blurry<" in html
-    assert "0.81" in html and "▲3.1%" in html and "EOS 6D" in html
+    assert "0.81" in html and "▲3.1%" in html
+    assert ">Canon EOS 6D<" in html and "Canon Canon" not in html  # the maker said once
     assert 'loading="lazy"' in html
 
     for i in range(10):
@@ -272,10 +274,17 @@ def test_review_queue_decides_and_rates(staff: Client, photographer: User) -> No
     assert [item["id"] for item in queue] == [str(p.uid) for p in photos]
     assert "next photo" in page and "<kbd>A</kbd>" in page  # visible shortcut help
 
+    decide = f"/admin/gallery/photo/review/{photos[0].uid}/decide/"
+    assert "reject with a reason" in page and 'data-reason="eyes_closed"' in page
+    unexplained = staff.post(decide, {"decision": "rejected"})
+    assert unexplained.status_code == 400
+    assert unexplained.json()["error"].startswith("choose a reason: Out of focus, Eyes closed")
     decided = staff.post(
-        f"/admin/gallery/photo/review/{photos[0].uid}/decide/", {"decision": "rejected"}
+        decide, {"decision": "rejected", "reason": "eyes_closed", "note": "both of them"}
     )
     assert decided.json()["status"] == Status.REJECTED
+    photos[0].refresh_from_db()
+    assert photos[0].reject_detail == "Eyes closed: both of them"  # what the photographer reads
     rated = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "4"})
     assert rated.json()["rating"] == 4
     assert (

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from pytest_django.fixtures import Settings
 
-from gallery.models import Photo
+from gallery.models import Photo, PhotoEvent
 from pipeline.costs import (
     BYTES_PER_GB,
     Deployment,
@@ -128,7 +128,7 @@ def test_price_overrides_from_settings_are_typed_and_checked() -> None:
 
 
 def _photo(owner: User, status: str, reason: str = "", **fields: Any) -> Photo:
-    return Photo.objects.create(
+    photo = Photo.objects.create(
         owner=owner,
         original="originals/x.jpg",
         original_filename="x.jpg",
@@ -138,6 +138,10 @@ def _photo(owner: User, status: str, reason: str = "", **fields: Any) -> Photo:
         validator_metrics=fields.pop("validator_metrics", {"timings_ms": {"total": 200.0}}),
         **fields,
     )
+    if status != S.UPLOADED:
+        # The pipeline's move, as ingest records it: what the report counts stops from.
+        PhotoEvent.objects.create(photo=photo, to_status=status, reason=reason, cause="ingest")
+    return photo
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff format --check .
 
 # What it checks is set once, in pyproject.toml ([tool.mypy] files); pre-commit runs the same.
-typecheck: $(VENV)/.installed ## mypy --strict on the apps, deploy, scripts and tests/support
+typecheck: $(VENV)/.installed ## mypy --strict on the apps, deploy, scripts and tests
 	$(VENV)/bin/mypy
 
 imports: $(VENV)/.installed ## import-linter contracts

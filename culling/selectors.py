@@ -11,11 +11,13 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from culling.tiles import TILE
-from gallery.models import Photo
+from gallery.models import Photo, ReviewRequest
+from gallery.selectors import photo_console_item
+from gallery.shoot_selectors import CULLABLE_STATUSES
 
 Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
-CULLABLE = Q(status__in=(Status.SCORED, Status.UNSCORED)) | ~Q(curator_decision="")
+CULLABLE = Q(status__in=CULLABLE_STATUSES) | ~Q(curator_decision="")
 FILTERS: dict[str, tuple[str, Q]] = {
     "": ("every frame", Q()),
     "undecided": ("not yet decided", Q(curator_decision="")),
@@ -63,15 +65,14 @@ def undecided_count() -> int:
     ).count()
 
 
+def open_review_count() -> int:
+    return ReviewRequest.objects.filter(answered_at__isnull=True).count()
+
+
 def frame(photo: Photo) -> dict[str, Any]:
     """One frame as the workspace script reads it."""
     return {
-        "id": str(photo.uid),
-        "name": photo.original_filename,
-        "owner": photo.owner.get_username(),
-        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
-        if photo.preview
-        else "",
+        **photo_console_item(photo=photo),
         "thumb": reverse("gallery:photo-file", args=[photo.uid, "thumbnail"])
         if photo.thumbnail
         else "",
@@ -79,8 +80,6 @@ def frame(photo: Photo) -> dict[str, Any]:
         "width": photo.width,
         "height": photo.height,
         "tile": TILE,
-        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
-        "decision": photo.curator_decision,
         "reason": photo.curator_reject_reason,
         "rejectText": photo.reject_detail if photo.curator_decision == "rejected" else "",
         "stars": photo.curator_rating or 0,

@@ -33,6 +33,10 @@ DECISION_CAUSE = "curator: "
 UNDO_CAUSE = "undo: "
 
 
+# What a reject without one of the preset reasons is answered (the photographer always reads why).
+REASON_MISSING = "choose a reason: " + ", ".join(str(c.label) for c in RejectReason)
+
+
 class DecisionError(ValueError):
     """A decision that cannot be made; the message is for people."""
 
@@ -74,15 +78,7 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
         photo.curated_at = timezone.now()
         _set_scoring_clock(photo, before["status"])
         photo.save()
-        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
-            # A pick or reject answers the photographer's open request for a review.
-            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
-                decision=photo.curator_decision,
-                answer=photo.reject_detail if kind == "reject" else "",
-                answered_by=curator,
-                answered_at=photo.curated_at,
-            )
-        PhotoEvent.objects.create(
+        event = PhotoEvent.objects.create(
             photo=photo,
             from_status=before["status"],
             to_status=after["status"],
@@ -93,6 +89,15 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
             before=before,
             after=after,
         )
+        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
+            # A pick or reject answers the photographer's open request for a review; answered
+            # at the moment of its event, which is how undoing the decision finds it again.
+            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
+                decision=photo.curator_decision,
+                answer=photo.reject_detail if kind == "reject" else "",
+                answered_by=curator,
+                answered_at=event.created_at,
+            )
     return photo
 
 
@@ -120,7 +125,7 @@ def photo_reject(*, photo_id: int, curator: User, reason: str, note: str = "") -
     """Reject with one of the preset reasons and an optional note; both reach the photographer
     as the photo's reject detail."""
     if reason not in RejectReason.values:
-        raise DecisionError("choose a reason: " + ", ".join(str(c.label) for c in RejectReason))
+        raise DecisionError(REASON_MISSING)
     note = note.strip()
 
     def change(photo: Photo) -> None:
@@ -199,6 +204,10 @@ def decision_undo(*, curator: User) -> Photo | None:
         now = timezone.now()
         event.undone_at = now
         event.save(update_fields=["undone_at"])
+        # The request the decision answered is open again: the photographer still waits.
+        ReviewRequest.objects.filter(
+            photo=photo, answered_by=curator, answered_at=event.created_at
+        ).update(decision="", answer="", answered_by=None, answered_at=None)
         kind = event.cause.removeprefix(DECISION_CAUSE)
         PhotoEvent.objects.create(
             photo=photo,

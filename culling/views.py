@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
@@ -54,14 +55,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "culling/home.html",
-        {"shoots": shoot_selectors.shoots_for_curation(), "undecided": selectors.undecided_count()},
+        {
+            # The admin's own frame (Parjanya header, log out, scoring banner), as on its pages.
+            **admin.site.each_context(request),
+            "shoots": shoot_selectors.shoots_for_curation(),
+            "undecided": selectors.undecided_count(),
+        },
     )
 
 
-def _scope(request: HttpRequest, **fixed: Any) -> selectors.Scope:
+def _scope(request: HttpRequest, fixed: dict[str, int]) -> selectors.Scope:
+    """`fixed`: the shoot or stack in view, named as the export links name it ({"shoot": id})."""
     ids = tuple(i for i in request.GET.get("ids", "").split(",") if _is_uid(i))
     chosen = request.GET.get("filter", "")
-    return selectors.Scope(uids=ids, filter=chosen if chosen in selectors.FILTERS else "", **fixed)
+    return selectors.Scope(
+        uids=ids,
+        filter=chosen if chosen in selectors.FILTERS else "",
+        **{f"{name}_id": value for name, value in fixed.items()},
+    )
 
 
 def _is_uid(value: str) -> bool:
@@ -72,16 +83,21 @@ def _workspace(
     request: HttpRequest,
     *,
     title: str,
-    scope: selectors.Scope,
     back: str,
-    export_params: dict[str, Any],
+    fixed: dict[str, int],
     **extra: Any,
 ) -> HttpResponse:
+    """The frames of the shoot or stack `fixed` names, or else of the chosen ids; the export
+    links carry the same scope."""
+    scope = _scope(request, fixed)
+    export_params: dict[str, Any] = dict(fixed)
+    if not fixed and scope.uids:
+        export_params["ids"] = ",".join(scope.uids)
     photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
     more = len(photos) > selectors.MAX_FRAMES
     photos = photos[: selectors.MAX_FRAMES]
-    if scope.filter:
-        export_params = {**export_params, "filter": scope.filter}
+    # The Export menu covers the whole set being culled, whatever the view shows: opened on the
+    # undecided frames, the sidecars still carry the picks and rejects just made.
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
     stack = extra.get("stack")
     stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""
@@ -122,14 +138,7 @@ def _workspace(
 @_curator("change")
 @require_GET
 def workspace_all(request: HttpRequest) -> HttpResponse:
-    scope = _scope(request)
-    return _workspace(
-        request,
-        title="Every frame to cull",
-        scope=scope,
-        back=reverse("culling:home"),
-        export_params={"ids": ",".join(scope.uids)} if scope.uids else {},
-    )
+    return _workspace(request, title="Every frame to cull", back=reverse("culling:home"), fixed={})
 
 
 @_curator("change")
@@ -139,9 +148,8 @@ def workspace_shoot(request: HttpRequest, shoot_id: int) -> HttpResponse:
     return _workspace(
         request,
         title=f"{shoot.name} — {shoot.owner.get_username()}",
-        scope=_scope(request, shoot_id=shoot.pk),
         back=reverse("culling:home"),
-        export_params={"shoot": shoot.pk},
+        fixed={"shoot": shoot.pk},
         shoot=shoot,
         stacks=shoot_selectors.shoot_stacks(shoot_id=shoot.pk),
     )
@@ -154,9 +162,8 @@ def workspace_stack(request: HttpRequest, stack_id: int) -> HttpResponse:
     return _workspace(
         request,
         title=f"Stack {stack.pk} in {stack.shoot.name}",
-        scope=_scope(request, stack_id=stack.pk),
         back=reverse("culling:shoot", args=[stack.shoot_id]),
-        export_params={"stack": stack.pk},
+        fixed={"stack": stack.pk},
         stack=stack,
     )
 
@@ -275,6 +282,10 @@ def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
     return next(chunks, None)
 
 
+def _plain(message: str, *, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 EXPORTS = {
     "xmp.zip": ("application/zip", "sidecars"),
     "decisions.csv": ("text/csv; charset=utf-8", "decisions"),
@@ -284,9 +295,9 @@ EXPORTS = {
 
 @_curator("view")
 @require_GET
-def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     """?shoot=<id> or ?stack=<id> or ?ids=<uid>,…, with ?filter=; the originals are the picked
-    frames of that scope."""
+    frames of that scope. Without any of them, every frame to cull."""
     if kind not in EXPORTS:
         raise Http404("no such export")
     fixed: dict[str, int] = {}
@@ -296,11 +307,16 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
             value = positive_int(raw, maximum=MAX_ID)
             if value is None:
                 raise Http404(f"no such {name}")
-            fixed[f"{name}_id"] = value
-    scope = _scope(request, **fixed)
+            fixed[name] = value
+    scope = _scope(request, fixed)
+    if "ids" in request.GET and not scope.uids:
+        # An empty selection is a mistake, never a request for the whole library.
+        return _plain("No photos chosen: select frames (S) before exporting them.", status=400)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
     photos = selectors.scope_photos(scope)
+    if kind == "originals.zip" and not photos.exists():
+        return _plain("No picked photos in this set: pick frames (P) first.", status=404)
     by_owner = selectors.scope_spans_owners(photos)
     rows = photos.iterator(chunk_size=500)
     body = {

@@ -219,7 +219,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Camera", ordering="camera_model")
     def camera(self, photo: Photo) -> str:
-        return " ".join(p for p in (photo.camera_make, photo.camera_model) if p) or "—"
+        return photo.camera_name or "—"
 
     @admin.display(description="Status and reason", ordering="status")
     def verdict(self, photo: Photo) -> SafeString:

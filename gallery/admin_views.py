@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from culling import services as culling_services
 from gallery import curation_services, selectors, services, shoot_selectors
 from gallery.models import Photo, Shoot
 from gallery.query_params import positive_int
@@ -99,18 +100,16 @@ def dashboard(model_admin: PhotoAdmin) -> View:
 
 
 def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
-    """The cost report's GPU figures, with what the pipeline stopped counted from the event
-    history (see selectors.pipeline_rejections_by_reason), not from today's statuses. For one
-    shoot, its own frames, at the GPU time per frame measured over the whole library."""
-    usage = dataclasses.replace(
-        recorded_usage_get(),
-        rejected_before_gpu=selectors.pipeline_rejections_by_reason(
-            reasons=PRE_GPU_REASONS, shoot_id=shoot_id
-        ),
-    )
+    """The cost report's GPU figures (what the pipeline stopped counted from the event history,
+    see selectors.pipeline_rejections_by_reason). For one shoot, its own frames, at the GPU time
+    per frame measured over the whole library."""
+    usage = recorded_usage_get()
     if shoot_id is not None:
         usage = dataclasses.replace(
             usage,
+            rejected_before_gpu=selectors.pipeline_rejections_by_reason(
+                reasons=PRE_GPU_REASONS, shoot_id=shoot_id
+            ),
             frames_ingested=sum(status_counts.values()) - status_counts[Status.UPLOADED],
             frames_paired=status_counts[Status.PAIRED],
         )
@@ -123,19 +122,12 @@ def _gpu_figures(*, shoot_id: int | None, status_counts: dict[str, int]) -> Any:
 
 def _queue_item(photo: Photo) -> dict[str, Any]:
     return {
-        "id": str(photo.uid),
-        "name": photo.original_filename,
-        "owner": photo.owner.get_username(),
-        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
-        if photo.preview
-        else "",
-        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        **selectors.photo_console_item(photo=photo),
         "status": photo.status,
         "statusLabel": photo.get_status_display(),
         "score": photo.vlm_score,
         "sharpness": photo.sharpness,
         "rating": photo.curator_rating,
-        "decision": photo.curator_decision,
         "flags": [Photo.ValidatorFlag(code).label for code in photo.validator_flags],
         "notes": [Photo.ValidatorFlag(code).label for code in photo.validator_notes],
     }
@@ -163,6 +155,7 @@ def review_queue(model_admin: PhotoAdmin) -> View:
             decide_url=reverse("admin:gallery_photo_decide", args=[placeholder]),
             rate_url=reverse("admin:gallery_photo_rate", args=[placeholder]),
             placeholder=placeholder,
+            reject_reasons=Photo.CuratorRejectReason.choices,
         )
         return TemplateResponse(request, "admin/gallery/photo/review.html", context)
 
@@ -181,8 +174,9 @@ def review_decide(model_admin: PhotoAdmin) -> View:
         if decision not in Photo.CuratorDecision.values:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
         reason = request.POST.get("reason", "")
-        if reason not in ("", *Photo.CuratorRejectReason.values):
-            return JsonResponse({"error": "not one of the reject reasons"}, status=400)
+        rejected = decision == Photo.CuratorDecision.REJECTED
+        if reason not in (*Photo.CuratorRejectReason.values, *([] if rejected else [""])):
+            return JsonResponse({"error": culling_services.REASON_MISSING}, status=400)
         photo = services.photo_curate(
             photo_id=photo.pk,
             curator=signed_in_user(request),

@@ -381,6 +381,16 @@ def _discard(client: Any, bucket: str, key: str) -> None:
     client.delete_object(Bucket=bucket, Key=key)
 
 
+def _require_every_part(upload: DirectUpload, uploaded: Sequence[UploadedPart]) -> None:
+    missing = missing_parts(upload, uploaded)
+    if missing:
+        raise DirectUploadConflict(
+            "incomplete",
+            f"{len(missing)} of {upload.part_count} parts are still missing.",
+            missing=missing,
+        )
+
+
 def direct_upload_complete(*, upload: DirectUpload) -> Photo:
     """Assemble the parts, check the object, and create its Photo (ingest enqueued on commit).
 
@@ -398,13 +408,7 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
         if photo is None:
             raise DirectUploadNotFound from error
         return photo
-    missing = missing_parts(upload, uploaded)
-    if missing:
-        raise DirectUploadConflict(
-            "incomplete",
-            f"{len(missing)} of {upload.part_count} parts are still missing.",
-            missing=missing,
-        )
+    _require_every_part(upload, uploaded)
     try:
         client.complete_multipart_upload(
             Bucket=bucket,
@@ -437,13 +441,7 @@ def _complete_local(upload: DirectUpload) -> Photo:
         if photo is None:
             raise
         return photo
-    missing = missing_parts(upload, uploaded)
-    if missing:
-        raise DirectUploadConflict(
-            "incomplete",
-            f"{len(missing)} of {upload.part_count} parts are still missing.",
-            missing=missing,
-        )
+    _require_every_part(upload, uploaded)
     folder = _local_dir(upload)
     target = Path(default_storage.path(upload.key))
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Floor, Least
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -397,10 +398,13 @@ def duplicate_group_members(*, root: Photo) -> list[Photo]:
 
 def duplicate_group_suggested_keeper(*, photos: Sequence[Photo]) -> Photo:
     """The copy to keep: most pixels, then the lightest compression, then the copy that kept its
-    capture time and came first (pipeline/core/ranking.py, shared with stacks)."""
+    capture time and came first (pipeline/core/ranking.py, shared with stacks). A copy a curator
+    rejected is suggested only when every copy was rejected."""
     if not photos:
         raise ValueError("an empty group has no keeper")
-    best = best_copy([ranking_candidate(p) for p in photos])
+    rejected = Photo.CuratorDecision.REJECTED
+    pool = [p for p in photos if p.curator_decision != rejected] or list(photos)
+    best = best_copy([ranking_candidate(p) for p in pool])
     return next(p for p in photos if p.pk == best.photo_id)
 
 
@@ -443,3 +447,18 @@ def photo_list_for_review(
     if flag:
         photos = photos.filter(photo_flag_q([flag]))
     return photos.select_related("owner").order_by("created_at", "id")[:limit]
+
+
+def photo_console_item(*, photo: Photo) -> dict[str, Any]:
+    """What every curator-console script reads of a photo (the review queue, the workspace):
+    its id, name, owner, preview, admin page and the curator's decision."""
+    return {
+        "id": str(photo.uid),
+        "name": photo.original_filename,
+        "owner": photo.owner.get_username(),
+        "preview": reverse("gallery:photo-file", args=[photo.uid, "preview"])
+        if photo.preview
+        else "",
+        "detail": reverse("admin:gallery_photo_change", args=[photo.pk]),
+        "decision": photo.curator_decision,
+    }

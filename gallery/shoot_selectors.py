@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
 from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
 from pipeline.core.ranking import Candidate
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Frames that stack: the validator sent them on, and they are not the twin of a frame already
 # counted, nor a copy of one (a "duplicate" captured at another moment is a burst frame the
@@ -25,6 +38,15 @@ STACKABLE = (
 _UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
     photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
 )
+# A photographer's request for a second look that no curator has answered yet.
+_OPEN_REVIEW = Q(photos__review_requests__answered_at__isnull=True) & Q(
+    photos__review_requests__isnull=False
+)
+# What a curator culls in the workspace: what the pipeline kept, and whatever a curator decided.
+# The rest of a shoot (duplicates, unreadable or blurry frames, RAW/JPEG twins, uploads still in
+# the pipeline) is "set aside", counted apart so the shoot list and the workspace agree.
+CULLABLE_STATUSES = (Photo.Status.SCORED, Photo.Status.UNSCORED)
+_SET_ASIDE = Q(photos__curator_decision="") & ~Q(photos__status__in=CULLABLE_STATUSES)
 CAPTURE_ORDER = ("captured_at", "created_at", "id")
 # The columns stacking and ranking read: loading only these keeps a neighbour lookup cheap.
 STACKING_FIELDS = (
@@ -87,16 +109,28 @@ def shoot_resolve(shoot: Shoot) -> Shoot:
     return shoot
 
 
-def shoots_for_curation(*, owner_id: int | None = None) -> QuerySet[Shoot]:
+class ShootCounts(TypedDict):
+    photo_count: int
+    undecided_count: int
+    stack_count: int
+
+
+def shoots_for_curation(
+    *, owner_id: int | None = None
+) -> QuerySet[WithAnnotations[Shoot, ShootCounts]]:
     """Live shoots (merged ones excluded), newest day first, with `photo_count`,
-    `undecided_count` and `stack_count`."""
+    `set_aside_count` (not in the workspace), `frame_count` (the rest: what the workspace
+    shows), `undecided_count`, `stack_count` and `open_review_count`."""
     shoots = Shoot.objects.filter(merged_into__isnull=True).select_related("owner")
     if owner_id is not None:
         shoots = shoots.filter(owner_id=owner_id)
     return shoots.order_by("-capture_day", "-id").annotate(
         photo_count=Count("photos", distinct=True),
+        set_aside_count=Count("photos", filter=_SET_ASIDE, distinct=True),
+        frame_count=Count("photos", filter=~_SET_ASIDE, distinct=True),
         undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
         stack_count=Count("stacks", distinct=True),
+        open_review_count=Count("photos__review_requests", filter=_OPEN_REVIEW, distinct=True),
     )
 
 
@@ -120,28 +154,41 @@ def stack_photos(*, stack_id: int) -> list[Photo]:
     return list(Photo.objects.filter(stack_id=stack_id).order_by(*CAPTURE_ORDER))
 
 
-def camera_window(
-    *, owner_id: int, shoot_id: int, start: datetime, end: datetime, exclude_id: int
-) -> list[Photo]:
-    """Stackable photos of one photographer's shoot captured between `start` and `end`, in
-    capture order: the candidates a new frame's neighbours are chosen from (an index range on
-    owner and capture time, so the cost does not grow with the library)."""
-    return list(
-        Photo.objects.filter(
-            STACKABLE,
-            owner_id=owner_id,
-            shoot_id=shoot_id,
-            captured_at__gte=start,
-            captured_at__lte=end,
-        )
-        .exclude(pk=exclude_id)
-        .select_related("stack")
+def stacking_view(*, photo_id: int, gap: timedelta) -> tuple[Photo, bool, list[Photo]]:
+    """A photo about to be stacked, whether it is stackable, and the stackable photos of its
+    photographer's shoot captured within `gap` of it in capture order: the candidates its
+    neighbours are chosen from. Each photo comes with its stack, and each stack with its best
+    frame's ranking columns.
+
+    One statement for a stackable photo (the common case): the window is an index range on
+    capture time bounded by the photo's own row (InitPlans), so its cost does not grow with the
+    library; a photo that is not stackable is not in that result and is read on its own."""
+    me = Photo.objects.filter(pk=photo_id).order_by()
+    moment = Subquery(me.values("captured_at"))
+    window = Q(
+        owner_id=Subquery(me.values("owner_id")),
+        captured_at__gte=ExpressionWrapper(moment - gap, DateTimeField()),
+        captured_at__lte=ExpressionWrapper(moment + gap, DateTimeField()),
+    )
+    rows = list(_with_stacks(Photo.objects.filter(STACKABLE, Q(pk=photo_id) | window)))
+    photo = next((p for p in rows if p.pk == photo_id), None)
+    if photo is None:
+        return _with_stacks(Photo.objects.filter(pk=photo_id)).get(), False, []
+    # The shoot is matched here, not in SQL: the planner would intersect the range with the
+    # shoot's whole index entry (12k rows for a big day) instead of reading the range alone.
+    return photo, True, [p for p in rows if p.pk != photo_id and p.shoot_id == photo.shoot_id]
+
+
+def _with_stacks(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    return (
+        photos.select_related("stack__best_photo")
         .only(
             *STACKING_FIELDS,
             "stack__manual",
             "stack__best_photo_id",
             "stack__shoot_id",
             "stack__camera_key",
+            *(f"stack__best_photo__{name}" for name in STACKING_FIELDS),
         )
         .order_by(*CAPTURE_ORDER)
     )

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import formats, timezone
 
 from gallery import shoot_selectors
@@ -106,11 +105,15 @@ def _open_to_stacking(photo: Photo) -> bool:
 def stack_rank_best(stack_ids: Iterable[int]) -> None:
     """Dissolve stacks left with fewer than two frames; suggest the best frame of the rest (a
     manual stack keeps a best frame a curator chose while it is still a member)."""
-    _rank(Stack.objects.filter(pk__in=set(stack_ids)))
+    ids = set(stack_ids)
+    if ids:
+        _rank(Stack.objects.filter(pk__in=ids))
 
 
 def _rank(stacks: Iterable[Stack]) -> None:
     by_id = {stack.pk: stack for stack in stacks}
+    if not by_id:
+        return  # most assignments touch no stack but their own: skip building the queries
     members: dict[int, list[Photo]] = {pk: [] for pk in by_id}
     for photo in Photo.objects.filter(stack_id__in=list(by_id)).only(
         *shoot_selectors.STACKING_FIELDS
@@ -144,24 +147,12 @@ def _split_after(stack: Stack, photo: Photo) -> Stack:
     return tail
 
 
-def _neighbours(photo: Photo, rules: StackRules) -> tuple[Photo | None, Photo | None]:
-    """The same camera's stackable frames just before and just after `photo` within the gap."""
-    assert photo.captured_at is not None and photo.shoot_id is not None
-    gap = timedelta(seconds=rules.gap_s)
+def _neighbours(photo: Photo, window: Sequence[Photo]) -> tuple[Photo | None, Photo | None]:
+    """The same camera's stackable frames just before and just after `photo` in its window."""
     key = _key(photo)
-    window = [
-        p
-        for p in shoot_selectors.camera_window(
-            owner_id=photo.owner_id,
-            shoot_id=photo.shoot_id,
-            start=photo.captured_at - gap,
-            end=photo.captured_at + gap,
-            exclude_id=photo.pk,
-        )
-        if _key(p) == key
-    ]
-    before = [p for p in window if _order(p) < _order(photo)]
-    after = [p for p in window if _order(p) > _order(photo)]
+    same_camera = [p for p in window if _key(p) == key]
+    before = [p for p in same_camera if _order(p) < _order(photo)]
+    after = [p for p in same_camera if _order(p) > _order(photo)]
     return (before[-1] if before else None), (after[0] if after else None)
 
 
@@ -186,25 +177,16 @@ def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
     """Stack a photo whose ingest has ended with the frames just before and after it from the
     same camera; returns its stack (None when it stands alone). Safe to call again."""
     _lock_owner_of(photo_id=photo_id)
-    photo = (
-        Photo.objects.select_related("stack")
-        .annotate(stackable=ExpressionWrapper(shoot_selectors.STACKABLE, BooleanField()))
-        .only(
-            *shoot_selectors.STACKING_FIELDS,
-            "stack__manual",
-            "stack__best_photo_id",
-            "stack__shoot_id",
-            "stack__camera_key",
-        )
-        .get(pk=photo_id)
+    photo, stackable, window = shoot_selectors.stacking_view(
+        photo_id=photo_id, gap=timedelta(seconds=rules.gap_s)
     )
     if not _open_to_stacking(photo):
         return photo.stack
     touched = _detach(photo, rules)
-    if photo.shoot_id is None or not _key(photo) or not photo.stackable:
+    if photo.shoot_id is None or not _key(photo) or not stackable:
         _rank(touched)
         return None
-    previous, following = _neighbours(photo, rules)
+    previous, following = _neighbours(photo, window)
     placement = place(
         _frame(photo),
         _frame(previous) if previous is not None and _open_to_stacking(previous) else None,
@@ -243,28 +225,24 @@ def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
         _move(members, target)
         _rank(touched)
         return target
-    bests = [target.best_photo_id]
+    contenders = [*members, *_best_frames([target])]
     if after is not None and after.pk != target.pk:
         # The frame bridges two stacks: they become one.
         Photo.objects.filter(stack=after).update(stack=target)
         touched.append(after)
-        bests.append(after.best_photo_id)
+        contenders += _best_frames([after])
     _move(members, target)
     if target.pk in {stack.pk for stack in touched}:
         _rank([*touched])
     else:
         _rank(touched)
-        _rank_with(target, [*members, *_photos(bests, known=[previous, following])])
+        _rank_with(target, contenders)
     return target
 
 
-def _photos(ids: Sequence[int | None], *, known: Sequence[Photo | None]) -> list[Photo]:
-    """The photos `ids` names, from `known` when there, else read (ranking columns only)."""
-    in_hand = {p.pk: p for p in known if p is not None}
-    wanted = {pk for pk in ids if pk is not None}
-    missing = wanted - set(in_hand)
-    read = Photo.objects.filter(pk__in=missing).only(*shoot_selectors.STACKING_FIELDS)
-    return [in_hand[pk] for pk in wanted & set(in_hand)] + list(read if missing else [])
+def _best_frames(stacks: Sequence[Stack]) -> list[Photo]:
+    """The stacks' suggested best frames, as read with them (stacking_view loads them)."""
+    return [stack.best_photo for stack in stacks if stack.best_photo is not None]
 
 
 def _rank_with(stack: Stack, contenders: Sequence[Photo]) -> None:

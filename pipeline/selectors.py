@@ -14,7 +14,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from gallery.models import Photo
-from gallery.selectors import photo_flag_q
+from gallery.selectors import photo_flag_q, pipeline_rejections_by_reason
 from pipeline.costs import (
     CostReport,
     Deployment,
@@ -193,15 +193,11 @@ def recorded_usage_get() -> RecordedUsage:
         flagged=Count("pk", filter=sent_on),
         gpu_ms_flagged=Sum("vlm_runtime_ms", filter=borderline, default=0.0),
     )
-    rejected = (
-        Photo.objects.filter(status=Status.REJECTED, reject_reason__in=PRE_GPU_REASONS)
-        .order_by()
-        .values("reject_reason")
-        .annotate(n=Count("pk"))
-    )
     return RecordedUsage(
         frames_ingested=totals["ingested"],
-        rejected_before_gpu={row["reject_reason"]: row["n"] for row in rejected},
+        # From the event history, as the dashboard counts it: what a curator did afterwards
+        # (kept one copy of a duplicate group) does not undo what the pipeline stopped.
+        rejected_before_gpu=pipeline_rejections_by_reason(reasons=PRE_GPU_REASONS),
         frames_scored=totals["scored"],
         frames_awaiting_gpu=totals["awaiting"],
         gpu_ms_total=float(totals["gpu_ms"]),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -30,25 +29,20 @@ from pipeline.dedup.index import (
     index_photo,
     matched_key,
     redecide_photo,
-    reindex_photo,
     remove_photo,
 )
 from pipeline.dedup.rules import DedupOutcome, OutcomeKind, frame_key
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 1024 * 1024
-
 
 def _read_original(photo: Photo) -> tuple[bytes, str]:
-    """The original's bytes and sha256, streamed from storage in chunks (local or S3)."""
-    digest = hashlib.sha256()
-    buffer = io.BytesIO()
+    """The original's bytes and sha256. One read, so a 200 MB RAW is held once (chunks copied
+    into a buffer were held twice at the end). The upload handler hashed the bytes as they
+    arrived; only originals that came another way (direct S3 uploads) are hashed here."""
     with photo.original.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            buffer.write(chunk)
-    return buffer.getvalue(), digest.hexdigest()
+        data = source.read()
+    return data, photo.sha256 or hashlib.sha256(data).hexdigest()
 
 
 def _exif_columns(exif: Exif) -> dict[str, object]:
@@ -242,8 +236,7 @@ def _file(photo: Photo, result: ValidationResult, config: IngestConfig, *, again
     """File a frame that goes on in the index. The first ingest files it once (a redelivered
     task gets the same answer); a later one (`again`: backfill, "not a duplicate" of a photo
     the index never saw) decides afresh at the current radius."""
-    file = reindex_photo if again else index_photo
-    outcome = file(
+    outcome = index_photo(
         dedup_store(config.dedup),
         scope=config.dedup.scope(owner_id=photo.owner_id),
         photo_id=_dedup_id(photo),
@@ -253,6 +246,7 @@ def _file(photo: Photo, result: ValidationResult, config: IngestConfig, *, again
         frame=frame_key(result, photo.original_filename),
         radius=config.dedup.radius,
         dhash_radius=config.dedup.dhash_radius,
+        again=again,
     )
     return _resolve(photo, outcome, config)
 

@@ -19,11 +19,14 @@ request to the last verdict (the last photo to leave `uploaded`). Around it, in 
   load from elsewhere on the machine drifts;
 - worker RSS: the high-water mark (VmHWM) of each pool process after the ingest;
 - upload RSS growth: the web workers' RSS, sampled every 10 ms while the ~200 MB DNG uploads,
-  over their RSS before (the Celery worker is stopped by then, so the file is only stored).
+  over their RSS before (the Celery worker is stopped by then, so the file is only stored);
+- big RAW worker RSS: the high-water mark of a fresh worker's pool processes after they ingest
+  that DNG.
 
 The last line is the summary:
 
     ingest: photos_s= vs_validator_ceiling= p95_verdict_s= worker_rss_mb= upload_rss_growth_mb=
+    big_raw_worker_rss_mb=
 """
 
 from __future__ import annotations
@@ -177,13 +180,14 @@ def load(base_url: str, token: str, paths: Sequence[Path]) -> dict[str, Any]:
 def _run_load(base_url: str, token: str, paths: Sequence[Path]) -> dict[str, Any]:
     listing = CACHE / "load.json"
     listing.write_text(json.dumps([str(p) for p in paths]))
-    output = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--load", base_url, token, str(listing)],
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    answer: dict[str, Any] = json.loads(output.splitlines()[-1])
+    )
+    if done.returncode:
+        raise SystemExit(f"the load process failed:\n{done.stderr[-2000:]}")
+    answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     if answer["refused"]:
         raise SystemExit(f"uploads refused: {answer['refused'][:3]}")
     return answer
@@ -440,6 +444,16 @@ def main() -> int:
             f"{sorted(round(v) for v in before.values())} MiB, peak during it: "
             f"{sorted(round(v) for v in peaks.values())} MiB"
         )
+        # The big DNG waited in the queue; a fresh worker ingests it alone.
+        with _process(worker_argv, env, logs / "worker-big.log") as worker:
+            _wait_for(
+                lambda: not Photo.objects.filter(status=Photo.Status.UPLOADED).exists(),
+                DONE_TIMEOUT_S,
+                "the big DNG's verdict",
+            )
+            big_rss = max(_status_mib(pid, "VmHWM") for pid in _children(worker.pid))
+        big_status = Photo.objects.order_by("-pk").values_list("status", flat=True)[0]
+        print(f"big DNG ingested by a fresh worker ({big_status}): peak RSS {big_rss:.0f} MiB")
     after, after_cpu = _ceiling(paths)
     # Load from elsewhere drifts: the ceiling is the mean of a run before and one after.
     ceiling, ceiling_cpu = (before_rate + after) / 2, (before_cpu + after_cpu) / 2
@@ -455,7 +469,7 @@ def main() -> int:
     print(
         f"ingest: photos_s={photos_s:.2f} vs_validator_ceiling={photos_s / ceiling:.2f} "
         f"p95_verdict_s={p95:.1f} worker_rss_mb={max(worker_rss.values()):.0f} "
-        f"upload_rss_growth_mb={growth:.1f}"
+        f"upload_rss_growth_mb={growth:.1f} big_raw_worker_rss_mb={big_rss:.0f}"
     )
     return 0
 

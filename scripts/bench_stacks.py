@@ -213,8 +213,9 @@ def main() -> None:
         f"bursts ({in_bursts} frames in bursts), {time.perf_counter() - started:.0f} s"
     )
 
-    connection.settings_dict["TEST"]["NAME"] = "bench_parjanya_stacks"
     original_name = connection.settings_dict["NAME"]
+    # Beside the database DATABASE_URL names, so benches of several checkouts never share one.
+    connection.settings_dict["TEST"]["NAME"] = f"{original_name}_bench"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
     try:
         users = get_user_model().objects
@@ -236,7 +237,8 @@ def main() -> None:
             cuts = statistics.quantiles(timings, n=100)
             print(
                 f"{label}: precision={precision:.4f} recall={recall:.4f} "
-                f"assign_p50_ms={cuts[49]:.2f} p95_ms={cuts[94]:.2f}"
+                f"assign_p50_ms={cuts[49]:.2f} p95_ms={cuts[94]:.2f} "
+                f"(load average {os.getloadavg()[0]:.1f})"
             )
         library = Photo.objects.count()
         print(

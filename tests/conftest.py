@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import Settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 pytest_plugins = ["tests.support.seaweedfs", "tests.support.dynalite"]

@@ -5,6 +5,7 @@ deliberate 5xx is fine: 501 for direct uploads without S3, 503 with Retry-After 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -33,6 +34,6 @@ def token(transactional_db: None) -> Iterator[str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_no_operation_answers_500(case: schemathesis.Case, token: str) -> None:
+def test_no_operation_answers_500(case: schemathesis.Case[Any], token: str) -> None:
     response = case.call(headers={"Authorization": f"Token {token}"})
     assert response.status_code != 500, (case.as_curl_command(), response.text[:500])

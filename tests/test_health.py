@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-from django.conf import Settings
 from django.test import Client
+from pytest_django import Settings
 
 from tests.support.outages import broker_unreachable, database_unreachable
 

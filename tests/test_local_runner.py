@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import Settings
+from pytest_django import Settings
 
 from curation import local_runner
 

@@ -4,9 +4,9 @@ Retry-After, and the right password does not get through a lockout."""
 from __future__ import annotations
 
 import pytest
-from django.conf import Settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from pytest_django import Settings
 
 pytestmark = pytest.mark.django_db
 

@@ -3,6 +3,8 @@ index view needs no change."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 from django.db.models import QuerySet
 
@@ -10,13 +12,21 @@ from culling import selectors
 from gallery import shoot_selectors
 from gallery.models import Shoot
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 register = template.Library()
 HOME_SHOOTS = 12
 
 
 @register.simple_tag
-def shoots_to_cull() -> QuerySet[Shoot]:
+def shoots_to_cull() -> QuerySet[WithAnnotations[Shoot, shoot_selectors.ShootCounts]]:
     return shoot_selectors.shoots_for_curation()[:HOME_SHOOTS]
+
+
+@register.simple_tag
+def review_requests_open() -> int:
+    return selectors.open_review_count()
 
 
 @register.simple_tag

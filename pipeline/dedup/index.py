@@ -128,52 +128,25 @@ def index_photo(
     key: str = "",
     radius: int = DEFAULT_RADIUS,
     dhash_radius: int = DEFAULT_DHASH_RADIUS,
+    again: bool = False,
 ) -> DedupOutcome:
-    """Search the scope for near-duplicates of a photo and file it. Idempotent per photo_id.
+    """Search the scope for near-duplicates of a photo and file it.
 
-    Returns ORIGINAL, DUPLICATE (`duplicate_of`) or PAIRED (`paired_with`). Calling it again
-    for the same photo returns the stored outcome and writes nothing: this is the first filing
-    (a retried Lambda event, a redelivered task). To judge a known photo again, `reindex_photo`.
+    Returns ORIGINAL, DUPLICATE (`duplicate_of`) or PAIRED (`paired_with`). Idempotent per
+    photo_id: calling it again for the same photo returns the stored outcome and writes nothing
+    (a retried Lambda event, a redelivered task). With `again` it decides the photo afresh
+    against the index as it is now, at `radius`, and files the new outcome in place of any
+    stored one (a re-validation, a changed radius): the stored verdict is never replayed, and
+    curators' "not a duplicate" decisions still hold.
     """
-    known = store.get_photo(scope, photo_id)
-    if known is not None:
-        return known.outcome
-    with store.critical_section(scope):
+    if not again:
         known = store.get_photo(scope, photo_id)
         if known is not None:
             return known.outcome
-        photo = _evaluate(
-            store,
-            scope=scope,
-            photo_id=photo_id,
-            phash=phash,
-            dhash=dhash,
-            frame=frame,
-            radius=radius,
-            dhash_radius=dhash_radius,
-            key=key,
-        )
-        store.save_photo(scope, photo, None)
-        return photo.outcome
-
-
-def reindex_photo(
-    store: DedupStore,
-    *,
-    scope: str,
-    photo_id: int,
-    phash: int,
-    dhash: int,
-    frame: FrameKey,
-    key: str = "",
-    radius: int = DEFAULT_RADIUS,
-    dhash_radius: int = DEFAULT_DHASH_RADIUS,
-) -> DedupOutcome:
-    """Decide a photo again against the index as it is now, at `radius`, and file the new
-    outcome in place of any stored one (a re-validation, a changed radius). The stored verdict
-    is never replayed; curators' "not a duplicate" decisions still hold."""
     with store.critical_section(scope):
         known = store.get_photo(scope, photo_id)
+        if known is not None and not again:
+            return known.outcome
         photo = _evaluate(
             store,
             scope=scope,
@@ -198,12 +171,12 @@ def redecide_photo(
     radius: int = DEFAULT_RADIUS,
     dhash_radius: int = DEFAULT_DHASH_RADIUS,
 ) -> DedupOutcome | None:
-    """`reindex_photo` from the hashes and frame the index already holds for the photo (no
-    image read); None when the index does not know it."""
+    """`index_photo(again=True)` from the hashes and frame the index already holds for the
+    photo (no image read); None when the index does not know it."""
     known = store.get_photo(scope, photo_id)
     if known is None:
         return None
-    return reindex_photo(
+    return index_photo(
         store,
         scope=scope,
         photo_id=photo_id,
@@ -213,6 +186,7 @@ def redecide_photo(
         key=known.key,
         radius=radius,
         dhash_radius=dhash_radius,
+        again=True,
     )
 
 

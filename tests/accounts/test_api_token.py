@@ -45,7 +45,7 @@ def test_create_replace_and_revoke_a_token(client: Client, photographer: User) -
 
 
 def test_token_pages_need_a_login_and_a_post(client: Client, photographer: User) -> None:
-    assert client.post("/accounts/token/").url.startswith("/accounts/login/")
+    assert client.post("/accounts/token/")["Location"].startswith("/accounts/login/")
     client.force_login(photographer)
     assert client.get("/accounts/token/").status_code == 405
 

@@ -96,9 +96,9 @@ def test_a_curator_without_superuser_does_every_curator_task(
 
     # The keyboard review queue: list, decide, rate.
     page = as_curator.get("/admin/gallery/photo/review/").content.decode()
-    queue = json.loads(
-        re.search(r'id="review-queue" type="application/json">(.*?)</script>', page, re.S).group(1)
-    )
+    found = re.search(r'id="review-queue" type="application/json">(.*?)</script>', page, re.S)
+    assert found, page
+    queue = json.loads(found.group(1))
     assert str(scored[3].uid) in [item["id"] for item in queue]
     rated = as_curator.post(f"/admin/gallery/photo/review/{scored[3].uid}/rate/", {"rating": "4"})
     assert rated.json()["rating"] == 4

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 
 from culling import services
 from gallery import curation_services
 from gallery.models import Photo, Shoot
+from pipeline.selectors import cost_report_get
 from tests.gallery.factories import make_photo
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,7 @@ def _dashboard(client: Client) -> Any:
 
 
 def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
-    photographer: User, curator: User, curator_client: Client, settings: Any
+    photographer: User, curator: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     root = make_photo(owner=photographer, status=Status.SCORED, filename="keeper.jpg")
@@ -45,6 +47,7 @@ def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
     blurry = make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
     before = _dashboard(curator_client).context["gpu"]
     assert before.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
+    assert cost_report_get().gpu.rejected_before_gpu == before.rejected_before_gpu
 
     # Keep the second copy: the root and the first copy become curator rejects.
     curation_services.duplicate_group_keep(
@@ -54,10 +57,12 @@ def test_curator_work_does_not_rewrite_what_the_pipeline_stopped(
     after = _dashboard(curator_client).context["gpu"]
     assert after.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
     assert after.rejected_before_gpu_total == before.rejected_before_gpu_total == 3
+    # `manage.py cost_report` counts the same way, and agrees.
+    assert cost_report_get().gpu.rejected_before_gpu == {"blurry": 1, "duplicate": 2}
 
 
 def test_local_mode_shows_no_cloud_prices(
-    photographer: User, curator_client: Client, settings: Any
+    photographer: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     make_photo(owner=photographer, status=Status.REJECTED, reason=Reason.BLURRY)
@@ -73,7 +78,7 @@ def test_local_mode_shows_no_cloud_prices(
 
 
 def test_the_dashboard_for_one_shoot(
-    photographer: User, curator_client: Client, settings: Any
+    photographer: User, curator_client: Client, settings: Settings
 ) -> None:
     settings.COST_REPORT_PRICES = {}
     harbour = Shoot.objects.create(
@@ -95,3 +100,12 @@ def test_the_dashboard_for_one_shoot(
     too_big = curator_client.get("/admin/gallery/photo/dashboard/?shoot=99999999999999999999")
     assert too_big.status_code == 404
     assert curator_client.get("/admin/gallery/photo/dashboard/?shoot=x").status_code == 404
+
+
+def test_with_scoring_off_the_dashboard_says_so_instead_of_an_empty_chart(
+    curator_client: Client, settings: Any
+) -> None:
+    settings.SCORING_ENABLED = False
+    page = _dashboard(curator_client).content.decode()
+    assert "VLM score distribution" not in page
+    assert "Scoring is off, so there is no model score distribution to show." in page

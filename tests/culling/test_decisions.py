@@ -172,3 +172,32 @@ def test_a_pick_in_the_workspace_answers_a_review_request(
     services.photo_pick(photo_id=photo.pk, curator=curator)
     request.refresh_from_db()
     assert (request.decision, request.answered_by) == ("approved", curator)
+
+
+def test_undoing_the_decision_that_answered_a_review_request_reopens_it(
+    photographer: User, curator: User, client: Client
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, reason=Photo.RejectReason.BLURRY)
+    request = gallery_services.photo_request_review(
+        photo_id=photo.pk, owner=photographer, note="It is sharp at 100 %, please look again"
+    )
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    services.photo_set_rating(photo_id=photo.pk, curator=curator, stars=4)
+    services.decision_undo(curator=curator)  # the stars: the request stays answered
+    request.refresh_from_db()
+    assert request.is_open is False
+
+    services.decision_undo(curator=curator)  # the pick that answered it
+    request.refresh_from_db()
+    assert request.is_open and (request.decision, request.answer, request.answered_by) == (
+        "",
+        "",
+        None,
+    )
+    client.force_login(photographer)
+    page = client.get(f"/photos/{photo.uid}/").content.decode()
+    assert "Waiting for a curator to look again." in page
+    # Back in the curators' queue, and the next decision answers it.
+    services.photo_reject(photo_id=photo.pk, curator=curator, reason="out_of_focus")
+    request.refresh_from_db()
+    assert (request.decision, request.answered_by) == ("rejected", curator)

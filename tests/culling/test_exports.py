@@ -17,7 +17,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import AsyncClient, Client
 
 from culling import exports, services
@@ -74,8 +74,9 @@ def read_sidecars(folder: Path) -> dict[str, dict[str, object]]:
     return {Path(row["SourceFile"]).name: row for row in json.loads(out)}
 
 
-def _body(response: StreamingHttpResponse) -> bytes:
-    return b"".join(response.streaming_content)  # type: ignore[arg-type]
+def _body(response: HttpResponseBase) -> bytes:
+    assert isinstance(response, StreamingHttpResponse)
+    return response.getvalue()
 
 
 def test_exiftool_reads_rating_and_label_from_every_sidecar(
@@ -124,7 +125,7 @@ def test_picked_originals_stream_out_a_chunk_at_a_time(
     picked = [p for p in shoot[1] if p.original_filename in ("IMG_0001.CR3", "IMG_0003.JPG")]
     smallest = min(p.size_bytes for p in picked)
     assert max(len(c) for c in chunks) < smallest
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert sorted(archive.namelist()) == ["IMG_0001.CR3", "IMG_0003.JPG"]
     for photo in picked:
         with default_storage.open(str(photo.original.name), "rb") as original:
@@ -149,6 +150,7 @@ def test_under_asgi_the_originals_stream_chunk_by_chunk(
         client = AsyncClient()
         await client.aforce_login(curator)
         response = await client.get(f"/admin/cull/export/originals.zip?shoot={shoot[0].pk}")
+        assert isinstance(response, StreamingHttpResponse)
         return response.is_async, [chunk async for chunk in response.streaming_content]
 
     is_async, chunks = async_to_sync(fetch)()
@@ -156,3 +158,44 @@ def test_under_asgi_the_originals_stream_chunk_by_chunk(
     assert len(chunks) > 10
     names = zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist()
     assert sorted(names) == ["IMG_0001.CR3", "IMG_0003.JPG"]
+
+
+def test_the_export_menu_covers_the_frames_just_decided(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client
+) -> None:
+    """The curator culls "every undecided frame"; the sidecars exported from there carry the
+    picks and rejects made in that session, not only the frames still undecided."""
+    page = curator_client.get("/admin/cull/all/?filter=undecided")
+    links = [link for _, link in page.context["exports"]]
+    assert all("filter=" not in link for link in links)
+    xmp_link = next(link for link in links if "xmp.zip" in link)
+    names = zipfile.ZipFile(io.BytesIO(_body(curator_client.get(xmp_link)))).namelist()
+    assert {"IMG_0001.xmp", "IMG_0002.JPG.xmp", "IMG_0003.JPG.xmp", "IMG_0004.JPG.xmp"} <= set(
+        names
+    )
+    shoot_page = curator_client.get(f"/admin/cull/shoots/{shoot[0].pk}/?filter=undecided")
+    csv_link = next(link for _, link in shoot_page.context["exports"] if "csv" in link)
+    rows = list(csv.DictReader(io.StringIO(_body(curator_client.get(csv_link)).decode())))
+    assert [r["decision"] for r in rows] == ["picked", "rejected", "picked", ""]
+
+
+def test_an_empty_selection_is_refused_not_the_whole_library(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client
+) -> None:
+    for query in ("ids=", "ids=,,", "ids=not-a-photo"):
+        response = curator_client.get(f"/admin/cull/export/xmp.zip?{query}")
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/plain")
+        assert response.content.decode() == (
+            "No photos chosen: select frames (S) before exporting them."
+        )
+
+
+def test_no_picks_means_a_message_not_an_empty_zip(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client, curator: User
+) -> None:
+    for photo in shoot[1][:3]:
+        services.photo_unflag(photo_id=photo.pk, curator=curator)
+    response = curator_client.get(f"/admin/cull/export/originals.zip?shoot={shoot[0].pk}")
+    assert response.status_code == 404
+    assert response.content.decode() == "No picked photos in this set: pick frames (P) first."

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image, ImageOps
+from pytest_django import Settings
 
 from culling import loupe, tiles
 from gallery.models import Photo
@@ -23,7 +24,7 @@ CAMERA_FILE = "Canon_EOS_5D.jpg"
 
 
 def test_a_tile_is_the_original_at_full_resolution(
-    photographer: User, curator_client: Client, settings: object
+    photographer: User, curator_client: Client, settings: Settings
 ) -> None:
     photo = photo_uploaded(owner=photographer, source=str(REAL_PHOTOS / CAMERA_FILE))
     photo = photo_ingest(photo)
@@ -40,6 +41,7 @@ def test_a_tile_is_the_original_at_full_resolution(
     crop = original[row * size : (row + 1) * size, column * size : (column + 1) * size]
     assert np.abs(tile - crop).mean() < 2.0
     # The same place taken from the 1600 px preview and blown up is visibly not the original.
+    assert photo.width and photo.height
     with default_storage.open(str(photo.preview.name), "rb") as preview_file:
         preview = Image.open(preview_file).convert("RGB").resize((photo.width, photo.height))
     blown_up = np.asarray(preview, dtype=np.int16)[

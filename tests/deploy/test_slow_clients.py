@@ -3,9 +3,15 @@ clients each send one byte every few seconds, ordinary requests are still answer
 
 from __future__ import annotations
 
+import sys
 from urllib.parse import urlsplit
 
-from scripts.faults_slow_clients import p95, slow_clients, timed_get
+from tests.support.paths import REPO_ROOT
+
+# As the scripts import each other: as top-level modules, scripts/ on the path.
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from faults_slow_clients import p95, slow_clients, timed_get
 
 SLOW_CLIENTS = 50
 

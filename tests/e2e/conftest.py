@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import Page
 
 from curation.celery import app as celery_app
+from tests.e2e.helpers import Screenshot
 from tests.support.paths import REPO_ROOT
 
 # Playwright's sync API keeps an event loop in the main thread; Django would take every ORM
@@ -54,7 +55,7 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
 
 
 @pytest.fixture
-def screenshot() -> Any:
+def screenshot() -> Screenshot:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> Path:

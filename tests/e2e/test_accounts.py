@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
-from tests.e2e.helpers import PASSWORD, log_in, make_user
+from tests.e2e.helpers import PASSWORD, Screenshot, log_in, make_user
 from tests.support.paths import PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,14 +21,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PIPELINE_TIMEOUT_MS = 60_000
 
 
-def _expect_app_login(page: Page, live_server: Any) -> None:
+def _expect_app_login(page: Page, live_server: LiveServer) -> None:
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page.get_by_text("You are logged out.")).to_be_visible()
 
 
 def test_invited_photographer_joins_uploads_and_logs_out(
-    page: Page, live_server: Any, celery_worker: None, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, celery_worker: None, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     make_user("minor", staff=True)
     log_in(page, live_server, "minor")

@@ -4,10 +4,10 @@ without a single violation in Chromium: no inline script, handler or style is le
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
 from tests.e2e.helpers import log_in, make_user, watch_csp_violations
@@ -31,7 +31,7 @@ def _visit(page: Page, url: str) -> Page:
     return page
 
 
-def test_the_watch_catches_an_inline_style(page: Page, live_server: Any) -> None:
+def test_the_watch_catches_an_inline_style(page: Page, live_server: LiveServer) -> None:
     """The watch below would report a real violation: an inline style set on a served page."""
     violations = watch_csp_violations(page)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -40,7 +40,7 @@ def test_the_watch_catches_an_inline_style(page: Page, live_server: Any) -> None
     assert any("style-src" in v for v in violations), violations
 
 
-def test_photographer_pages_run_without_csp_violations(page: Page, live_server: Any) -> None:
+def test_photographer_pages_run_without_csp_violations(page: Page, live_server: LiveServer) -> None:
     ansel = make_user("ansel")
     photo = make_photo(owner=ansel, status=Photo.Status.SCORED, filename="cat.jpg")
     violations = watch_csp_violations(page)
@@ -71,7 +71,7 @@ def test_photographer_pages_run_without_csp_violations(page: Page, live_server: 
     assert violations == []
 
 
-def test_curator_pages_run_without_csp_violations(page: Page, live_server: Any) -> None:
+def test_curator_pages_run_without_csp_violations(page: Page, live_server: LiveServer) -> None:
     ansel = make_user("ansel")
     root = make_photo(owner=ansel, status=Photo.Status.SCORED, filename="soft.jpg")
     make_photo(

@@ -10,21 +10,21 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps
-from pipeline.core.hashcode import dhash, phash
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery import shoot_services
 from gallery.models import Photo, Shoot, Stack
+from pipeline.core.hashcode import dhash, phash
 from pipeline.core.stacking import StackRules
 from tests.culling.test_exports import read_sidecars
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 from tests.support.paths import REAL_PHOTOS
 
@@ -94,7 +94,7 @@ def _shoot(folder: Path) -> tuple[Shoot, Stack, list[Photo]]:
 
 
 def test_curator_culls_a_shoot_with_a_burst(
-    page: Page, live_server: Any, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     shoot, stack, photos = _shoot(tmp_path)
     make_user("minor", staff=True)
@@ -108,7 +108,6 @@ def test_curator_culls_a_shoot_with_a_burst(
     home.get_by_role("link", name="Lighthouse, 1 May").click()
     progress = page.locator("#ws-progress")
     expect(progress).to_have_text("0 of 6 decided · frame 1 of 6")
-    expect(page.get_by_label("Keyboard shortcuts")).to_contain_text("reject with a reason")
     page.wait_for_function("() => document.querySelector('.ws-photo').naturalWidth > 0")
     screenshot(page, "cull-shoot")
 
@@ -232,3 +231,79 @@ def test_curator_culls_a_shoot_with_a_burst(
     expect(page.get_by_role("button", name=re.compile("^Pick"))).to_be_visible()
     screenshot(page, "cull-phone-390")
     assert violations == []
+
+
+def _inside(page: Page, selector: str) -> None:
+    """The element's whole box lies inside the window."""
+    box = page.locator(selector).bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= size["width"], (selector, box)
+    assert box["y"] + box["height"] <= size["height"], (selector, box)
+
+
+def test_workspace_fits_a_1400_screen_with_the_help_open_or_closed(
+    page: Page, live_server: LiveServer, screenshot: Screenshot
+) -> None:
+    ansel = make_user("ansel")
+    make_user("minor", staff=True)
+    shoot = Shoot.objects.create(
+        owner=ansel, name="A long shoot name at the harbour", capture_day=datetime.date(2026, 5, 2)
+    )
+    for n in range(4):
+        make_photo(owner=ansel, status=Status.SCORED, filename=f"IMG_{n}.JPG", score=0.6)
+    Photo.objects.update(shoot=shoot)
+    violations = watch_csp_violations(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, live_server, "minor", admin=True)
+    page.goto(f"{live_server.url}/admin/cull/shoots/{shoot.pk}/")
+    help_panel = page.get_by_label("Keyboard shortcuts")
+    # Closed at first: the frame, the marks and the strip are all in view.
+    expect(help_panel).to_be_hidden()
+    for part in ("#ws-stage", "#ws-strip", ".ws-side", ".ws-bar"):
+        _inside(page, part)
+    page.keyboard.press("?")
+    expect(help_panel).to_be_visible()
+    expect(help_panel).to_contain_text("reject with a reason")
+    for part in ("#ws-stage", "#ws-strip", "#ws-help"):
+        _inside(page, part)
+    screenshot(page, "cull-1400-help-open")
+    # The choice is remembered on the next visit.
+    page.reload()
+    expect(help_panel).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Close")).click()
+    page.reload()
+    expect(help_panel).to_be_hidden()
+    # The Export menu opens inside the window.
+    page.locator(".ws-export summary").click()
+    expect(page.get_by_role("link", name="Decisions (CSV)")).to_be_visible()
+    _inside(page, ".ws-export ul")
+    page.locator(".ws-export summary").click()
+    # At the end of the queue the strip keeps its size.
+    strip_height = page.locator("#ws-strip").bounding_box()["height"]  # type: ignore[index]
+    for _ in range(4):
+        page.keyboard.press("j")
+    expect(page.locator("#ws-end")).to_be_visible()
+    _inside(page, "#ws-strip")
+    assert page.locator("#ws-strip").bounding_box()["height"] == strip_height  # type: ignore[index]
+    screenshot(page, "cull-1400-end-of-queue")
+    assert violations == []
+
+
+def test_on_a_phone_the_workspace_opens_at_its_top(page: Page, live_server: LiveServer) -> None:
+    ansel = make_user("ansel")
+    make_user("minor", staff=True)
+    shoot = Shoot.objects.create(owner=ansel, name="Pier", capture_day=datetime.date(2026, 5, 2))
+    for n in range(12):
+        make_photo(owner=ansel, status=Status.SCORED, filename=f"IMG_{n}.JPG", score=0.6)
+    Photo.objects.update(shoot=shoot)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "minor", admin=True)
+    page.goto(f"{live_server.url}/admin/cull/shoots/{shoot.pk}/")
+    expect(page.locator("#ws-progress")).to_have_text("0 of 12 decided · frame 1 of 12")
+    page.wait_for_load_state("load")
+    # The bar is in view: Undo, Help and Export are there without scrolling back up.
+    assert page.evaluate("() => window.scrollY") == 0
+    for control in ("#ws-undo", "#ws-help-toggle", ".ws-export summary"):
+        _inside(page, control)

@@ -4,13 +4,14 @@ click, and culls five photos with the keyboard alone."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,7 +61,7 @@ def _library() -> list[Photo]:
 
 
 def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
-    page: Page, live_server: Any, screenshot: Any, settings: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot, settings: Settings
 ) -> None:
     # The dashboard's dollar line at list prices, whatever this machine's settings say.
     settings.COST_REPORT_PRICES = {}
@@ -108,7 +109,13 @@ def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
     keyboard = page.keyboard
     keyboard.press("a")
     expect(position).to_have_text("Photo 2 of 5")
-    keyboard.press("x")
+    keyboard.press("x")  # asks why before anything is saved
+    reasons = page.get_by_role("dialog", name="Reject reason")
+    expect(reasons).to_be_visible()
+    expect(position).to_have_text("Photo 2 of 5")
+    screenshot(page, "admin-review-reject-reasons")
+    keyboard.press("2")  # Eyes closed
+    expect(reasons).to_be_hidden()
     expect(position).to_have_text("Photo 3 of 5")
     keyboard.press("4")
     expect(page.locator("#review-stars")).to_have_attribute("aria-label", "4 of 5 stars")
@@ -118,6 +125,8 @@ def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
     expect(position).to_have_text("Photo 3 of 5")
     keyboard.press("ArrowRight")
     keyboard.press("r")
+    reasons.get_by_label("Note for the photographer (optional)").fill("tilted")
+    reasons.get_by_role("button", name="Composition").click()
     expect(position).to_have_text("Photo 5 of 5")
     keyboard.press("5")
     expect(page.locator("#review-stars")).to_have_attribute("aria-label", "5 of 5 stars")
@@ -125,13 +134,16 @@ def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
     expect(page.locator("#review-decision")).to_have_text("decided: approved")
     screenshot(page, "admin-review-culled")
 
-    outcome = [Photo.objects.values_list("status", "curator_rating").get(pk=p.pk) for p in cull]
+    outcome = [
+        Photo.objects.values_list("status", "curator_rating", "reject_detail").get(pk=p.pk)
+        for p in cull
+    ]
     assert outcome == [
-        ("approved", None),
-        ("rejected", None),
-        ("approved", 4),
-        ("rejected", None),
-        ("approved", 5),
+        ("approved", None, ""),
+        ("rejected", None, "Eyes closed"),
+        ("approved", 4, ""),
+        ("rejected", None, "Composition: tilted"),
+        ("approved", 5, ""),
     ]
 
     page.goto(f"{live_server.url}/admin/gallery/photo/{cull[0].pk}/change/")

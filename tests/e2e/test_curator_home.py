@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from culling import services
-from gallery.models import Photo, Shoot
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from gallery.models import Photo, ReviewRequest, Shoot
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = Photo.Status
 
 
-def test_curator_home_changelist_and_history(page: Page, live_server: Any, screenshot: Any) -> None:
+def test_curator_home_changelist_and_history(
+    page: Page, live_server: LiveServer, screenshot: Screenshot
+) -> None:
     ansel = make_user("ansel")
     curator = make_user("minor", staff=True)
     shoot = Shoot.objects.create(
@@ -83,4 +85,44 @@ def test_curator_home_changelist_and_history(page: Page, live_server: Any, scree
     expect(history).to_contain_text("undo: reject")
     expect(history).not_to_contain_text("no change history")
     screenshot(page, "admin-photo-history")
+    assert violations == []
+
+
+def test_curator_home_gives_the_shoots_the_width_and_counts_review_requests(
+    page: Page, live_server: LiveServer, screenshot: Screenshot
+) -> None:
+    ansel = make_user("ansel")
+    curator = make_user("minor", staff=True)
+    shoot = Shoot.objects.create(
+        owner=ansel, name="Harbour at dawn", capture_day=datetime.date(2026, 5, 2)
+    )
+    photo = make_photo(owner=ansel, status=Status.SCORED, filename="IMG_1.JPG", score=0.5)
+    Photo.objects.filter(pk=photo.pk).update(shoot=shoot)
+    services.photo_reject(photo_id=photo.pk, curator=curator, reason="out_of_focus")
+    ReviewRequest.objects.create(photo=photo, note="It is sharp on the eyes, please look again.")
+    violations = watch_csp_violations(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, live_server, "minor", admin=True)
+
+    page.goto(f"{live_server.url}/admin/")
+    home = page.get_by_role("region", name="Curator home")
+    table = home.locator("#shoots").bounding_box()
+    assert table is not None and table["width"] >= 900
+    # Every header on one line: none broken mid-word.
+    heights = {th.bounding_box()["height"] for th in home.locator("#shoots thead th").all()}  # type: ignore[index]
+    assert len(heights) == 1
+    row = home.locator("#shoots tbody tr").first
+    expect(row).not_to_contain_text("all decided")
+    expect(row).to_contain_text("1 review request open")
+    tile = home.get_by_role("link", name=re.compile("Review requests"))
+    expect(tile).to_contain_text("1 open")
+    screenshot(page, "admin-curator-home-1400")
+    tile.click()
+    expect(page.locator("#result_list")).to_contain_text("It is sharp on the eyes")
+
+    # The shoot list has the same Parjanya frame as every admin page.
+    page.goto(f"{live_server.url}/admin/cull/")
+    expect(page).to_have_title("Shoots to cull | Parjanya")
+    expect(page.locator("#site-name")).to_have_text("Parjanya")
+    expect(page.get_by_role("button", name=re.compile("Log out"))).to_be_visible()
     assert violations == []

@@ -5,64 +5,30 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
-from playwright.sync_api import Page, Request, Route, expect
-from skimage import data as skdata
+from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, drop_part_two_once, large_upload_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
-
-
-def _large_tiff(path: Path) -> Path:
-    """A real photograph as an uncompressed 12 MB TIFF: three parts of 5 MiB or less."""
-    astronaut = np.asarray(skdata.astronaut())  # type: ignore[no-untyped-call]
-    Image.fromarray(np.tile(astronaut, (4, 4, 1))).save(path, "TIFF")
-    return path
 
 
 def test_large_file_goes_to_s3_in_parts_and_resumes(
     page: Page,
-    live_server: Any,
+    live_server: LiveServer,
     celery_worker: None,
     s3_storage: str,
-    settings: Any,
-    screenshot: Any,
+    settings: Settings,
+    screenshot: Screenshot,
     tmp_path: Path,
 ) -> None:
-    settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
-    big = _large_tiff(tmp_path / "astronaut-wall.tif")
-    assert big.stat().st_size > 2 * PART_BYTES
-    make_user("ansel")
-    violations = watch_csp_violations(page)
-    log_in(page, live_server, "ansel")
-    page.goto(f"{live_server.url}/upload/")
+    big, violations = large_upload_page(page, live_server, settings, tmp_path)
 
-    parts_sent: list[str] = []
-
-    def record(request: Request) -> None:
-        number = re.search(r"partNumber=(\d+)", request.url)
-        if request.method == "PUT" and number:
-            parts_sent.append(number.group(1))
-
-    page.on("request", record)
-    dropped = {"done": False}
-
-    def drop_part_two_once(route: Route) -> None:
-        if "partNumber=2" in route.request.url and not dropped["done"]:
-            dropped["done"] = True
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r".*[?&]partNumber=\d+.*"), drop_part_two_once)
+    parts_sent = drop_part_two_once(page, re.compile(r"[?&]partNumber=(\d+)"))
 
     chooser = page.get_by_label("Or choose files")
     chooser.set_input_files(big)

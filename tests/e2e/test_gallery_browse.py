@@ -4,13 +4,13 @@ as filtered, and the preview goes full screen."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,7 @@ Status = Photo.Status
 
 
 def test_filters_apply_on_change_and_the_detail_page_steps_through_them(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     older = make_photo(owner=ansel, status=Status.REJECTED, filename="older.jpg")

@@ -5,52 +5,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
-from playwright.sync_api import Page, Request, Route, expect
-from skimage import data as skdata
+from playwright.sync_api import Page, expect
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, drop_part_two_once, large_upload_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PART_BYTES = 5 * 1024 * 1024
-
 
 def test_large_file_resumes_in_local_mode(
-    page: Page, live_server: Any, settings: Any, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, settings: Settings, screenshot: Screenshot, tmp_path: Path
 ) -> None:
-    settings.DIRECT_UPLOAD_PART_BYTES = PART_BYTES
-    big = tmp_path / "astronaut-wall.tif"
-    Image.fromarray(np.tile(np.asarray(skdata.astronaut()), (4, 4, 1))).save(big, "TIFF")
-    assert big.stat().st_size > 2 * PART_BYTES
-    make_user("ansel")
-    violations = watch_csp_violations(page)
-    log_in(page, live_server, "ansel")
-    page.goto(f"{live_server.url}/upload/")
+    big, violations = large_upload_page(page, live_server, settings, tmp_path)
 
-    parts_sent: list[str] = []
-
-    def record(request: Request) -> None:
-        number = re.search(r"/parts/(\d+)/$", request.url)
-        if request.method == "PUT" and number:
-            parts_sent.append(number.group(1))
-
-    page.on("request", record)
-    dropped = {"done": False}
-
-    def drop_part_two_once(route: Route) -> None:
-        if route.request.url.endswith("/parts/2/") and not dropped["done"]:
-            dropped["done"] = True
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r".*/parts/\d+/$"), drop_part_two_once)
+    parts_sent = drop_part_two_once(page, re.compile(r"/parts/(\d+)/$"))
     page.get_by_label("Or choose files").set_input_files(big)
     row = page.locator("#upload-list li").nth(0)
     expect(row.get_by_role("alert")).to_contain_text("What was sent is kept")

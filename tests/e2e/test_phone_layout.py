@@ -5,20 +5,21 @@ Screenshots of each land in artifacts/screenshots/."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import make_photo
 from tests.support.paths import PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1400, "height": 900}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1400, height=900)
 TAP_PX = 44
 # What a finger has to hit on these pages: links that are not inside running text, buttons and
 # form controls.
@@ -47,7 +48,7 @@ def _fits_the_screen(page: Page) -> None:
     assert overflow <= 0, f"the page is {overflow} px wider than the screen"
 
 
-def _photos(owner: Any) -> tuple[Photo, Photo]:
+def _photos(owner: User) -> tuple[Photo, Photo]:
     cat = make_photo(
         owner=owner,
         status=Photo.Status.SCORED,
@@ -76,7 +77,11 @@ def _photos(owner: Any) -> tuple[Photo, Photo]:
 
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_gallery_detail_and_upload_pages_fit_the_screen(
-    page: Page, live_server: Any, screenshot: Any, screen: dict[str, int], tmp_path: Path
+    page: Page,
+    live_server: LiveServer,
+    screenshot: Screenshot,
+    screen: ViewportSize,
+    tmp_path: Path,
 ) -> None:
     size = f"{screen['width']}x{screen['height']}"
     phone = screen == PHONE

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery import services as gallery_services
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import make_photo
 from tests.support.paths import PHOTOS
 
@@ -39,7 +40,7 @@ def _drop(page: Page, selector: str, path: Path) -> None:
 
 
 def test_upload_many_files_and_watch_their_statuses(
-    page: Page, live_server: Any, celery_worker: None, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, celery_worker: None, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     make_user("ansel")
     log_in(page, live_server, "ansel")
@@ -94,7 +95,7 @@ def test_upload_many_files_and_watch_their_statuses(
 
 
 def test_another_photographer_cannot_reach_my_photo(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     make_user("dorothea")
@@ -112,7 +113,7 @@ def test_another_photographer_cannot_reach_my_photo(
 
 
 def test_a_flag_appears_in_plain_words_when_the_pipeline_sends_a_photo_on(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     photo = make_photo(owner=ansel, status=Photo.Status.UPLOADED, filename="dusk.jpg")
@@ -140,7 +141,7 @@ def test_a_flag_appears_in_plain_words_when_the_pipeline_sends_a_photo_on(
 
 
 def test_every_page_has_an_icon_and_the_main_links_are_evenly_spaced(
-    page: Page, live_server: Any
+    page: Page, live_server: LiveServer
 ) -> None:
     make_user("ansel")
     log_in(page, live_server, "ansel")

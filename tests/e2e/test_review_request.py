@@ -3,13 +3,12 @@ queue of requests, answers by approving it, and the photographer reads the answe
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.gallery.factories import make_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +19,7 @@ FEED_IDLE_MS = 15_000
 
 
 def test_ask_for_a_review_and_read_the_curators_answer(
-    page: Page, browser: Browser, live_server: Any, screenshot: Any
+    page: Page, browser: Browser, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     make_user("minor", staff=True)

@@ -4,16 +4,16 @@ with the number of photos, and a thumbnail appears the moment ingest renders it,
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Request, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery import views
 from gallery.models import Photo
 from pipeline.config import IngestConfig
 from pipeline.services import photo_ingest
-from tests.e2e.helpers import log_in, make_user
+from tests.e2e.helpers import Screenshot, log_in, make_user
 from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +22,9 @@ PIPELINE_TIMEOUT_MS = 60_000
 STARTED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _api_requests_in_a_minute(page: Page, live_server: Any, username: str, count: int) -> list[str]:
+def _api_requests_in_a_minute(
+    page: Page, live_server: LiveServer, username: str, count: int
+) -> list[str]:
     """Every API request the gallery makes in one (fake-clock) minute while `count` photos of
     this photographer wait for the pipeline, all on the page."""
     user = make_user(username)
@@ -58,7 +60,7 @@ def _api_requests_in_a_minute(page: Page, live_server: Any, username: str, count
 
 
 def test_the_request_rate_does_not_grow_with_the_photos_in_flight(
-    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
+    page: Page, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(views, "PAGE_SIZE", 500)
     few = _api_requests_in_a_minute(page, live_server, "ansel", 5)
@@ -69,7 +71,7 @@ def test_the_request_rate_does_not_grow_with_the_photos_in_flight(
 
 
 def test_a_thumbnail_appears_without_a_reload_once_ingest_renders_it(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     photo = photo_uploaded(owner=ansel, source="elephants.jpg", filename="elephants.jpg")
@@ -98,7 +100,7 @@ FEED_IDLE_MS = 15_000
 
 
 def test_uploads_made_elsewhere_appear_in_an_open_gallery_newest_first(
-    page: Page, live_server: Any, screenshot: Any
+    page: Page, live_server: LiveServer, screenshot: Screenshot
 ) -> None:
     ansel = make_user("ansel")
     log_in(page, live_server, "ansel")
@@ -136,7 +138,7 @@ def test_uploads_made_elsewhere_appear_in_an_open_gallery_newest_first(
 
 
 def test_a_sorted_gallery_says_how_many_photos_arrived_instead(
-    page: Page, live_server: Any
+    page: Page, live_server: LiveServer
 ) -> None:
     ansel = make_user("ansel")
     make_photo(owner=ansel, status=Photo.Status.SCORED, filename="old.jpg")

@@ -10,16 +10,17 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route, expect
+from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Photo
-from tests.e2e.helpers import log_in, make_user, watch_csp_violations
+from tests.e2e.helpers import Screenshot, log_in, make_user, watch_csp_violations
 from tests.support.paths import PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_tally_cancel_and_retry(
-    page: Page, live_server: Any, screenshot: Any, tmp_path: Path
+    page: Page, live_server: LiveServer, screenshot: Screenshot, tmp_path: Path
 ) -> None:
     make_user("ansel")
     violations = watch_csp_violations(page)

@@ -17,6 +17,8 @@ from skimage import data as skdata
 
 from gallery import services
 from gallery.models import Photo, PhotoEvent
+from pipeline.config import IngestConfig
+from pipeline.services import photo_ingest as pipeline_ingest
 from tests.support.paths import PHOTOS
 
 Status = Photo.Status
@@ -41,21 +43,25 @@ def _resized_jpeg(image: Image.Image, long_edge: int) -> bytes:
     return buffer.getvalue()
 
 
-def photo_uploaded(
-    *, owner: User, source: str = "cat_brown.jpg", filename: str | None = None
-) -> Photo:
-    """A photo just uploaded: original stored, status `uploaded`, nothing measured yet."""
-    content = source_bytes(source)
-    name = filename or Path(source.removeprefix("skimage:")).with_suffix(".jpg").name
+def _stored(*, owner: User, filename: str, content: bytes) -> Photo:
+    """A JPEG stored as a new photo's original, status `uploaded`, no event written."""
     key = default_storage.save(services.original_storage_key(fmt="jpeg"), ContentFile(content))
-    photo = Photo.objects.create(
+    return Photo.objects.create(
         owner=owner,
         original=key,
-        original_filename=name,
+        original_filename=filename,
         format="jpeg",
         size_bytes=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
+
+
+def photo_uploaded(
+    *, owner: User, source: str = "cat_brown.jpg", filename: str | None = None
+) -> Photo:
+    """A photo just uploaded: original stored, status `uploaded`, nothing measured yet."""
+    name = filename or Path(source.removeprefix("skimage:")).with_suffix(".jpg").name
+    photo = _stored(owner=owner, filename=name, content=source_bytes(source))
     PhotoEvent.objects.create(photo=photo, to_status=Status.UPLOADED, cause="upload", actor=owner)
     return photo
 
@@ -128,3 +134,11 @@ def make_photo(
         runtime_ms=runtime_ms,
         threshold=0.4,
     )
+
+
+def photo_ingested(*, owner: User, filename: str, content: bytes) -> Photo:
+    """A JPEG through the real ingest (validator, dedup, shoots and stacks), scoring off."""
+    photo = _stored(owner=owner, filename=filename, content=content)
+    pipeline_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
+    photo.refresh_from_db()
+    return photo

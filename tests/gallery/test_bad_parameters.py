@@ -4,10 +4,10 @@ good files of the same request."""
 from __future__ import annotations
 
 import pytest
-from django.conf import Settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
@@ -71,9 +71,7 @@ def test_too_many_files_is_a_json_error_naming_the_limit(
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
     data = (PHOTOS / "elephants.jpg").read_bytes()
     body = _multipart([f"p{i}.jpg" for i in range(4)], data)
-    response = api.generic(
-        "POST", "/api/photos/", body, content_type="multipart/form-data; boundary=BOUNDARY"
-    )
+    response = api.post("/api/photos/", body, content_type="multipart/form-data; boundary=BOUNDARY")
     assert response.status_code == 400
     assert response.json()["errors"][0]["error"] == "too_many_files"
     assert "at most 3 files" in response.json()["errors"][0]["detail"]
@@ -85,9 +83,7 @@ def test_a_bad_file_name_fails_that_file_only(api: APIClient) -> None:
     long_extension = "x." + "я" * 120
     # (A part with an empty file name is an empty file input: browsers send one, it is skipped.)
     body = _multipart(["ok.jpg", "..", "", long_extension, "last.jpg"], data)
-    response = api.generic(
-        "POST", "/api/photos/", body, content_type="multipart/form-data; boundary=BOUNDARY"
-    )
+    response = api.post("/api/photos/", body, content_type="multipart/form-data; boundary=BOUNDARY")
     assert response.status_code == 207, response.content
     result = response.json()
     created = [c["original_filename"] for c in result["created"]]

@@ -12,21 +12,12 @@ from django.test import Client
 from gallery import services
 from gallery.models import Photo, camera_name
 from tests.gallery.factories import make_photo
+from tests.gallery.pages import gallery_tiles
 
 pytestmark = pytest.mark.django_db
 
 Status = Photo.Status
 Reason = Photo.RejectReason
-
-
-@pytest.fixture
-def ansel(client: Client, photographer: User) -> Client:
-    client.force_login(photographer)
-    return client
-
-
-def _tiles(html: str) -> list[str]:
-    return re.findall(r'<li data-photo="([0-9a-f-]+)"', html)
 
 
 def _taken(photo: Photo, when: str) -> Photo:
@@ -96,7 +87,7 @@ def test_filters_by_reason_score_range_and_capture_date(ansel: Client, photograp
     )
 
     def shown(**query: str) -> set[str]:
-        return set(_tiles(ansel.get("/", query).content.decode()))
+        return set(gallery_tiles(ansel.get("/", query).content.decode()))
 
     assert shown(reason="blurry") == {str(blurry.uid)}
     assert shown(reason="underexposed") == {str(dark.uid)}
@@ -121,7 +112,7 @@ def test_counts_per_status_and_an_empty_state_that_names_the_filter(
     assert counts == {"Scored": "2", "Rejected": "1"}
 
     empty = ansel.get("/", {"status": "rejected", "reason": "overexposed"}).content.decode()
-    assert _tiles(empty) == []
+    assert gallery_tiles(empty) == []
     assert "No photos with status “Rejected”, reason “Overexposed”." in empty
     assert "Upload some" not in empty
 
@@ -136,13 +127,13 @@ def test_sorting_by_score_and_grouping_by_capture_day(ansel: Client, photographe
     mid = _taken(
         make_photo(owner=photographer, status=Status.SCORED, score=0.7), "2024-05-01T08:00:00+00:00"
     )
-    assert _tiles(ansel.get("/", {"sort": "score"}).content.decode()) == [
+    assert gallery_tiles(ansel.get("/", {"sort": "score"}).content.decode()) == [
         str(high.uid),
         str(mid.uid),
         str(low.uid),
     ]
     html = ansel.get("/", {"sort": "captured_oldest"}).content.decode()
-    assert _tiles(html) == [str(mid.uid), str(low.uid), str(high.uid)]
+    assert gallery_tiles(html) == [str(mid.uid), str(low.uid), str(high.uid)]
     days = re.findall(r'<li class="day"><h2>([^<]+)</h2>', html)
     assert days == ["Wednesday 1 May 2024", "Thursday 2 May 2024"]
     assert '<li class="day">' not in ansel.get("/").content.decode()

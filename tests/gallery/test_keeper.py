@@ -3,41 +3,22 @@ uploaded twice shown once, labelled "same file"."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image
 
-from gallery import selectors, services
-from gallery.models import Photo
-from pipeline.config import IngestConfig
-from pipeline.services import photo_ingest
+from culling import services as culling_services
+from gallery import selectors
+from tests.gallery.factories import photo_ingested
 from tests.support.paths import REAL_PHOTOS
 
 pytestmark = pytest.mark.django_db
 
 ORIGINAL = REAL_PHOTOS / "Canon_EOS_D60.jpg"
-
-
-def _ingested(owner: User, name: str, data: bytes) -> Photo:
-    key = default_storage.save(services.original_storage_key(fmt="jpeg"), ContentFile(data))
-    photo = Photo.objects.create(
-        owner=owner,
-        original=key,
-        original_filename=name,
-        format="jpeg",
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
-    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
-    photo.refresh_from_db()
-    return photo
 
 
 def _resaved(quality: int) -> bytes:
@@ -51,10 +32,14 @@ def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_sam
     client: Client, photographer: User
 ) -> None:
     # The re-saves come first, so the group hangs off one of them.
-    q95 = _ingested(photographer, "export-q95.jpg", _resaved(95))
-    q60 = _ingested(photographer, "export-q60.jpg", _resaved(60))
-    original = _ingested(photographer, "IMG_0042.JPG", ORIGINAL.read_bytes())
-    again = _ingested(photographer, "IMG_0042 (1).JPG", ORIGINAL.read_bytes())
+    q95 = photo_ingested(owner=photographer, filename="export-q95.jpg", content=_resaved(95))
+    q60 = photo_ingested(owner=photographer, filename="export-q60.jpg", content=_resaved(60))
+    original = photo_ingested(
+        owner=photographer, filename="IMG_0042.JPG", content=ORIGINAL.read_bytes()
+    )
+    again = photo_ingested(
+        owner=photographer, filename="IMG_0042 (1).JPG", content=ORIGINAL.read_bytes()
+    )
     assert (q95.jpeg_quality, q60.jpeg_quality, original.jpeg_quality) == (95, 60, 89)
     members = selectors.duplicate_group_members(root=q95)
     assert {m.pk for m in members} == {q95.pk, q60.pk, original.pk, again.pk}
@@ -68,3 +53,22 @@ def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_sam
     assert page.count('<section class="pj-card') == 3
     assert "Same file, 2 uploads" in page and "IMG_0042 (1).JPG" in page
     assert again.reject_detail == "Same file as IMG_0042.JPG, uploaded earlier."
+
+
+def test_a_copy_the_curator_rejected_is_not_suggested_as_the_keeper(
+    client: Client, photographer: User
+) -> None:
+    q95 = photo_ingested(owner=photographer, filename="export-q95.jpg", content=_resaved(95))
+    q60 = photo_ingested(owner=photographer, filename="export-q60.jpg", content=_resaved(60))
+    original = photo_ingested(
+        owner=photographer, filename="IMG_0042.JPG", content=ORIGINAL.read_bytes()
+    )
+    curator = get_user_model().objects.create_superuser("minor", password="pw-minor-1234")
+    culling_services.photo_reject(photo_id=original.pk, curator=curator, reason="out_of_focus")
+    members = selectors.duplicate_group_members(root=q95)
+    assert {m.pk for m in members} == {q95.pk, q60.pk, original.pk}
+    # The best of the copies still wanted: the lighter re-save.
+    assert selectors.duplicate_group_suggested_keeper(photos=members).pk == q95.pk
+    client.force_login(curator)
+    page = client.get(f"/admin/gallery/photo/duplicates/{q95.uid}/").content.decode()
+    assert f'name="keep" value="{q95.uid}" class="button default"' in page

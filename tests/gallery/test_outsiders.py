@@ -4,10 +4,10 @@ names another photographer's file."""
 from __future__ import annotations
 
 import pytest
-from django.conf import Settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from gallery.models import Photo

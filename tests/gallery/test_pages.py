@@ -6,12 +6,14 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from gallery import views
 from gallery.models import Photo
 from tests.gallery.factories import make_photo
+from tests.gallery.pages import gallery_tiles
 from tests.support.paths import PHOTOS
 
 pytestmark = pytest.mark.django_db
@@ -19,30 +21,20 @@ pytestmark = pytest.mark.django_db
 Status = Photo.Status
 
 
-@pytest.fixture
-def ansel(client: Client, photographer: AbstractBaseUser) -> Client:
-    client.force_login(photographer)
-    return client
-
-
-def _tiles(html: str) -> list[str]:
-    return re.findall(r'<li data-photo="([0-9a-f-]+)"', html)
-
-
-def test_pages_need_a_login(client: Client, photographer: AbstractBaseUser) -> None:
+def test_pages_need_a_login(client: Client, photographer: User) -> None:
     photo = make_photo(owner=photographer)
     for url in ("/", "/upload/", f"/photos/{photo.uid}/", f"/photos/{photo.uid}/original"):
         response = client.get(url)
-        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_gallery_shows_only_my_photos_as_lazy_thumbnails(
-    ansel: Client, photographer: AbstractBaseUser, other_photographer: AbstractBaseUser
+    ansel: Client, photographer: User, other_photographer: User
 ) -> None:
     mine = make_photo(owner=photographer, filename="mine.jpg")
     theirs = make_photo(owner=other_photographer, filename="theirs.jpg")
     html = ansel.get("/").content.decode()
-    assert _tiles(html) == [str(mine.uid)]
+    assert gallery_tiles(html) == [str(mine.uid)]
     assert "theirs.jpg" not in html and str(theirs.uid) not in html
     assert (
         f'<img class="thumb" src="/photos/{mine.uid}/thumbnail" loading="lazy" decoding="async" '
@@ -50,36 +42,41 @@ def test_gallery_shows_only_my_photos_as_lazy_thumbnails(
     )
 
 
-def test_gallery_filters_by_status_and_score(ansel: Client, photographer: AbstractBaseUser) -> None:
+def test_gallery_filters_by_status_and_score(ansel: Client, photographer: User) -> None:
     great = make_photo(owner=photographer, status=Status.SCORED, score=0.9)
     fair = make_photo(owner=photographer, status=Status.SCORED, score=0.55)
     blurry = make_photo(owner=photographer, status=Status.REJECTED, detail="Too soft to use.")
 
-    assert _tiles(ansel.get("/", {"min_score": "0.8"}).content.decode()) == [str(great.uid)]
-    assert set(_tiles(ansel.get("/", {"status": "scored"}).content.decode())) == {
+    assert gallery_tiles(ansel.get("/", {"min_score": "0.8"}).content.decode()) == [str(great.uid)]
+    assert set(gallery_tiles(ansel.get("/", {"status": "scored"}).content.decode())) == {
         str(great.uid),
         str(fair.uid),
     }
     rejected = ansel.get("/", {"status": "rejected"}).content.decode()
-    assert _tiles(rejected) == [str(blurry.uid)] and "Too soft to use." in rejected
+    assert gallery_tiles(rejected) == [str(blurry.uid)] and "Too soft to use." in rejected
     # Unknown filter values are ignored rather than breaking the page.
-    assert len(_tiles(ansel.get("/", {"status": "nope", "min_score": "x"}).content.decode())) == 3
+    assert (
+        len(gallery_tiles(ansel.get("/", {"status": "nope", "min_score": "x"}).content.decode()))
+        == 3
+    )
 
 
 def test_gallery_is_paginated_and_keeps_filters(
-    ansel: Client, photographer: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+    ansel: Client, photographer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for _ in range(3):
         make_photo(owner=photographer, status=Status.SCORED, score=0.9)
     first = ansel.get("/", {"min_score": "0.8"}).content.decode()
-    assert len(_tiles(first)) == 2
+    assert len(gallery_tiles(first)) == 2
     assert 'href="?page=2&min_score=0.8" rel="next"' in first
-    assert len(_tiles(ansel.get("/", {"min_score": "0.8", "page": 2}).content.decode())) == 1
+    assert (
+        len(gallery_tiles(ansel.get("/", {"min_score": "0.8", "page": "2"}).content.decode())) == 1
+    )
 
 
 def test_photo_detail_for_the_owner_only(
-    ansel: Client, photographer: AbstractBaseUser, other_photographer: AbstractBaseUser
+    ansel: Client, photographer: User, other_photographer: User
 ) -> None:
     mine = make_photo(owner=photographer, camera_model="EOS 6D", iso=800)
     theirs = make_photo(owner=other_photographer)
@@ -90,15 +87,17 @@ def test_photo_detail_for_the_owner_only(
 
 
 def test_files_are_served_to_the_owner_and_staff_only(
-    client: Client, photographer: AbstractBaseUser, other_photographer: AbstractBaseUser
+    client: Client, photographer: User, other_photographer: User
 ) -> None:
     photo = make_photo(owner=photographer, filename="My Cat.jpg")
     client.force_login(photographer)
     original = client.get(f"/photos/{photo.uid}/original")
+    assert isinstance(original, StreamingHttpResponse)
     assert b"".join(original.streaming_content) == (PHOTOS / "cat_brown.jpg").read_bytes()
     assert 'attachment; filename="My Cat.jpg"' in original["Content-Disposition"]
     assert original["Cache-Control"] == "private, max-age=3600"
     thumbnail = client.get(f"/photos/{photo.uid}/thumbnail")
+    assert isinstance(thumbnail, StreamingHttpResponse)
     assert thumbnail["Content-Type"] == "image/jpeg"
     assert b"".join(thumbnail.streaming_content)[:2] == b"\xff\xd8"
 
@@ -113,7 +112,7 @@ def test_files_are_served_to_the_owner_and_staff_only(
     assert client.get(f"/photos/{photo.uid}/secrets").status_code == 404
 
 
-def test_media_has_no_public_url(client: Client, photographer: AbstractBaseUser) -> None:
+def test_media_has_no_public_url(client: Client, photographer: User) -> None:
     photo = make_photo(owner=photographer)
     assert client.get(f"/media/{photo.original.name}").status_code == 404
 

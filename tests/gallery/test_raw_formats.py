@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 import numpy as np
 import pytest
 import urllib3
+from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from skimage import data
 
@@ -60,7 +61,7 @@ def test_every_raw_extension_the_registry_takes_is_tested_here() -> None:
     assert taken == set(_IDS)
 
 
-def test_the_picker_offers_every_raw_extension(photographer: Any) -> None:
+def test_the_picker_offers_every_raw_extension(photographer: User) -> None:
     browser = Client()
     browser.force_login(photographer)
     html = browser.get("/upload/").content.decode()
@@ -86,7 +87,7 @@ def test_the_upload_api_files_each_raw_format(
 @pytest.mark.parametrize(("name", "content", "fmt", "content_type"), RAW_UPLOADS, ids=_IDS)
 def test_the_direct_upload_files_each_raw_format(
     api: APIClient,
-    settings: Any,
+    settings: Settings,
     s3_storage: str,
     seaweedfs: SeaweedS3,
     name: str,

@@ -17,12 +17,6 @@ Status = Photo.Status
 
 
 @pytest.fixture
-def ansel(client: Client, photographer: User) -> Client:
-    client.force_login(photographer)
-    return client
-
-
-@pytest.fixture
 def curator() -> User:
     # The Curators group's photo permissions, granted directly: a transactional test elsewhere
     # in the run may have flushed the groups the data migration made.

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 
 from gallery import services
 from gallery.models import Photo
@@ -33,7 +34,7 @@ def staff(client: Client) -> Client:
     return client
 
 
-def _unscored(owner: AbstractBaseUser, source: str = "cat_brown.jpg") -> Photo:
+def _unscored(owner: User, source: str = "cat_brown.jpg") -> Photo:
     """A photo as ingest leaves it when no scorer is configured."""
     photo = photo_uploaded(owner=owner, source=source)
     # The factory's ingest queues for scoring; send it back through the real transition.
@@ -53,7 +54,7 @@ def _queue(html: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("url", CURATOR_PAGES)
 def test_banner_says_scoring_is_off_and_how_to_turn_it_on(
-    staff: Client, settings: Any, url: str
+    staff: Client, settings: Settings, url: str
 ) -> None:
     settings.SCORING_ENABLED = False
 
@@ -66,7 +67,7 @@ def test_banner_says_scoring_is_off_and_how_to_turn_it_on(
 
 
 @pytest.mark.parametrize("url", CURATOR_PAGES)
-def test_no_banner_when_scoring_is_on(staff: Client, settings: Any, url: str) -> None:
+def test_no_banner_when_scoring_is_on(staff: Client, settings: Settings, url: str) -> None:
     settings.SCORING_ENABLED = True
 
     response = staff.get(url)
@@ -76,7 +77,7 @@ def test_no_banner_when_scoring_is_on(staff: Client, settings: Any, url: str) ->
 
 
 def test_photographer_pages_carry_no_curator_banner(
-    client: Client, photographer: AbstractBaseUser, settings: Any
+    client: Client, photographer: User, settings: Settings
 ) -> None:
     settings.SCORING_ENABLED = False
     client.force_login(photographer)
@@ -85,7 +86,7 @@ def test_photographer_pages_carry_no_curator_banner(
 
 
 def test_default_review_queue_holds_scored_and_unscored_photos(
-    staff: Client, photographer: AbstractBaseUser, settings: Any
+    staff: Client, photographer: User, settings: Settings
 ) -> None:
     settings.SCORING_ENABLED = False
     unscored = _unscored(photographer)
@@ -106,7 +107,7 @@ def test_default_review_queue_holds_scored_and_unscored_photos(
 
 
 def test_curator_decides_an_unscored_photo_from_the_queue(
-    staff: Client, photographer: AbstractBaseUser
+    staff: Client, photographer: User
 ) -> None:
     photo = _unscored(photographer)
 
@@ -121,7 +122,7 @@ def test_curator_decides_an_unscored_photo_from_the_queue(
 
 
 def test_admin_filter_and_dashboard_count_unscored_photos(
-    staff: Client, photographer: AbstractBaseUser
+    staff: Client, photographer: User
 ) -> None:
     photo = _unscored(photographer)
     make_photo(owner=photographer, status=Status.SCORED, source="skimage:coffee")
@@ -141,7 +142,7 @@ def test_admin_filter_and_dashboard_count_unscored_photos(
 
 
 def test_rescore_action_queues_nothing_while_scoring_is_off(
-    staff: Client, photographer: AbstractBaseUser, settings: Any
+    staff: Client, photographer: User, settings: Settings
 ) -> None:
     settings.SCORING_ENABLED = False
     photo = _unscored(photographer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import UTC, datetime, timedelta
 from importlib import import_module
@@ -10,14 +9,12 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from PIL import Image, ImageFilter
 
 from gallery import services, shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
 from pipeline.config import IngestConfig
-from pipeline.services import photo_ingest
+from tests.gallery.factories import photo_ingested
 from tests.support import bursts
 
 pytestmark = pytest.mark.django_db
@@ -39,21 +36,6 @@ def _jpeg(image: Image.Image, *, at: datetime | None, camera: tuple[str, str, st
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92, exif=exif)
     return buffer.getvalue()
-
-
-def _ingested(owner: User, name: str, data: bytes) -> Photo:
-    key = default_storage.save(services.original_storage_key(fmt="jpeg"), ContentFile(data))
-    photo = Photo.objects.create(
-        owner=owner,
-        original=key,
-        original_filename=name,
-        format="jpeg",
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
-    photo_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
-    photo.refresh_from_db()
-    return photo
 
 
 def _subject(name: str) -> Image.Image:
@@ -85,7 +67,10 @@ def burst_shoot(photographer: User) -> dict[str, Photo]:
     files["IMG_0005.JPG"] = _jpeg(frames[0], at=START + timedelta(seconds=6.5), camera=BODY_A)
     order = ["IMG_0002.JPG", "IMG_0005.JPG", "IMG_0000.JPG", "B_0001.JPG", "IMG_0003.JPG",
              "IMG_0004.JPG", "IMG_0001.JPG"]  # fmt: skip
-    return {name: _ingested(photographer, name, files[name]) for name in order}
+    return {
+        name: photo_ingested(owner=photographer, filename=name, content=files[name])
+        for name in order
+    }
 
 
 def _stacks(shoot: Shoot) -> list[list[str]]:
@@ -162,14 +147,24 @@ def test_a_frame_arriving_inside_a_stack_it_does_not_continue_breaks_the_stack(
 ) -> None:
     frames = _burst_frames("Canon_PowerShot_G11.jpg", 3)
     at = [START + timedelta(milliseconds=400 * i) for i in range(5)]
-    first = _ingested(photographer, "A0.JPG", _jpeg(frames[0], at=at[0], camera=BODY_A))
-    _ingested(photographer, "A1.JPG", _jpeg(frames[1], at=at[1], camera=BODY_A))
-    _ingested(photographer, "A2.JPG", _jpeg(frames[2], at=at[3], camera=BODY_A))
+    first = photo_ingested(
+        owner=photographer, filename="A0.JPG", content=_jpeg(frames[0], at=at[0], camera=BODY_A)
+    )
+    photo_ingested(
+        owner=photographer, filename="A1.JPG", content=_jpeg(frames[1], at=at[1], camera=BODY_A)
+    )
+    photo_ingested(
+        owner=photographer, filename="A2.JPG", content=_jpeg(frames[2], at=at[3], camera=BODY_A)
+    )
     shoot = first.shoot
     assert shoot is not None
     assert _stacks(shoot) == [["A0.JPG", "A1.JPG", "A2.JPG"]]
     # A late upload between A1 and A2 of something else: the burst ends at A1.
-    _ingested(photographer, "X.JPG", _jpeg(_subject("Nikon_D70.jpg"), at=at[2], camera=BODY_A))
+    photo_ingested(
+        owner=photographer,
+        filename="X.JPG",
+        content=_jpeg(_subject("Nikon_D70.jpg"), at=at[2], camera=BODY_A),
+    )
     assert _stacks(shoot) == [["A0.JPG", "A1.JPG"]]
 
 

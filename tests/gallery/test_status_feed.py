@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
@@ -36,7 +36,7 @@ def test_one_read_answers_for_500_in_flight_photos_in_a_fixed_number_of_queries(
     api: APIClient,
     photographer: User,
     other_photographer: User,
-    django_assert_max_num_queries: Any,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     _in_flight(photographer, 500)
     _in_flight(other_photographer, 3)

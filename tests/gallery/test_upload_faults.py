@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import Settings
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pytest_django import Settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -53,7 +54,7 @@ def test_broker_down_keeps_every_upload_and_the_reconciler_sends_them_later(
     photos = list(Photo.objects.order_by("id"))
     assert [p.original_filename for p in photos] == PHOTO_NAMES
     for photo in photos:
-        assert (media_root / photo.original.name).read_bytes() == (
+        assert (media_root / str(photo.original.name)).read_bytes() == (
             PHOTOS / photo.original_filename
         ).read_bytes()
         assert photo.ingest_queued_at is None
@@ -126,7 +127,7 @@ def test_database_down_upload_answers_json_503_and_leaves_no_file(
     assert Photo.objects.count() == 0
 
 
-def test_database_down_api_and_pages_answer_503_not_500(photographer: object) -> None:
+def test_database_down_api_and_pages_answer_503_not_500(photographer: User) -> None:
     token = Token.objects.create(user=photographer)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

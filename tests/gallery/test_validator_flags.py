@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 Status = Photo.Status
 CHANGELIST = "/admin/gallery/photo/"
-SOFT = {"validator_verdict": "borderline", "flag_possibly_soft": True}
+SOFT: dict[str, Any] = {"validator_verdict": "borderline", "flag_possibly_soft": True}
 SOFT_WORDS = "Possibly soft — passed, flagged for the curator"
 
 
@@ -32,7 +32,7 @@ def staff(client: Client) -> Client:
 
 
 @pytest.fixture
-def library(photographer: AbstractBaseUser) -> dict[str, Photo]:
+def library(photographer: User) -> dict[str, Photo]:
     """A clean pass, a soft frame sent on and scored, a dark one still waiting, a polyglot."""
     return {
         "clean": make_photo(
@@ -132,12 +132,6 @@ def test_dashboard_shows_flagged_frames_apart_from_the_savings(
 
 
 # --- photographer's gallery ------------------------------------------------------------------
-
-
-@pytest.fixture
-def ansel(client: Client, photographer: AbstractBaseUser) -> Client:
-    client.force_login(photographer)
-    return client
 
 
 def test_gallery_tiles_and_detail_say_what_the_flag_means(

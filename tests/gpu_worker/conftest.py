@@ -6,14 +6,15 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
+from pytest_django import Settings
 from skimage import data
 
 from gallery.models import Photo
@@ -21,8 +22,14 @@ from gpu_worker.scoring import Scorer, ScorerConfig, load_scorer
 from tests.support.paths import PHOTOS
 from tests.support.paths import REPO_ROOT as REPO
 
+
 # Small enough that a CPU forward pass takes tens of milliseconds, large enough for a real grid.
-TEST_PIXEL_BUDGET = {"min_pixels": 16 * 32 * 32, "max_pixels": 64 * 32 * 32}
+class PixelBudget(TypedDict):
+    min_pixels: int
+    max_pixels: int
+
+
+TEST_PIXEL_BUDGET = PixelBudget(min_pixels=16 * 32 * 32, max_pixels=64 * 32 * 32)
 
 
 def build_tiny_model(out_dir: Path) -> Path:
@@ -46,7 +53,9 @@ def tiny_scorer(tiny_model_dir: Path) -> Scorer:
 def real_photos() -> list[tuple[str, Image.Image]]:
     """Real photographs at preview size (long edge <= 1600 px), as the worker sees them.
     Decoded once per session (one is 30 MP); callers must not modify the images."""
-    images = [(path.name, Image.open(path)) for path in sorted(PHOTOS.glob("*.jpg"))]
+    images: list[tuple[str, Image.Image]] = [
+        (path.name, Image.open(path)) for path in sorted(PHOTOS.glob("*.jpg"))
+    ]
     images += [
         (name, Image.fromarray(getattr(data, name)()))
         for name in ("astronaut", "coffee", "chelsea", "camera", "rocket")
@@ -57,7 +66,7 @@ def real_photos() -> list[tuple[str, Image.Image]]:
 
 
 def make_awaiting_photo(
-    owner: AbstractBaseUser, *, preview: bytes | None, name: str = "photo.jpg", age_s: float = 0
+    owner: User, *, preview: bytes | None, name: str = "photo.jpg", age_s: float = 0
 ) -> Photo:
     """A photo as the ingest stage leaves it: validated, with a preview, awaiting its score."""
     photo = Photo.objects.create(
@@ -90,7 +99,7 @@ def golden_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tiny_model_settings(settings: Any, tiny_model_dir: Path) -> Any:
+def tiny_model_settings(settings: Settings, tiny_model_dir: Path) -> Settings:
     settings.VLM_MODEL_PATH = str(tiny_model_dir)
     settings.VLM_BACKEND = "transformers"
     settings.VLM_MIN_PIXELS = TEST_PIXEL_BUDGET["min_pixels"]

@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from gallery.models import Photo, PhotoEvent
+from tests.support.paths import REPO_ROOT as REPO
 
-from .conftest import REPO, jpeg_bytes, make_awaiting_photo, real_photos
+from .conftest import jpeg_bytes, make_awaiting_photo, real_photos
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,7 +130,7 @@ def start_worker(
             worker.proc.wait()
 
 
-def queue_photos(owner: AbstractBaseUser, count: int) -> list[int]:
+def queue_photos(owner: User, count: int) -> list[int]:
     """Queue `count` photos in one transaction: polling workers see the whole queue at once, so
     their first claims are full ones."""
     previews = [jpeg_bytes(image, long_edge=320) for _, image in real_photos()]
@@ -166,7 +167,7 @@ def wait_until_scored(photo_ids: list[int], workers: list[WorkerProcess]) -> Non
 
 
 def test_sigkill_mid_batch_leases_expire_and_photos_are_scored_exactly_once(
-    start_worker: Callable[..., WorkerProcess], photographer: AbstractBaseUser
+    start_worker: Callable[..., WorkerProcess], photographer: User
 ) -> None:
     doomed, survivor = start_idle_pair(start_worker, lease_seconds=3)
     photo_ids = queue_photos(photographer, 24)
@@ -193,7 +194,7 @@ def test_sigkill_mid_batch_leases_expire_and_photos_are_scored_exactly_once(
 
 
 def test_two_workers_share_the_queue_and_sigterm_drains_cleanly(
-    start_worker: Callable[..., WorkerProcess], photographer: AbstractBaseUser
+    start_worker: Callable[..., WorkerProcess], photographer: User
 ) -> None:
     stopped, other = start_idle_pair(start_worker, lease_seconds=600, batch_size=4)
     photo_ids = queue_photos(photographer, 32)

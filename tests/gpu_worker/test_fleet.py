@@ -10,10 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from moto import mock_aws
+from pytest_django import Settings
 
 from gallery.models import Photo
 from gpu_worker.fleet import STATE_TAG
@@ -25,7 +26,7 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def autoscaling(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def autoscaling(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     settings.GPU_FLEET_ASG_NAME = GROUP
@@ -54,9 +55,10 @@ def autoscaling(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
 
 
 def group(client: Any) -> dict[str, Any]:
-    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][
-        0
-    ]
+    groups: list[dict[str, Any]] = client.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[GROUP]
+    )["AutoScalingGroups"]
+    return groups[0]
 
 
 def tick(*args: str) -> str:
@@ -72,7 +74,7 @@ def lease(photo: Photo, instance_id: str) -> None:
 
 
 @pytest.mark.django_db
-def test_backlog_sets_desired_capacity(autoscaling: Any, photographer: AbstractBaseUser) -> None:
+def test_backlog_sets_desired_capacity(autoscaling: Any, photographer: User) -> None:
     for _ in range(35):
         make_awaiting_photo(photographer, preview=None)
 
@@ -82,7 +84,7 @@ def test_backlog_sets_desired_capacity(autoscaling: Any, photographer: AbstractB
 
 @pytest.mark.django_db
 def test_capacity_stays_within_the_groups_own_limits(
-    autoscaling: Any, settings: Any, photographer: AbstractBaseUser
+    autoscaling: Any, settings: Settings, photographer: User
 ) -> None:
     settings.GPU_FLEET_MAX_INSTANCES = 10
     autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, MaxSize=3)
@@ -94,7 +96,7 @@ def test_capacity_stays_within_the_groups_own_limits(
 
 
 @pytest.mark.django_db
-def test_dry_run_changes_nothing(autoscaling: Any, photographer: AbstractBaseUser) -> None:
+def test_dry_run_changes_nothing(autoscaling: Any, photographer: User) -> None:
     for _ in range(35):
         make_awaiting_photo(photographer, preview=None)
 
@@ -117,7 +119,7 @@ def test_empty_queue_scales_to_zero_after_idle_ticks_remembered_in_a_tag(
 
 @pytest.mark.django_db
 def test_instances_holding_leases_are_protected_from_scale_in(
-    autoscaling: Any, photographer: AbstractBaseUser
+    autoscaling: Any, photographer: User
 ) -> None:
     busy, idle = (i["InstanceId"] for i in group(autoscaling)["Instances"])
     photo = make_awaiting_photo(photographer, preview=None)
@@ -141,7 +143,7 @@ def test_instances_holding_leases_are_protected_from_scale_in(
 
 
 @pytest.mark.django_db
-def test_missing_group_name_is_a_clear_error(settings: Any) -> None:
+def test_missing_group_name_is_a_clear_error(settings: Settings) -> None:
     settings.GPU_FLEET_ASG_NAME = ""
     with pytest.raises(CommandError, match="GPU_FLEET_ASG_NAME"):
         tick()

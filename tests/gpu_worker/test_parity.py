@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from pytest_django import Settings
 
 from gpu_worker.images import decode_image
 from gpu_worker.parity import ParityTolerances, compare_scores
@@ -53,7 +53,7 @@ def test_runs_over_different_images_cannot_be_compared() -> None:
 
 
 def test_same_runtime_twice_passes_on_the_golden_set(
-    tiny_model_settings: Any, golden_dir: Path, tmp_path: Path
+    tiny_model_settings: Settings, golden_dir: Path, tmp_path: Path
 ) -> None:
     out = parity(
         "--golden", str(golden_dir),
@@ -69,7 +69,7 @@ def test_same_runtime_twice_passes_on_the_golden_set(
 
 
 def test_saved_scores_from_another_runtime_that_flip_a_decision_fail(
-    tiny_model_settings: Any, tiny_scorer: Scorer, golden_dir: Path, tmp_path: Path
+    tiny_model_settings: Settings, tiny_scorer: Scorer, golden_dir: Path, tmp_path: Path
 ) -> None:
     images = sorted(golden_dir.iterdir())
     result = tiny_scorer.score([decode_image(path.read_bytes()) for path in images])
@@ -90,6 +90,6 @@ def test_saved_scores_from_another_runtime_that_flip_a_decision_fail(
     assert "max |diff|" not in str(excinfo.value)
 
 
-def test_unknown_backend_is_refused(tiny_model_settings: Any, golden_dir: Path) -> None:
+def test_unknown_backend_is_refused(tiny_model_settings: Settings, golden_dir: Path) -> None:
     with pytest.raises(CommandError, match="unknown backend 'onnx'"):
         parity("--golden", str(golden_dir), "--backend", "transformers", "--backend", "onnx")

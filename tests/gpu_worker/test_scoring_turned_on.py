@@ -9,11 +9,11 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management import call_command
+from pytest_django import Settings
 
 from gallery.models import Photo, PhotoEvent
 from gpu_worker.scoring import Scorer
@@ -31,7 +31,7 @@ SOURCES = ("IMG_4120.JPG", "elephants.jpg", "cat_brown.jpg")
 
 @pytest.mark.django_db
 def test_backfill_hands_unscored_photos_to_the_worker_which_scores_them(
-    tiny_scorer: Scorer, photographer: AbstractBaseUser, settings: Any, tmp_path: Path
+    tiny_scorer: Scorer, photographer: User, settings: Settings, tmp_path: Path
 ) -> None:
     photos = [photo_uploaded(owner=photographer, source=name) for name in SOURCES]
     for photo in photos:

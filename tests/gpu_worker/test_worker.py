@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from PIL import Image
 
@@ -40,7 +40,7 @@ def run_worker(scorer: Scorer, *, threshold: float = 0.4) -> ScoringWorker:
 
 
 def test_worker_records_scores_and_rejects_below_the_threshold(
-    tiny_scorer: Scorer, photographer: AbstractBaseUser
+    tiny_scorer: Scorer, photographer: User
 ) -> None:
     previews = {name: jpeg_bytes(image) for name, image in real_photos()}
     expected = dict(
@@ -69,14 +69,14 @@ def test_worker_records_scores_and_rejects_below_the_threshold(
             assert photo.status == "scored"
         assert photo.vlm_model_id == tiny_scorer.model_id == "tiny-qwen3-vl"
         assert photo.vlm_model_revision == tiny_scorer.model_revision
-        assert photo.vlm_runtime_ms > 0
+        assert photo.vlm_runtime_ms is not None and photo.vlm_runtime_ms > 0
         assert photo.scoring_lease_owner == ""
         assert PhotoEvent.objects.filter(photo=photo, from_status="awaiting_score").count() == 1
     assert 0 < worker.stats.rejected < len(photos)
 
 
 def test_unreadable_previews_fail_alone_with_their_reason(
-    tiny_scorer: Scorer, photographer: AbstractBaseUser
+    tiny_scorer: Scorer, photographer: User
 ) -> None:
     (_, good_image), (_, other_image) = real_photos()[:2]
     good = make_awaiting_photo(photographer, preview=jpeg_bytes(good_image))
@@ -109,7 +109,7 @@ def test_unreadable_previews_fail_alone_with_their_reason(
 
 
 def test_claims_never_overlap_and_released_photos_return_to_the_queue(
-    photographer: AbstractBaseUser,
+    photographer: User,
 ) -> None:
     for age in range(6):
         make_awaiting_photo(photographer, preview=None, age_s=100 - age)
@@ -121,7 +121,8 @@ def test_claims_never_overlap_and_released_photos_return_to_the_queue(
     assert len(first_ids) == 4 and len(second) == 2
     assert not set(first_ids) & {c.photo_id for c in second}
     # Oldest in the queue first.
-    assert first[0].awaiting_since <= first[-1].awaiting_since <= second[0].awaiting_since
+    oldest, newest, after = (c.awaiting_since for c in (first[0], first[-1], second[0]))
+    assert oldest and newest and after and oldest <= newest <= after
     assert photo_claim_for_scoring(owner="c:1:x", limit=4, lease_seconds=60) == []
 
     photo_release_scoring_leases(owner="a:1:x", photo_ids=first_ids[2:])
@@ -129,7 +130,7 @@ def test_claims_never_overlap_and_released_photos_return_to_the_queue(
     assert {c.photo_id for c in again} == set(first_ids[2:])
 
 
-def test_expired_leases_are_reclaimed(photographer: AbstractBaseUser) -> None:
+def test_expired_leases_are_reclaimed(photographer: User) -> None:
     photo = make_awaiting_photo(photographer, preview=None)
     photo_claim_for_scoring(owner="dead:1:x", limit=1, lease_seconds=60)
     assert photo_claim_for_scoring(owner="live:1:x", limit=1, lease_seconds=60) == []
@@ -141,7 +142,7 @@ def test_expired_leases_are_reclaimed(photographer: AbstractBaseUser) -> None:
     assert [c.photo_id for c in reclaimed] == [photo.pk]
 
 
-def test_photos_a_curator_decided_are_not_claimed(photographer: AbstractBaseUser) -> None:
+def test_photos_a_curator_decided_are_not_claimed(photographer: User) -> None:
     photo = make_awaiting_photo(photographer, preview=None)
     Photo.objects.filter(pk=photo.pk).update(curator_decision="approved")
     assert photo_claim_for_scoring(owner="a:1:x", limit=5, lease_seconds=60) == []

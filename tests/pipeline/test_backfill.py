@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 import redis
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from pytest_django import Settings
 
 from gallery.models import Photo, PhotoEvent
 from pipeline.backfill.run import RateLimiter
@@ -33,7 +34,7 @@ S = Photo.Status
 R = Photo.RejectReason
 
 
-def _photo(owner: Any, status: str, reason: str = "", **fields: Any) -> Photo:
+def _photo(owner: User, status: str, reason: str = "", **fields: Any) -> Photo:
     return Photo.objects.create(
         owner=owner,
         original=fields.pop("original", f"originals/{uuid.uuid4().hex}.jpg"),
@@ -45,9 +46,7 @@ def _photo(owner: Any, status: str, reason: str = "", **fields: Any) -> Photo:
 
 
 @pytest.fixture
-def library(
-    photographer: AbstractBaseUser, other_photographer: AbstractBaseUser
-) -> dict[str, Photo]:
+def library(photographer: User, other_photographer: User) -> dict[str, Photo]:
     """One photo in every situation backfill distinguishes, in id order."""
     return {
         "uploaded": _photo(photographer, S.UPLOADED),
@@ -269,7 +268,7 @@ def test_unknown_filter_values_are_refused(library: dict[str, Photo], tmp_path: 
 
 @pytest.mark.django_db
 def test_a_failure_is_reported_per_reason_and_exits_non_zero(
-    photographer: AbstractBaseUser, tmp_path: Path
+    photographer: User, tmp_path: Path
 ) -> None:
     photo = _photo(photographer, S.SCORED)  # its original was never stored
     out = StringIO()
@@ -286,7 +285,7 @@ def test_a_failure_is_reported_per_reason_and_exits_non_zero(
     assert photo.status == S.SCORED
 
 
-def _stored(owner: AbstractBaseUser, source: Path, status: str, reason: str = "") -> Photo:
+def _stored(owner: User, source: Path, status: str, reason: str = "") -> Photo:
     key = default_storage.save(
         f"originals/{uuid.uuid4().hex}.jpg", ContentFile(source.read_bytes())
     )
@@ -302,7 +301,7 @@ def _stored(owner: AbstractBaseUser, source: Path, status: str, reason: str = ""
 
 @pytest.mark.django_db
 def test_inline_validate_applies_changed_thresholds(
-    photographer: AbstractBaseUser, settings: Any, tmp_path: Path
+    photographer: User, settings: Settings, tmp_path: Path
 ) -> None:
     photo = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
     decided = _stored(photographer, PHOTOS / "cat_brown.jpg", S.APPROVED)
@@ -331,7 +330,7 @@ def test_inline_validate_applies_changed_thresholds(
 
 @pytest.mark.django_db
 def test_inline_previews_regenerates_previews_and_keeps_the_status(
-    photographer: AbstractBaseUser, tmp_path: Path
+    photographer: User, tmp_path: Path
 ) -> None:
     photo = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
     Photo.objects.filter(pk=photo.pk).update(curator_decision="approved", status=S.APPROVED)
@@ -392,7 +391,7 @@ def _mid_batch(directory: Path) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_inline_run_resumes_without_doing_anything_twice(
-    photographer: AbstractBaseUser, tmp_path: Path
+    photographer: User, tmp_path: Path
 ) -> None:
     sources = [PHOTOS / n for n in ("elephants.jpg", "cat_brown.jpg", "beach_sand.jpg")]
     photos = [_stored(photographer, sources[i % 3], S.SCORED) for i in range(24)]
@@ -437,7 +436,7 @@ def test_a_killed_inline_run_resumes_without_doing_anything_twice(
 
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_stops_cleanly_and_resume_finishes_the_rest(
-    photographer: AbstractBaseUser, tmp_path: Path
+    photographer: User, tmp_path: Path
 ) -> None:
     photos = [_photo(photographer, S.SCORED) for _ in range(30)]
     args = ("--stage", "score", "--batch-size", "5", "--checkpoint-dir", str(tmp_path))
@@ -491,7 +490,7 @@ def test_flag_selects_the_photos_the_validator_flagged(
 
 @pytest.mark.django_db
 def test_inline_validate_of_flagged_photos_applies_the_new_verdict(
-    photographer: AbstractBaseUser, tmp_path: Path
+    photographer: User, tmp_path: Path
 ) -> None:
     flagged = _stored(photographer, PHOTOS / "elephants.jpg", S.SCORED)
     Photo.objects.filter(pk=flagged.pk).update(
@@ -526,7 +525,7 @@ def _reset_to_uploaded(photos: list[Photo]) -> set[int]:
 
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_in_enqueue_mode_resets_only_what_it_sent(
-    photographer: AbstractBaseUser, tmp_path: Path, queue: str
+    photographer: User, tmp_path: Path, queue: str
 ) -> None:
     photos = [_photo(photographer, S.SCORED) for _ in range(20)]
     args = ("--stage", "validate", "--queue", queue, "--checkpoint-dir", str(tmp_path))
@@ -549,7 +548,7 @@ def test_ctrl_c_in_enqueue_mode_resets_only_what_it_sent(
 
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_in_enqueue_mode_leaves_nothing_resume_does_not_pick_up(
-    photographer: AbstractBaseUser, tmp_path: Path, queue: str
+    photographer: User, tmp_path: Path, queue: str
 ) -> None:
     photos = [_photo(photographer, S.SCORED) for _ in range(20)]
     args = ("--stage", "validate", "--queue", queue, "--checkpoint-dir", str(tmp_path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,7 +38,7 @@ def test_worker_advances_uploaded_photos_to_their_verdicts(api: APIClient) -> No
         assert response.status_code == 201, response.json()
         photos = {p.original_filename: p for p in Photo.objects.all()}
         for photo in photos.values():
-            wait_until(lambda photo=photo: _final(photo), what=f"{photo} to leave 'uploaded'")
+            wait_until(functools.partial(_final, photo), what=f"{photo} to leave 'uploaded'")
 
     elephants = photos["elephants.jpg"]
     assert elephants.status == Photo.Status.AWAITING_SCORE

@@ -7,15 +7,16 @@ import io
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pytest
-from django.conf import Settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 from PIL import Image
+from pytest_django import Settings
 
 from gallery.models import Photo
 from pipeline.config import IngestConfig, dedup_store
@@ -27,15 +28,16 @@ from tests.support.paths import CAMERA_METADATA, PHOTOS
 pytestmark = pytest.mark.django_db
 
 
-def _uploaded(owner: User, path: Path, *, data: bytes | None = None) -> Photo:
+def _uploaded(owner: User, path: Path, *, data: bytes | None = None, hashed: bool = True) -> Photo:
     content = path.read_bytes() if data is None else data
     key = default_storage.save(f"originals/{path.name}", ContentFile(content))
-    # As the upload API does: the sha256 is known from the moment the row exists.
+    # As the upload API does: the sha256 is known from the moment the row exists. A direct
+    # S3 upload (hashed=False) leaves it to the ingest.
     return Photo.objects.create(
         owner=owner,
         original=key,
         original_filename=path.name,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=hashlib.sha256(content).hexdigest() if hashed else "",
     )
 
 
@@ -69,7 +71,7 @@ def test_running_ingest_twice_changes_nothing_the_second_time(photographer: User
 
     assert second.updated_at == first.updated_at
     assert [e.to_status for e in second.events.all()] == ["awaiting_score"]
-    assert sorted(p.name for p in Path(default_storage.location, "previews").iterdir()) == [
+    assert sorted(p.name for p in Path(default_storage.path("previews")).iterdir()) == [
         f"{photo.uid.hex}.jpg"
     ]
 
@@ -83,7 +85,7 @@ def test_raw_without_sensor_data_keeps_its_exif_and_says_why(photographer: User)
     assert photo.reject_reason == Photo.RejectReason.UNREADABLE
     assert "too small to hold the picture of a 3040 x 2014 sensor" in photo.reject_detail
     assert photo.camera_make.upper().startswith("NIKON")
-    assert default_storage.exists(photo.original.name)
+    assert default_storage.exists(str(photo.original.name))
 
 
 def test_dng_is_judged_from_its_embedded_preview(photographer: User) -> None:
@@ -117,7 +119,7 @@ def test_truncated_jpeg_is_kept_and_rejected_as_unreadable(photographer: User) -
     assert photo.status == Photo.Status.REJECTED
     assert photo.reject_reason == Photo.RejectReason.UNREADABLE
     assert "cut short" in photo.reject_detail
-    assert default_storage.exists(photo.original.name)
+    assert default_storage.exists(str(photo.original.name))
 
 
 def test_exact_duplicate_points_at_the_photo_already_in_the_library(photographer: User) -> None:
@@ -131,6 +133,19 @@ def test_exact_duplicate_points_at_the_photo_already_in_the_library(photographer
     assert first.status == Photo.Status.AWAITING_SCORE
     assert second.reject_reason == Photo.RejectReason.DUPLICATE
     assert second.duplicate_of == first
+    assert second.reject_detail == "Same file as cat_brown.jpg, uploaded earlier."
+
+
+def test_a_direct_upload_is_hashed_at_ingest_so_its_copy_is_named(photographer: User) -> None:
+    first = _uploaded(photographer, PHOTOS / "cat_brown.jpg", hashed=False)
+    second = _uploaded(photographer, PHOTOS / "cat_brown.jpg", hashed=False)
+    photo_ingest(photo_id=first.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    photo_ingest(photo_id=second.pk, config=IngestConfig.from_settings(scoring_enabled=True))
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    content = (PHOTOS / "cat_brown.jpg").read_bytes()
+    assert first.sha256 == hashlib.sha256(content).hexdigest()
     assert second.reject_detail == "Same file as cat_brown.jpg, uploaded earlier."
 
 
@@ -170,7 +185,16 @@ def test_curator_not_a_duplicate_sends_the_photo_to_scoring_for_good(photographe
     assert third.duplicate_of_id in (first.pk, second.pk)
 
 
-def _dng_of(path: Path, **tags: str) -> bytes:
+class Camera(TypedDict, total=False):
+    make: str
+    model: str
+
+
+class DngTags(Camera, total=False):
+    captured_at: str
+
+
+def _dng_of(path: Path, **tags: Unpack[DngTags]) -> bytes:
     """A camera RAW of the same frame: the JPEG's pixels as sensor data plus an embedded preview;
     `tags` are make_dng's (make, model, captured_at)."""
     with Image.open(path) as image:
@@ -202,7 +226,7 @@ def test_the_next_frame_of_a_burst_is_not_taken_for_the_jpegs_raw_twin(
     # IMG_4120.JPG was taken at 12:57:32.835. The RAW of the next frame, a second later under
     # the next file name, looks the same: it must not be "the same frame" and leave review.
     settings.VALIDATOR_THRESHOLDS = {"min_preview_long_edge": 256}
-    camera = {"make": "Apple", "model": "iPhone SE"}
+    camera: Camera = {"make": "Apple", "model": "iPhone SE"}
     jpeg = _uploaded(photographer, PHOTOS / "IMG_4120.JPG")
     burst = _uploaded(
         photographer,

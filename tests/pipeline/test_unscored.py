@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from pytest_django import Settings
 
 from gallery.models import Photo, PhotoEvent
 from pipeline.config import IngestConfig
@@ -82,7 +83,7 @@ def test_cost_report_counts_unscored_frames_apart(photographer: User) -> None:
 
 
 def test_backfill_score_refuses_while_scoring_is_off(
-    photographer: User, settings: Any, tmp_path: Path
+    photographer: User, settings: Settings, tmp_path: Path
 ) -> None:
     settings.SCORING_ENABLED = False
     photo = _photo(photographer, S.UNSCORED)
@@ -95,7 +96,7 @@ def test_backfill_score_refuses_while_scoring_is_off(
 
 
 def test_backfill_score_sends_unscored_photos_to_the_scorer(
-    photographer: User, settings: Any, tmp_path: Path
+    photographer: User, settings: Settings, tmp_path: Path
 ) -> None:
     settings.SCORING_ENABLED = True
     unscored = _photo(photographer, S.UNSCORED)

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import Settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from pytest_django import Settings
 
 from gallery import services as gallery_services
 from gallery.models import Photo
@@ -209,7 +209,7 @@ def test_unreadable_files_are_explained_in_plain_words(
 
 def test_giving_up_never_shows_a_server_path(photographer: User, media_root: Path) -> None:
     photo = _uploaded(photographer, "gone.jpg", ELEPHANTS.read_bytes())
-    default_storage.delete(photo.original.name)  # the storage lost the original
+    default_storage.delete(str(photo.original.name))  # the storage lost the original
 
     ingest_photo.apply(args=[photo.pk], retries=ingest_photo.max_retries)
     photo.refresh_from_db()

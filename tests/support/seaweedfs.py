@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from pytest_django import Settings
 
 from curation.csp import bucket_origins, content_security_policy
 from tests.support.processes import free_ports, running
@@ -165,7 +166,7 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 
 @pytest.fixture
-def s3_storage(settings: Any, seaweedfs: SeaweedS3) -> Iterator[str]:
+def s3_storage(settings: Settings, seaweedfs: SeaweedS3) -> Iterator[str]:
     """Django's default storage switched to the production S3 backend on a fresh private
     bucket of the SeaweedFS server, configured the way production reads it from the
     environment. Yields the bucket name."""

@@ -385,7 +385,9 @@
     });
     const here = strip.children[state.index];
     if (here) {
-      here.scrollIntoView({ block: "nearest", inline: "center" });
+      // Scroll the strip alone: scrollIntoView would also scroll the page, and on a phone the
+      // workspace would open below its own bar.
+      strip.scrollLeft = here.offsetLeft - (strip.clientWidth - here.offsetWidth) / 2;
     }
     const selected = $("ws-export-selection");
     $("ws-export-selected").hidden = state.selection.size === 0;
@@ -431,6 +433,27 @@
       $(id).setAttribute("aria-pressed", String(on));
     }
     preload();
+  }
+
+  // The help floats over the frame; whether it is open is remembered for the next visit.
+  const HELP_KEY = "parjanya.cull.help";
+
+  function showHelp(open) {
+    $("ws-help").hidden = !open;
+    $("ws-help-toggle").setAttribute("aria-expanded", String(open));
+    try {
+      window.localStorage.setItem(HELP_KEY, open ? "open" : "closed");
+    } catch (error) {
+      // Storage refused (private mode): the choice lasts this page only.
+    }
+  }
+
+  function helpWasOpen() {
+    try {
+      return window.localStorage.getItem(HELP_KEY) === "open";
+    } catch (error) {
+      return false;
+    }
   }
 
   // --- keys and buttons -----------------------------------------------------------------------
@@ -495,7 +518,7 @@
         render();
         return true;
       case "Escape": state.mode = "single"; state.zoomed = false; render(); return true;
-      case "?": $("ws-help").hidden = !$("ws-help").hidden; return true;
+      case "?": showHelp($("ws-help").hidden); return true;
       default:
         if (/^[0-5]$/.test(key)) {
           decide({ action: "rate", stars: key }, false);
@@ -555,5 +578,6 @@
   });
 
   window.addEventListener("resize", () => render());
+  showHelp(helpWasOpen());
   render();
 })();

@@ -6,6 +6,9 @@
   const queue = JSON.parse(document.getElementById("review-queue").textContent);
   const $ = (id) => document.getElementById(id);
   const image = $("review-image");
+  const reasons = $("review-reasons");
+  const note = $("review-note");
+  const REASONS = Array.from(reasons.querySelectorAll("[data-reason]")).map((b) => b.dataset.reason);
   const preloads = new Map();
   let index = 0;
 
@@ -59,6 +62,7 @@
   }
 
   function move(step) {
+    if (!reasons.hidden) openReasons(false);
     index = Math.max(0, Math.min(queue.length - 1, index + step));
     show();
   }
@@ -85,12 +89,25 @@
     }
   }
 
-  async function decide(decision) {
+  async function decide(data) {
     const here = index;
-    if (await post(root.dataset.decideUrl, { decision: decision })) {
+    if (await post(root.dataset.decideUrl, data)) {
       if (index === here && index < queue.length - 1) move(1);
       else show();
     }
+  }
+
+  // X asks why, as the culling workspace does: the photographer always reads a reason.
+  function openReasons(open) {
+    reasons.hidden = !open;
+    if (open) reasons.querySelector("[data-reason]").focus();
+    else note.value = "";
+  }
+
+  function rejectWith(reason) {
+    const text = note.value;
+    openReasons(false);
+    decide({ decision: "rejected", reason: reason, note: text });
   }
 
   async function rate(stars) {
@@ -102,16 +119,33 @@
     j: () => move(1),
     ArrowLeft: () => move(-1),
     k: () => move(-1),
-    a: () => decide("approved"),
-    x: () => decide("rejected"),
-    r: () => decide("rejected"),
+    a: () => decide({ decision: "approved" }),
+    x: () => openReasons(true),
+    r: () => openReasons(true),
+    Escape: () => openReasons(false),
     "?": () => ($("review-help").hidden = !$("review-help").hidden),
     0: () => rate(0),
   };
   for (let n = 1; n <= 5; n += 1) actions[String(n)] = () => rate(n);
 
+  function reasonKey(event) {
+    if (event.key === "Escape") return () => openReasons(false);
+    if (event.target.closest("input")) return null;
+    const choice = Number(event.key);
+    return choice >= 1 && choice <= REASONS.length ? () => rejectWith(REASONS[choice - 1]) : null;
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!reasons.hidden) {
+      // While the reasons are open, numbers choose one (not stars), and Esc cancels.
+      const pick = reasonKey(event);
+      if (pick) {
+        event.preventDefault();
+        pick();
+      }
+      return;
+    }
     if (event.target.closest("input, select, textarea")) return;
     const action = actions[event.key] || actions[event.key.toLowerCase()];
     if (!action || !queue.length) return;
@@ -120,6 +154,9 @@
   });
   root.querySelectorAll("button[data-key]").forEach((button) =>
     button.addEventListener("click", () => actions[button.dataset.key]()),
+  );
+  reasons.querySelectorAll("button[data-reason]").forEach((button) =>
+    button.addEventListener("click", () => rejectWith(button.dataset.reason)),
   );
   show();
 })();

@@ -38,7 +38,9 @@ def _full_resolution_upright(data: bytes, name: str) -> Image.Image:
     if name.endswith(".dng"):
         raw = rawpy.RawPy()
         raw.open_buffer(io.BytesIO(data))
-        data = raw.extract_thumb().data
+        thumb = raw.extract_thumb().data
+        assert isinstance(thumb, bytes)
+        data = thumb
         raw.close()
     image = Image.open(io.BytesIO(data))
     image.load()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +60,8 @@ def _race(
     config: Config,
     worker: int,
     plan: list[list[tuple[int, int]]],
-    barrier: Any,
-    results: Any,
+    barrier: Barrier,
+    results: Queue[Result],
 ) -> None:
     from pipeline.dedup.index import index_photo
     from pipeline.dedup.rules import FrameKey

@@ -149,7 +149,8 @@ def test_deciding_again_applies_the_current_radius_and_keeps_upload_order(
     )
     # Wider again: the first upload is decided first and stays the original (the copy was
     # filed after it); the copy goes back to being its duplicate.
-    assert redecide_photo(store, scope="owner-1", photo_id=1).kind is OutcomeKind.ORIGINAL
+    first = redecide_photo(store, scope="owner-1", photo_id=1)
+    assert first is not None and first.kind is OutcomeKind.ORIGINAL
     again = redecide_photo(store, scope="owner-1", photo_id=2)
     assert again is not None and again.duplicate_of == 1
     assert matched_key(store, scope="owner-1", outcome=again) == "originals/whole.jpg"

@@ -85,4 +85,5 @@ def invoke_in_clean_venv(event: dict[str, Any], env: dict[str, str]) -> dict[str
     )
     if completed.returncode != 0:
         raise RuntimeError(f"handler failed in the clean venv:\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result

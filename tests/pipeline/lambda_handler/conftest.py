@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from pytest_django import Settings as DjangoSettings
 
 from pipeline.dedup.dynamodb_store import DynamoDbStore, create_table
 from pipeline.lambda_handler import Runtime, Settings
@@ -80,7 +81,10 @@ def lambda_world(seaweedfs: SeaweedS3, dynalite_endpoint: str) -> LambdaWorld:
 
 @pytest.fixture
 def lambda_mode(
-    settings: Any, s3_storage: str, lambda_world: LambdaWorld, monkeypatch: pytest.MonkeyPatch
+    settings: DjangoSettings,
+    s3_storage: str,
+    lambda_world: LambdaWorld,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     """Django with PIPELINE_VALIDATION = "lambda", on the Lambda's bucket and tables; the bucket."""
     settings.PIPELINE_VALIDATION = "lambda"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote_plus
 
 import pytest
@@ -24,7 +26,7 @@ CAT = (PHOTOS / "cat_brown.jpg").read_bytes()
 DNG = (PHOTOS / "canon_eos_6d.dng").read_bytes()
 
 
-def _outcome(world: LambdaWorld, record: dict) -> Outcome | None:
+def _outcome(world: LambdaWorld, record: dict[str, Any]) -> Outcome | None:
     obj = record["s3"]["object"]
     return world.runtime.results.get(unquote_plus(obj["key"]), obj["eTag"])
 
@@ -141,7 +143,7 @@ def test_bad_records_each_get_their_own_outcome_and_none_fails_the_batch(
 
 
 def test_an_unreachable_dynamodb_fails_only_that_message_and_the_retry_succeeds(
-    lambda_world: LambdaWorld, tmp_path
+    lambda_world: LambdaWorld, tmp_path: Path
 ) -> None:
     image = lambda_world.put("originals/ff/cat.jpg", CAT)
     text = lambda_world.put("originals/ff/notes.jpg", b"not a photo, just words\n" * 20)
@@ -183,7 +185,10 @@ def test_records_outside_the_originals_prefix_and_test_events_are_ignored(
 
 
 def test_a_direct_s3_invocation_with_a_failed_record_raises_so_lambda_retries_it(
-    lambda_world: LambdaWorld, tmp_path, monkeypatch, request
+    lambda_world: LambdaWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     request.addfinalizer(lambda_handler._runtime.cache_clear)
     record = lambda_world.put("originals/hh/cat.jpg", CAT)

@@ -8,8 +8,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from pytest_django import Settings as DjangoSettings
+from storages.backends.s3 import S3Storage
 
 from gallery.direct_upload import photo_create_from_object
 from gallery.models import Photo
@@ -27,12 +30,13 @@ from tests.support.paths import PHOTOS
 def _store(bucket: str, key: str, content: bytes) -> dict[str, Any]:
     """Save through Django's storage as the upload API does; return the S3 event record."""
     stored = default_storage.save(key, ContentFile(content))
+    assert isinstance(default_storage, S3Storage)
     etag = default_storage.connection.meta.client.head_object(Bucket=bucket, Key=stored)["ETag"]
     return s3_record(bucket, stored, etag=etag, size=len(content))
 
 
 def _uploaded_direct(
-    bucket: str, owner: Any, key: str, content: bytes
+    bucket: str, owner: User, key: str, content: bytes
 ) -> tuple[dict[str, Any], Photo]:
     """A JPEG uploaded straight to the bucket, its Photo, and the S3 event the Lambda gets."""
     record = _store(bucket, key, content)
@@ -94,7 +98,7 @@ def test_an_unreadable_verdict_keeps_its_reason(
     assert found.unreadable.reason.value == "unsupported"
 
 
-def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: Any) -> None:
+def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: DjangoSettings) -> None:
     settings.PIPELINE_LAMBDA_WAIT_S = 0.5
     _store(lambda_mode, "originals/78/never.jpg", (PHOTOS / "elephants.jpg").read_bytes())
 
@@ -107,7 +111,7 @@ def test_no_result_in_time_is_a_clear_timeout(lambda_mode: str, settings: Any) -
 
 @pytest.mark.django_db
 def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
-    lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
+    lambda_mode: str, lambda_world: LambdaWorld, photographer: User
 ) -> None:
     data = (PHOTOS / "beach_sand.jpg").read_bytes()
     record, photo = _uploaded_direct(lambda_mode, photographer, "originals/9a/beach.jpg", data)
@@ -134,7 +138,7 @@ def test_ingest_in_lambda_mode_applies_the_lambda_verdict(
 
 @pytest.mark.django_db
 def test_ingest_in_lambda_mode_without_a_verdict_records_a_clear_failure(
-    lambda_mode: str, settings: Any, photographer: Any
+    lambda_mode: str, settings: DjangoSettings, photographer: User
 ) -> None:
     settings.PIPELINE_LAMBDA_WAIT_S = 0.3
     data = (PHOTOS / "elephants.jpg").read_bytes()
@@ -168,7 +172,7 @@ def _rewrite_verdict(world: LambdaWorld, record: dict[str, Any], **changes: Any)
 
 @pytest.mark.django_db
 def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
-    lambda_mode: str, lambda_world: LambdaWorld, photographer: Any
+    lambda_mode: str, lambda_world: LambdaWorld, photographer: User
 ) -> None:
     data = (PHOTOS / "elephants.jpg").read_bytes()
     record, photo = _uploaded_direct(lambda_mode, photographer, "originals/9c/elephants.jpg", data)
@@ -188,5 +192,5 @@ def test_ingest_in_lambda_mode_sends_a_borderline_frame_on_with_its_flags(
     assert photo.validator_verdict == "borderline"
     assert photo.validator_flags == ["possibly_overexposed"]
     assert photo.validator_notes == ["trailing_data"]
-    assert photo.events.last().cause == "validator: borderline, sent on"
+    assert photo.events.latest("created_at", "id").cause == "validator: borderline, sent on"
     assert "Possibly overexposed — passed, flagged for the curator" in photo.validator_warnings

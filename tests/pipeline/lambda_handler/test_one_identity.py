@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image, ImageFilter
+from pytest_django import Settings as DjangoSettings
 
 from gallery.direct_upload import photo_create_from_object
 from gallery.models import Photo
@@ -139,7 +139,7 @@ def test_backfill_dedup_decides_again_at_a_new_radius(
     lambda_world: LambdaWorld,
     photographer: User,
     tmp_path: Path,
-    settings: Any,
+    settings: DjangoSettings,
 ) -> None:
     first = _upload(lambda_world, lambda_mode, photographer, "whole.jpg", _jpeg(ELEPHANTS))
     # 4 of 64 pHash bits from the whole frame: a duplicate at the default radius of 8.

@@ -181,20 +181,20 @@ class ValidationResult:
         doubts = {
             FLAG_POSSIBLY_SOFT: (
                 f"Possibly soft: sharpness {sharpness:.2f} is near the "
-                f"{t.min_sharpness:.2f} limit; sent on for scoring."
+                f"{t.min_sharpness:.2f} limit; passed, flagged for the curator."
                 if sharpness < t.min_sharpness + t.sharpness_margin
-                else "Possibly soft: the frame is too grainy to tell detail from noise; sent on "
-                "for scoring."
+                else "Possibly soft: the frame is too grainy to tell detail from noise; passed, "
+                "flagged for the curator."
                 if self.sharpness.noise > t.max_noise_for_pass
                 else "Possibly soft: the detail is smeared in one direction, as camera shake "
-                "leaves it; sent on for scoring."
+                "leaves it; passed, flagged for the curator."
             ),
             FLAG_POSSIBLY_OVEREXPOSED: (
-                f"Possibly overexposed: {_overexposure(exposure)}; sent on for scoring."
+                f"Possibly overexposed: {_overexposure(exposure)}; passed, flagged for the curator."
             ),
             FLAG_POSSIBLY_UNDEREXPOSED: (
                 f"Possibly underexposed: the brightest parts of the frame reach only "
-                f"{exposure.bright_level:.0%} brightness; sent on for scoring."
+                f"{exposure.bright_level:.0%} brightness; passed, flagged for the curator."
             ),
         }
         notes = {

@@ -16,7 +16,7 @@ from gallery.models import Photo, PhotoEvent
 from pipeline.config import IngestConfig
 from pipeline.selectors import cost_report_get
 from pipeline.services import photo_ingest
-from tests.gallery.factories import photo_uploaded
+from tests.gallery.factories import make_photo, photo_uploaded
 
 pytestmark = pytest.mark.django_db
 S = Photo.Status
@@ -66,7 +66,8 @@ def test_cost_report_counts_unscored_frames_apart(photographer: User) -> None:
     _photo(photographer, S.UNSCORED)
     _photo(photographer, S.UNSCORED)
     _photo(photographer, S.AWAITING_SCORE)
-    _photo(photographer, S.REJECTED, Photo.RejectReason.BLURRY)
+    # Rejected by the pipeline's own service, so its event is what the report counts.
+    make_photo(owner=photographer, status=S.REJECTED, reason=Photo.RejectReason.BLURRY)
 
     report = cost_report_get()
 

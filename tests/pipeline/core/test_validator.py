@@ -184,7 +184,7 @@ def test_borderline_sharpness_is_flagged_and_explained() -> None:
     assert result.passed
     assert result.describe() == (
         f"Possibly soft: sharpness {score:.2f} is near the {score - 0.01:.2f} limit; "
-        "sent on for scoring."
+        "passed, flagged for the curator."
     )
 
 

@@ -31,8 +31,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import math
 import shutil
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -58,6 +60,8 @@ MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 _SIGNING_SALT_NS = "gallery.direct_upload"
 # Local mode: where parts wait for completion, under the (never publicly served) media root.
+logger = logging.getLogger(__name__)
+
 PARTIAL_DIR = "partial"
 _COPY_CHUNK = 1024 * 1024
 
@@ -509,6 +513,31 @@ def photo_create_from_object(
         size_bytes=size_bytes,
         cause="direct upload",
     )
+
+
+def direct_upload_sweep_abandoned(*, idle_s: float) -> int:
+    """Local mode: remove the parts of uploads nobody has touched for `idle_s`. S3 mode needs no
+    sweep: the bucket's lifecycle rule aborts stale multipart uploads. An upload's newest part
+    (or its folder) dates its last activity, so a resumed upload is never swept. Returns how many
+    uploads were removed."""
+    root = _local_parts_root()
+    if root is None or not root.is_dir():
+        return 0
+    cutoff = time.time() - idle_s
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            newest = max(
+                [folder.stat().st_mtime, *(part.stat().st_mtime for part in folder.iterdir())]
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # completed, aborted or swept meanwhile
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("removed the parts of %d abandoned upload(s)", removed)
+    return removed
 
 
 def direct_upload_abort(*, upload: DirectUpload) -> None:

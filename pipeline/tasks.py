@@ -90,6 +90,7 @@ def start_ingest_reconciler(**_: Any) -> None:
     _reconciler = IngestReconciler(
         every_s=settings.INGEST_RECONCILE_EVERY_S,
         older_than_s=settings.INGEST_RECONCILE_AFTER_S,
+        parts_idle_s=settings.DIRECT_UPLOAD_MAX_AGE_S,
     )
     _reconciler.start()
 

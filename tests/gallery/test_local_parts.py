@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from rest_framework.test import APIClient
 from skimage import data
 
 from gallery.models import Photo
+from pipeline.reconciler import IngestReconciler
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +143,34 @@ def test_another_user_cannot_send_parts_and_abort_drops_them(
     assert api.delete(f"/api/uploads/{token}/").status_code == 204
     assert api.get(f"/api/uploads/{token}/").status_code == 404
     assert not any(Path(default_storage.path("partial")).iterdir())
+
+
+# The reconciler closes its database connection after each pass: only a transactional test
+# can go on using the database afterwards.
+@pytest.mark.django_db(transaction=True)
+def test_the_reconciler_sweeps_the_parts_of_abandoned_uploads_only(
+    api: APIClient, big_tiff: bytes, settings: Settings
+) -> None:
+    partial = Path(default_storage.path("partial"))
+    abandoned = _start(api, "left.tif", len(big_tiff))["upload"]
+    assert _put(api, _urls(api, abandoned, [1])[1]["url"], _chunk(big_tiff, 1)).status_code == 204
+    (left,) = partial.iterdir()
+    resumed = _start(api, "kept.tif", len(big_tiff))["upload"]
+    assert _put(api, _urls(api, resumed, [1])[1]["url"], _chunk(big_tiff, 1)).status_code == 204
+    # Nobody touched the first upload for longer than a token lives; the second just got a part.
+    long_ago = time.time() - settings.DIRECT_UPLOAD_MAX_AGE_S - 60
+    for path in (left, *left.iterdir()):
+        os.utime(path, (long_ago, long_ago))
+
+    IngestReconciler(
+        every_s=60, older_than_s=600, parts_idle_s=settings.DIRECT_UPLOAD_MAX_AGE_S
+    ).run_once()
+
+    (kept,) = partial.iterdir()
+    assert kept != left
+    # The upload still in progress completes as if nothing happened.
+    for number in (2, 3):
+        url = _urls(api, resumed, [number])[number]["url"]
+        assert _put(api, url, _chunk(big_tiff, number)).status_code == 204
+    done = api.post(f"/api/uploads/{resumed}/complete/")
+    assert done.status_code == 201, done.json()

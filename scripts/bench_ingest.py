@@ -400,6 +400,8 @@ def main() -> int:
             _wait_for(lambda: len(_children(worker.pid)) >= POOL, 60, "the worker's pool")
             print(f"uploading through {base_url} from a separate process ...", flush=True)
             web_cpu = _cpu_s([web.pid, *_children(web.pid)])
+            # From here on: the worker's start-up (imports, forking its pool) is not ingest.
+            worker_cpu = _cpu_s([worker.pid, *_children(worker.pid)])
             sent = _run_load(base_url, token, paths)
             web_cpu = _cpu_s([web.pid, *_children(web.pid)]) - web_cpu
             _wait_for(
@@ -409,7 +411,7 @@ def main() -> int:
             )
             pool_pids = _children(worker.pid)
             worker_rss = {pid: _status_mib(pid, "VmHWM") for pid in pool_pids}
-            worker_cpu = _cpu_s([worker.pid, *pool_pids])
+            worker_cpu = _cpu_s([worker.pid, *pool_pids]) - worker_cpu
         waits, last_verdict = _verdict_times()
         elapsed = last_verdict - sent["first_request"]
         photos_s = len(paths) / elapsed

@@ -399,14 +399,18 @@ def photo_ingest(*, photo_id: int, config: IngestConfig) -> None:
     # Borderline frames go on like passes: a bad frame let through costs a second of GPU time,
     # a good frame rejected is a lost photo. The flags stay on the photo for people to see.
     borderline = result.verdict is Verdict.BORDERLINE
-    _record_dedup_outcome(
-        photo,
-        judged.dedup or _file(photo, result, config, again=again),
-        scoring_enabled=config.scoring_enabled,
-        cause="validator: borderline, sent on" if borderline else "validator passed",
-        detail=_sent_on_detail(result),
-    )
-    shoot_services.photo_stack(photo_id=photo.pk, rules=config.stack_rules)
+    outcome = judged.dedup or _file(photo, result, config, again=again)
+    # The move out of `uploaded` and the stacking commit together: a task that dies between
+    # them would leave a photo that no redelivery ingests again and that is never stacked.
+    with transaction.atomic():
+        _record_dedup_outcome(
+            photo,
+            outcome,
+            scoring_enabled=config.scoring_enabled,
+            cause="validator: borderline, sent on" if borderline else "validator passed",
+            detail=_sent_on_detail(result),
+        )
+        shoot_services.photo_stack(photo_id=photo.pk, rules=config.stack_rules)
 
 
 def photo_regenerate_previews(*, photo_id: int, config: IngestConfig) -> Photo:

@@ -43,7 +43,7 @@ def _resized_jpeg(image: Image.Image, long_edge: int) -> bytes:
     return buffer.getvalue()
 
 
-def _stored(*, owner: User, filename: str, content: bytes) -> Photo:
+def photo_stored(*, owner: User, filename: str, content: bytes) -> Photo:
     """A JPEG stored as a new photo's original, status `uploaded`, no event written."""
     key = default_storage.save(services.original_storage_key(fmt="jpeg"), ContentFile(content))
     return Photo.objects.create(
@@ -61,7 +61,7 @@ def photo_uploaded(
 ) -> Photo:
     """A photo just uploaded: original stored, status `uploaded`, nothing measured yet."""
     name = filename or Path(source.removeprefix("skimage:")).with_suffix(".jpg").name
-    photo = _stored(owner=owner, filename=name, content=source_bytes(source))
+    photo = photo_stored(owner=owner, filename=name, content=source_bytes(source))
     PhotoEvent.objects.create(photo=photo, to_status=Status.UPLOADED, cause="upload", actor=owner)
     return photo
 
@@ -138,7 +138,7 @@ def make_photo(
 
 def photo_ingested(*, owner: User, filename: str, content: bytes) -> Photo:
     """A JPEG through the real ingest (validator, dedup, shoots and stacks), scoring off."""
-    photo = _stored(owner=owner, filename=filename, content=content)
+    photo = photo_stored(owner=owner, filename=filename, content=content)
     pipeline_ingest(photo_id=photo.pk, config=IngestConfig.from_settings(scoring_enabled=False))
     photo.refresh_from_db()
     return photo

@@ -9,12 +9,14 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from PIL import Image, ImageFilter
 
 from gallery import services, shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
 from pipeline.config import IngestConfig
-from tests.gallery.factories import photo_ingested
+from pipeline.services import photo_ingest
+from tests.gallery.factories import photo_ingested, photo_stored
 from tests.support import bursts
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +106,37 @@ def test_a_burst_is_one_stack_whatever_order_its_frames_arrive_in(
     listed = shoot_selectors.shoots_for_curation().get()
     waiting = sum(p.status == Photo.Status.UNSCORED for p in burst_shoot.values())
     assert (listed.photo_count, listed.undecided_count, listed.stack_count) == (7, waiting, 1)
+
+
+def test_a_frame_whose_ingest_dies_while_stacking_is_ingested_again_and_stacked(
+    photographer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (
+        _jpeg(frame, at=START + timedelta(milliseconds=300 * i), camera=BODY_A)
+        for i, frame in enumerate(_burst_frames("Canon_EOS_30D_4_.jpg", 2))
+    )
+    photo_ingested(owner=photographer, filename="IMG_0000.JPG", content=first)
+    late = photo_stored(owner=photographer, filename="IMG_0001.JPG", content=second)
+    config = IngestConfig.from_settings(scoring_enabled=False)
+
+    def database_gone(**_: object) -> None:
+        raise OperationalError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shoot_services, "photo_stack", database_gone)
+        with pytest.raises(OperationalError):
+            photo_ingest(photo_id=late.pk, config=config)
+    late.refresh_from_db()
+    # Still `uploaded`, so the task's retry (or the reconciler) ingests it again.
+    assert late.status == Photo.Status.UPLOADED
+    assert not late.events.exists()
+
+    photo_ingest(photo_id=late.pk, config=config)
+    late.refresh_from_db()
+    # A burst frame this close is the first one's near-duplicate; it stacks all the same.
+    assert late.status == Photo.Status.REJECTED
+    assert late.events.count() == 1
+    assert _stacks(late.shoot) == [["IMG_0000.JPG", "IMG_0001.JPG"]]
 
 
 def _restack(photos: dict[str, Photo]) -> None:

@@ -15,7 +15,6 @@ from gallery.models import Photo, ReviewRequest
 from gallery.selectors import photo_console_item
 from gallery.shoot_selectors import CULLABLE_STATUSES
 
-Status = Photo.Status
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
 CULLABLE = Q(status__in=CULLABLE_STATUSES) | ~Q(curator_decision="")
 FILTERS: dict[str, tuple[str, Q]] = {
@@ -60,9 +59,7 @@ def scope_spans_owners(photos: QuerySet[Photo]) -> bool:
 
 
 def undecided_count() -> int:
-    return Photo.objects.filter(
-        status__in=(Status.SCORED, Status.UNSCORED), curator_decision=""
-    ).count()
+    return Photo.objects.filter(status__in=CULLABLE_STATUSES, curator_decision="").count()
 
 
 def open_review_count() -> int:

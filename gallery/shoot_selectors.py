@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -11,12 +11,14 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import Coalesce
 
-from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, Shoot, Stack
+from gallery.models import FLAG_CODES, VALIDATOR_FLAG_FIELDS, Photo, ReviewRequest, Shoot, Stack
 from pipeline.core.formats import LOSSLESS_FORMATS, ImageFormat
 from pipeline.core.ranking import Candidate
 
@@ -34,19 +36,13 @@ STACKABLE = (
     & ~Q(status__in=(Photo.Status.UPLOADED, Photo.Status.FAILED))
     & Q(captured_at__isnull=False, phash__isnull=False, dhash__isnull=False)
 )
-# Undecided: neither a curator nor the pipeline has settled the photo (as seen from a shoot).
-_UNDECIDED_IN_SHOOT = Q(photos__curator_decision="") & ~Q(
-    photos__status__in=(Photo.Status.REJECTED, Photo.Status.PAIRED)
-)
-# A photographer's request for a second look that no curator has answered yet.
-_OPEN_REVIEW = Q(photos__review_requests__answered_at__isnull=True) & Q(
-    photos__review_requests__isnull=False
-)
 # What a curator culls in the workspace: what the pipeline kept, and whatever a curator decided.
 # The rest of a shoot (duplicates, unreadable or blurry frames, RAW/JPEG twins, uploads still in
 # the pipeline) is "set aside", counted apart so the shoot list and the workspace agree.
 CULLABLE_STATUSES = (Photo.Status.SCORED, Photo.Status.UNSCORED)
 _SET_ASIDE = Q(photos__curator_decision="") & ~Q(photos__status__in=CULLABLE_STATUSES)
+# Undecided: in the workspace and not yet decided, as its "not yet decided" filter counts.
+_UNDECIDED_IN_SHOOT = Q(photos__curator_decision="", photos__status__in=CULLABLE_STATUSES)
 CAPTURE_ORDER = ("captured_at", "created_at", "id")
 # The columns stacking and ranking read: loading only these keeps a neighbour lookup cheap.
 STACKING_FIELDS = (
@@ -111,8 +107,18 @@ def shoot_resolve(shoot: Shoot) -> Shoot:
 
 class ShootCounts(TypedDict):
     photo_count: int
+    set_aside_count: int
+    frame_count: int
     undecided_count: int
     stack_count: int
+    open_review_count: int
+
+
+def _per_shoot(rows: QuerySet[Any]) -> Coalesce:
+    """How many of `rows` (filtered by `shoot_id`) each shoot has, as a correlated subquery:
+    joining stacks and review requests beside photos would count over photos x stacks rows."""
+    counted = rows.filter(shoot_id=OuterRef("pk")).order_by().values("shoot_id")
+    return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")), 0)
 
 
 def shoots_for_curation(
@@ -125,12 +131,17 @@ def shoots_for_curation(
     if owner_id is not None:
         shoots = shoots.filter(owner_id=owner_id)
     return shoots.order_by("-capture_day", "-id").annotate(
-        photo_count=Count("photos", distinct=True),
-        set_aside_count=Count("photos", filter=_SET_ASIDE, distinct=True),
-        frame_count=Count("photos", filter=~_SET_ASIDE, distinct=True),
-        undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT, distinct=True),
-        stack_count=Count("stacks", distinct=True),
-        open_review_count=Count("photos__review_requests", filter=_OPEN_REVIEW, distinct=True),
+        photo_count=Count("photos"),
+        set_aside_count=Count("photos", filter=_SET_ASIDE),
+        frame_count=Count("photos", filter=~_SET_ASIDE),
+        undecided_count=Count("photos", filter=_UNDECIDED_IN_SHOOT),
+        stack_count=_per_shoot(Stack.objects.all()),
+        open_review_count=_per_shoot(
+            # A photographer's request for a second look that no curator has answered yet.
+            ReviewRequest.objects.filter(answered_at__isnull=True).annotate(
+                shoot_id=F("photo__shoot_id")
+            )
+        ),
     )
 
 

@@ -136,6 +136,7 @@ def test_a_frame_whose_ingest_dies_while_stacking_is_ingested_again_and_stacked(
     # A burst frame this close is the first one's near-duplicate; it stacks all the same.
     assert late.status == Photo.Status.REJECTED
     assert late.events.count() == 1
+    assert late.shoot is not None
     assert _stacks(late.shoot) == [["IMG_0000.JPG", "IMG_0001.JPG"]]
 
 

@@ -512,7 +512,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # The note opens the request; the photo column opens the photo.
     list_display_links = ("note",)
     list_filter = (ReviewAnsweredFilter,)
-    list_select_related = ("photo", "photo__owner")
+    list_select_related = ("photo", "photo__owner", "answered_by")
     # PostgreSQL sorts NULL first when descending: open requests lead.
     ordering = ("-answered_at", "created_at")
     readonly_fields = ("photo_link", "photographer", "status", "note", "created_at")
@@ -539,9 +539,12 @@ class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="photo")
     def photo_link(self, review: ReviewRequest) -> SafeString:
         photo = review.photo
+        link = reverse("admin:gallery_photo_change", args=[photo.pk])
+        if not photo.thumbnail:
+            return format_html('<a href="{}">{}</a>', link, photo.original_filename)
         return format_html(
             '<a href="{}"><img src="{}" alt="" width="80" height="60" loading="lazy"> {}</a>',
-            reverse("admin:gallery_photo_change", args=[photo.pk]),
+            link,
             thumbnail_url(photo),
             photo.original_filename,
         )

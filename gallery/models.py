@@ -153,7 +153,8 @@ class Photo(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos"
     )
 
-    original = models.FileField(max_length=255)
+    # Indexed: the dedup index and the Lambda's results name a photo by its storage key.
+    original = models.FileField(max_length=255, db_index=True)
     original_filename = models.CharField(max_length=255)
     format = models.CharField(max_length=16, blank=True)
     size_bytes = models.BigIntegerField(default=0)

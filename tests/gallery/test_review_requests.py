@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from gallery import services
 from gallery.models import Photo, ReviewRequest
@@ -117,3 +121,37 @@ def test_any_curator_decision_on_the_photo_answers_the_request(
         "Still soft.",
         curator,
     )
+
+
+def test_the_answered_list_costs_the_same_queries_for_one_request_or_many(
+    photographer: User, curator: User, django_assert_max_num_queries: Any
+) -> None:
+    desk = Client()
+    desk.force_login(curator)
+
+    def answered(count: int) -> None:
+        for _ in range(count):
+            photo = make_photo(owner=photographer, status=Status.REJECTED)
+            services.photo_request_review(photo_id=photo.pk, owner=photographer, note="Again?")
+            services.photo_curate(photo_id=photo.pk, curator=curator, decision="approved")
+
+    answered(1)
+    with CaptureQueriesContext(connection) as one:
+        desk.get("/admin/gallery/reviewrequest/", {"answered": "yes"})
+    answered(5)
+    with django_assert_max_num_queries(len(one)):
+        page = desk.get("/admin/gallery/reviewrequest/", {"answered": "yes"})
+    assert page.content.decode().count(f"Approved by {curator}") == 6
+
+
+def test_a_request_for_a_photo_without_a_thumbnail_shows_no_broken_image(
+    ansel: Client, photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, filename="broken.jpg")
+    Photo.objects.filter(pk=photo.pk).update(thumbnail="", preview="")
+    services.photo_request_review(photo_id=photo.pk, owner=photographer, note="Readable?")
+    desk = Client()
+    desk.force_login(curator)
+    queue = desk.get("/admin/gallery/reviewrequest/").content.decode()
+    assert "broken.jpg" in queue
+    assert f"/photos/{photo.uid}/thumbnail" not in queue

@@ -179,11 +179,17 @@ def photo_set_label(*, photo_id: int, curator: User, label: str) -> Photo:
 
 def decision_undo(*, curator: User) -> Photo | None:
     """Undo this curator's latest decision not yet undone; None when there is none. A photo
-    someone changed since keeps that change: the undo is refused, in words."""
+    someone changed since keeps that change: the undo is refused, in words, and that decision
+    is passed over, so the next undo reaches the one before it."""
     with transaction.atomic():
         event = (
             PhotoEvent.objects.select_for_update()
-            .filter(actor=curator, undone_at__isnull=True, cause__startswith=DECISION_CAUSE)
+            .filter(
+                actor=curator,
+                undone_at__isnull=True,
+                undo_refused_at__isnull=True,
+                cause__startswith=DECISION_CAUSE,
+            )
             .order_by("-created_at", "-id")
             .first()
         )
@@ -191,32 +197,43 @@ def decision_undo(*, curator: User) -> Photo | None:
             return None
         photo = Photo.objects.select_for_update().get(pk=event.photo_id)
         current = _marks(photo)
-        if any(current[name] != value for name, value in event.after.items()):
-            raise DecisionError(
-                f"{photo.original_filename} changed after that decision; nothing was undone"
-            )
-        for name, value in event.before.items():
-            setattr(photo, name, value)
-        _set_scoring_clock(photo, current["status"])
-        photo.curated_by = curator
-        photo.curated_at = timezone.now()
-        photo.save()
-        now = timezone.now()
-        event.undone_at = now
-        event.save(update_fields=["undone_at"])
-        # The request the decision answered is open again: the photographer still waits.
-        ReviewRequest.objects.filter(
-            photo=photo, answered_by=curator, answered_at=event.created_at
-        ).update(decision="", answer="", answered_by=None, answered_at=None)
-        kind = event.cause.removeprefix(DECISION_CAUSE)
-        PhotoEvent.objects.create(
-            photo=photo,
-            from_status=current["status"],
-            to_status=photo.status,
-            cause=f"{UNDO_CAUSE}{kind}",
-            detail=f"undid the {kind} of {event.created_at:%Y-%m-%d %H:%M:%S}",
-            actor=curator,
-            before=current,
-            after=_marks(photo),
+        refused = any(current[name] != value for name, value in event.after.items())
+        if refused:
+            event.undo_refused_at = timezone.now()
+            event.save(update_fields=["undo_refused_at"])
+        else:
+            _undo(event, photo, current, curator=curator)
+    if refused:
+        # Raised once the pass-over is committed.
+        raise DecisionError(
+            f"{photo.original_filename} changed after that decision, so it was not undone; "
+            "undo again for your decision before it"
         )
     return photo
+
+
+def _undo(event: PhotoEvent, photo: Photo, current: Marks, *, curator: User) -> None:
+    """Put back the marks `event` changed on `photo` (locked; `current` its marks now)."""
+    for name, value in event.before.items():
+        setattr(photo, name, value)
+    _set_scoring_clock(photo, current["status"])
+    photo.curated_by = curator
+    photo.curated_at = timezone.now()
+    photo.save()
+    event.undone_at = timezone.now()
+    event.save(update_fields=["undone_at"])
+    # The request the decision answered is open again: the photographer still waits.
+    ReviewRequest.objects.filter(
+        photo=photo, answered_by=curator, answered_at=event.created_at
+    ).update(decision="", answer="", answered_by=None, answered_at=None)
+    kind = event.cause.removeprefix(DECISION_CAUSE)
+    PhotoEvent.objects.create(
+        photo=photo,
+        from_status=current["status"],
+        to_status=photo.status,
+        cause=f"{UNDO_CAUSE}{kind}",
+        detail=f"undid the {kind} of {event.created_at:%Y-%m-%d %H:%M:%S}",
+        actor=curator,
+        before=current,
+        after=_marks(photo),
+    )

@@ -430,6 +430,9 @@ class PhotoEvent(models.Model):
     after = models.JSONField(default=dict, blank=True)
     # Set when a curator undid this decision (the undo is an event of its own).
     undone_at = models.DateTimeField(null=True, blank=True)
+    # Set when an undo found the photo changed by someone since: the decision can no longer be
+    # undone, and the curator's next undo goes on to the one before it.
+    undo_refused_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -447,7 +450,7 @@ class PhotoEvent(models.Model):
             # A curator's undo: their latest decisions not yet undone.
             models.Index(
                 fields=["actor", "-created_at", "-id"],
-                condition=models.Q(undone_at__isnull=True),
+                condition=models.Q(undone_at__isnull=True, undo_refused_at__isnull=True),
                 name="event_curator_undo",
             ),
         ]

@@ -88,17 +88,27 @@ def test_unflag_returns_a_pipeline_reject_to_what_the_pipeline_said(
     assert photo.curator_rating == 2  # stars survive an unflag
 
 
-def test_undo_refuses_when_someone_changed_the_photo_since(
+def test_undo_refuses_when_someone_changed_the_photo_since_then_goes_on_to_the_one_before(
     photographer: User, curator: User, django_user_model: type[User]
 ) -> None:
     other = django_user_model.objects.create_user("walker", is_staff=True)
+    earlier = make_photo(owner=photographer, status=Status.SCORED)
     photo = make_photo(owner=photographer, status=Status.SCORED)
+    services.photo_pick(photo_id=earlier.pk, curator=curator)
     services.photo_pick(photo_id=photo.pk, curator=curator)
     services.photo_reject(photo_id=photo.pk, curator=other, reason="composition")
     with pytest.raises(services.DecisionError, match="changed after that decision"):
         services.decision_undo(curator=curator)
     photo.refresh_from_db()
     assert photo.status == Status.REJECTED
+
+    # The next undo is not stuck on the same refusal: it takes back the pick before it.
+    assert services.decision_undo(curator=curator) == earlier
+    earlier.refresh_from_db()
+    assert earlier.curator_decision == ""
+    photo.refresh_from_db()
+    assert photo.status == Status.REJECTED
+    assert services.decision_undo(curator=curator) is None
 
 
 def test_the_same_label_twice_takes_it_off_and_bad_input_is_refused(

@@ -94,7 +94,7 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
             # at the moment of its event, which is how undoing the decision finds it again.
             ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
                 decision=photo.curator_decision,
-                answer=photo.reject_detail if kind == "reject" else "",
+                answer=photo.reject_detail if kind == "reject" else photo.curator_note,
                 answered_by=curator,
                 answered_at=event.created_at,
             )
@@ -110,13 +110,17 @@ def _set_scoring_clock(photo: Photo, previous_status: str) -> None:
     photo.scoring_lease_expires_at = None
 
 
-def photo_pick(*, photo_id: int, curator: User) -> Photo:
+def photo_pick(*, photo_id: int, curator: User, note: str = "") -> Photo:
+    """Pick (approve), with an optional note that the photographer reads."""
+    note = note.strip()
+
     def change(photo: Photo) -> None:
         photo.status = Status.APPROVED
         photo.reject_reason = ""
         photo.reject_detail = ""
         photo.curator_decision = Decision.APPROVED
         photo.curator_reject_reason = ""
+        photo.curator_note = note
 
     return _decide(photo_id=photo_id, curator=curator, kind="pick", change=change)
 

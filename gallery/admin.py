@@ -16,7 +16,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from gallery import admin_views, curation_services, selectors, services
+from culling import services as culling_services
+from gallery import admin_views, curation_services, selectors
 from gallery.admin_filters import (
     CameraFilter,
     ClippingFilter,
@@ -52,22 +53,21 @@ def validator_flag_badges(photo: Photo) -> SafeString:
     )
 
 
-class RejectForm(forms.Form):
-    reason = forms.ChoiceField(
+def _reject_reason_field(*, required: bool) -> forms.ChoiceField:
+    # The photographer reads the reason: a reject always has one ("Other" and a note for the rest).
+    return forms.ChoiceField(
         choices=[("", "— choose —"), *Photo.CuratorRejectReason.choices],
-        required=False,
+        required=required,
         label="Reason",
+        error_messages={"required": "Choose a reason: the photographer sees it."},
     )
+
+
+class RejectForm(forms.Form):
+    reason = _reject_reason_field(required=True)
     note = forms.CharField(
         required=False, label="Note", widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
     )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        cleaned["note"] = (cleaned.get("note") or "").strip()
-        if not cleaned.get("reason") and not cleaned["note"]:
-            raise forms.ValidationError("Give a reason or write a note: the photographer sees it.")
-        return cleaned
 
 
 # The admin index is the curator's home: shoots to cull, the workspace, duplicates, the
@@ -300,11 +300,7 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def approve(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         for photo_id in ids:
-            services.photo_curate(
-                photo_id=photo_id,
-                curator=signed_in_user(request),
-                decision=Photo.CuratorDecision.APPROVED,
-            )
+            culling_services.photo_pick(photo_id=photo_id, curator=signed_in_user(request))
         self.message_user(request, f"Approved {len(ids)} photo(s).", messages.SUCCESS)
 
     @admin.action(description="Reject selected photos, with a reason…", permissions=["change"])
@@ -315,12 +311,11 @@ class PhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if form.is_valid():
             ids = list(queryset.values_list("pk", flat=True))
             for photo_id in ids:
-                services.photo_curate(
+                culling_services.photo_reject(
                     photo_id=photo_id,
                     curator=signed_in_user(request),
-                    decision=Photo.CuratorDecision.REJECTED,
+                    reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
-                    reject_reason=form.cleaned_data["reason"],
                 )
             self.message_user(request, f"Rejected {len(ids)} photo(s).", messages.SUCCESS)
             return None
@@ -477,6 +472,7 @@ class ReviewAnswerForm(forms.ModelForm):  # type: ignore[type-arg]
     decision = forms.ChoiceField(
         choices=Photo.CuratorDecision.choices, widget=forms.RadioSelect, label="Your decision"
     )
+    reason = _reject_reason_field(required=False)
     answer = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -487,6 +483,12 @@ class ReviewAnswerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ReviewRequest
         fields = ("decision", "answer")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == Photo.CuratorDecision.REJECTED and not cleaned.get("reason"):
+            self.add_error("reason", "Choose a reason: the photographer sees it.")
+        return cleaned
 
 
 class ReviewAnsweredFilter(admin.SimpleListFilter):
@@ -505,7 +507,7 @@ class ReviewAnsweredFilter(admin.SimpleListFilter):
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The curators' queue of requests for a review: open ones first, oldest first. Answering
-    is deciding the photo (services.photo_curate), which closes the request."""
+    is deciding the photo (culling.services), which closes the request."""
 
     form = ReviewAnswerForm
     list_display = ("photo_link", "note", "photographer", "created_at", "state")
@@ -534,7 +536,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         fields = ("photo_link", "photographer", "status", "note", "created_at")
         if obj is not None and not obj.is_open:
             return (*fields, "decision", "answer", "answered_by", "answered_at")
-        return (*fields, "decision", "answer")
+        return (*fields, "decision", "reason", "answer")
 
     @admin.display(description="photo")
     def photo_link(self, review: ReviewRequest) -> SafeString:
@@ -566,9 +568,13 @@ class ReviewRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return f"{review.get_decision_display()} by {review.answered_by}"
 
     def save_model(self, request: HttpRequest, obj: ReviewRequest, form: Any, change: bool) -> None:
-        services.photo_curate(
-            photo_id=obj.photo_id,
-            curator=signed_in_user(request),
-            decision=form.cleaned_data["decision"],
-            note=form.cleaned_data["answer"].strip(),
-        )
+        curator, answer = signed_in_user(request), form.cleaned_data["answer"]
+        if form.cleaned_data["decision"] == Photo.CuratorDecision.REJECTED:
+            culling_services.photo_reject(
+                photo_id=obj.photo_id,
+                curator=curator,
+                reason=form.cleaned_data["reason"],
+                note=answer,
+            )
+        else:
+            culling_services.photo_pick(photo_id=obj.photo_id, curator=curator, note=answer)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from culling import services as culling_services
-from gallery import curation_services, selectors, services, shoot_selectors
+from gallery import curation_services, selectors, shoot_selectors
 from gallery.models import Photo, Shoot
 from gallery.query_params import positive_int
 from gallery.request_user import signed_in_user
@@ -173,17 +173,19 @@ def review_decide(model_admin: PhotoAdmin) -> View:
         decision = request.POST.get("decision", "")
         if decision not in Photo.CuratorDecision.values:
             return JsonResponse({"error": "decision must be approved or rejected"}, status=400)
-        reason = request.POST.get("reason", "")
-        rejected = decision == Photo.CuratorDecision.REJECTED
-        if reason not in (*Photo.CuratorRejectReason.values, *([] if rejected else [""])):
-            return JsonResponse({"error": culling_services.REASON_MISSING}, status=400)
-        photo = services.photo_curate(
-            photo_id=photo.pk,
-            curator=signed_in_user(request),
-            decision=decision,
-            note=request.POST.get("note", "").strip(),
-            reject_reason=reason,
-        )
+        curator, note = signed_in_user(request), request.POST.get("note", "")
+        try:
+            if decision == Photo.CuratorDecision.REJECTED:
+                photo = culling_services.photo_reject(
+                    photo_id=photo.pk,
+                    curator=curator,
+                    reason=request.POST.get("reason", ""),
+                    note=note,
+                )
+            else:
+                photo = culling_services.photo_pick(photo_id=photo.pk, curator=curator, note=note)
+        except culling_services.DecisionError as error:
+            return JsonResponse({"error": str(error)}, status=400)
         if request.POST.get("next") == "change":
             messages.success(request, f"{photo.original_filename}: {photo.get_status_display()}.")
             return redirect("admin:gallery_photo_change", photo.pk)
@@ -198,15 +200,13 @@ def review_rate(model_admin: PhotoAdmin) -> View:
         _require(model_admin.has_change_permission(request))
         photo = get_object_or_404(Photo, uid=uid)
         raw = request.POST.get("rating", "")
-        try:
-            rating = int(raw) if raw else None
-            photo = curation_services.photo_rate(
-                photo_id=photo.pk,
-                curator=signed_in_user(request),
-                rating=rating,
-            )
-        except (ValueError, curation_services.CurationError) as error:
-            return JsonResponse({"error": str(error)}, status=400)
+        # Empty clears the stars, as 0 does.
+        stars = 0 if raw in ("", "0") else positive_int(raw, maximum=5)
+        if stars is None:
+            return JsonResponse({"error": "a rating is 0 to 5 stars"}, status=400)
+        photo = culling_services.photo_set_rating(
+            photo_id=photo.pk, curator=signed_in_user(request), stars=stars
+        )
         return JsonResponse(_queue_item(photo))
 
     return view

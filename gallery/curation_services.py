@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from culling import services as culling_services
 from gallery import services
 from gallery.models import Photo
 
@@ -17,17 +18,6 @@ Status = Photo.Status
 
 class CurationError(ValueError):
     """A curator asked for something that cannot be done; the message is for people."""
-
-
-def photo_rate(*, photo_id: int, curator: User, rating: int | None) -> Photo:
-    """Stars 1-5 (None clears them). A rating is an opinion, not a status: nothing moves."""
-    if rating is not None and not 1 <= rating <= 5:
-        raise CurationError(f"a rating is 1 to 5 stars, not {rating}")
-    with transaction.atomic():
-        photo = Photo.objects.select_for_update().get(pk=photo_id)
-        photo.curator_rating = rating
-        photo.save(update_fields=["curator_rating", "updated_at"])
-    return photo
 
 
 def photo_revalidate(*, photo_id: int, curator: User) -> bool:
@@ -63,18 +53,15 @@ def duplicate_group_keep(*, keeper_id: int, member_ids: Sequence[int], curator: 
     if keeper_id not in member_ids:
         raise CurationError("the photo to keep must belong to the group")
     with transaction.atomic():
-        keeper = services.photo_curate(
-            photo_id=keeper_id,
-            curator=curator,
-            decision=Photo.CuratorDecision.APPROVED,
-            note="kept as the best of its duplicate group",
+        keeper = culling_services.photo_pick(
+            photo_id=keeper_id, curator=curator, note="kept as the best of its duplicate group"
         )
         for member_id in member_ids:
             if member_id != keeper_id:
-                services.photo_curate(
+                culling_services.photo_reject(
                     photo_id=member_id,
                     curator=curator,
-                    decision=Photo.CuratorDecision.REJECTED,
-                    note=f"duplicate of {keeper.original_filename}, which was kept",
+                    reason=Photo.CuratorRejectReason.DUPLICATE,
+                    note=f"{keeper.original_filename} was kept",
                 )
     return keeper

@@ -26,7 +26,6 @@ from gallery.models import (
     Photo,
     PhotoEvent,
     ReviewRequest,
-    curator_reject_detail,
 )
 from gallery.upload_handlers import HashedUpload
 from pipeline.core.sniff import sniff_format
@@ -446,45 +445,6 @@ def photo_reset_for_reprocessing(*, photo_id: int, to_status: str, cause: str) -
         # before sending it again (it does if this process dies first).
         photo.ingest_queued_at = timezone.now()
     return _record_transition(photo, to_status=to_status, cause=cause)
-
-
-@transaction.atomic
-def photo_curate(
-    *,
-    photo_id: int,
-    curator: User,
-    decision: str,
-    note: str = "",
-    reject_reason: str = "",
-) -> Photo:
-    """A curator's approve or reject, a reject with one of the preset reasons
-    (Photo.CuratorRejectReason) and a note, both shown to the photographer. It is final for the
-    pipeline; only a curator changes it."""
-    if decision not in Photo.CuratorDecision.values:
-        raise ValueError(f"unknown curator decision {decision!r}")
-    if reject_reason and reject_reason not in Photo.CuratorRejectReason.values:
-        raise ValueError(f"unknown reject reason {reject_reason!r}")
-    photo = _lock(photo_id)
-    photo.curator_decision = decision
-    photo.curator_note = note
-    rejected = decision == Photo.CuratorDecision.REJECTED
-    photo.curator_reject_reason = reject_reason if rejected else ""
-    photo.curated_by = curator
-    photo.curated_at = timezone.now()
-    # The decision answers the photographer's open request for a review, if there is one.
-    ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
-        decision=decision, answer=note, answered_by=curator, answered_at=photo.curated_at
-    )
-    if decision == Photo.CuratorDecision.APPROVED:
-        return _record_transition(photo, to_status=Status.APPROVED, cause="curator", actor=curator)
-    return _record_transition(
-        photo,
-        to_status=Status.REJECTED,
-        cause="curator",
-        reason=Reason.CURATOR,
-        detail=curator_reject_detail(reject_reason, note),
-        actor=curator,
-    )
 
 
 REVIEW_NOTE_MAX_CHARS = 2000

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from culling import services as culling_services
 from gallery import services
 from gallery.models import Photo, Shoot
 from tests.gallery.factories import make_photo
@@ -46,9 +47,7 @@ def test_frames_still_in_the_pipeline_or_failed_are_not_left_to_decide(
         owner=photographer, name="Harbour", capture_day=datetime.date(2026, 5, 3)
     )
     picked = make_photo(owner=photographer, status=Status.SCORED, filename="IMG_1.JPG")
-    services.photo_curate(
-        photo_id=picked.pk, curator=curator, decision=Photo.CuratorDecision.APPROVED
-    )
+    culling_services.photo_pick(photo_id=picked.pk, curator=curator)
     broken = make_photo(owner=photographer, status=Status.UPLOADED, filename="IMG_2.JPG")
     services.photo_mark_failed(photo_id=broken.pk, detail="gave up", cause="ingest gave up")
     make_photo(owner=photographer, status=Status.AWAITING_SCORE, filename="IMG_3.JPG")

@@ -139,7 +139,7 @@ def test_reject_asks_for_a_reason_first(staff: Client, photographer: User) -> No
     assert Photo.objects.filter(status=Status.REJECTED).count() == 0
 
     refused = _act(staff, "reject_with_reason", photos, apply="1")
-    assert "Give a reason" in refused.content.decode()
+    assert "Choose a reason: the photographer sees it." in refused.content.decode()
 
     _act(staff, "reject_with_reason", photos, apply="1", reason="composition", note="a parking lot")
     for photo in photos:
@@ -287,12 +287,11 @@ def test_review_queue_decides_and_rates(staff: Client, photographer: User) -> No
     assert photos[0].reject_detail == "Eyes closed: both of them"  # what the photographer reads
     rated = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "4"})
     assert rated.json()["rating"] == 4
-    assert (
-        staff.post(
-            f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": "6"}
-        ).status_code
-        == 400
-    )
+    for wrong in ("6", "x", "4.5", "-1"):
+        answer = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": wrong})
+        assert (answer.status_code, answer.json()) == (400, {"error": "a rating is 0 to 5 stars"})
+    cleared = staff.post(f"/admin/gallery/photo/review/{photos[1].uid}/rate/", {"rating": ""})
+    assert cleared.json()["rating"] is None
     remaining = staff.get("/admin/gallery/photo/review/").content.decode()
     assert str(photos[0].uid) not in remaining and str(photos[1].uid) in remaining
 

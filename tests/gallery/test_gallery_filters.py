@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from gallery import services
+from culling import services as culling_services
 from gallery.models import Photo, camera_name
 from tests.gallery.factories import make_photo
 from tests.gallery.pages import gallery_tiles
@@ -65,7 +65,7 @@ def test_detail_page_says_camera_orientation_and_scores_in_words(
     assert "From the curator" not in html
 
     curator = User.objects.create_user("minor", is_staff=True)
-    services.photo_curate(photo_id=photo.pk, curator=curator, decision="approved", note="Lovely.")
+    culling_services.photo_pick(photo_id=photo.pk, curator=curator, note="Lovely.")
     Photo.objects.filter(pk=photo.pk).update(curator_rating=4)
     html = ansel.get(f"/photos/{photo.uid}/").content.decode()
     assert "Picked by the curator" in html
@@ -159,12 +159,8 @@ def test_a_curator_reject_reads_as_one_line_then_the_note(
 ) -> None:
     photo = make_photo(owner=photographer, status=Status.SCORED, filename="pan.jpg")
     curator = User.objects.create_user("minor", is_staff=True)
-    services.photo_curate(
-        photo_id=photo.pk,
-        curator=curator,
-        decision="rejected",
-        note="Panning too slow.",
-        reject_reason="motion_blur",
+    culling_services.photo_reject(
+        photo_id=photo.pk, curator=curator, reason="motion_blur", note="Panning too slow."
     )
     html = ansel.get(f"/photos/{photo.uid}/").content.decode()
     assert '<p class="reason" data-role="reason">Rejected by the curator: Motion blur</p>' in html

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from culling import services as culling_services
 from gallery import services
 from gallery.models import Photo, ReviewRequest
 from tests.gallery.factories import make_photo
@@ -112,13 +113,13 @@ def test_any_curator_decision_on_the_photo_answers_the_request(
 ) -> None:
     photo = make_photo(owner=photographer, status=Status.REJECTED)
     services.photo_request_review(photo_id=photo.pk, owner=photographer, note="Look again?")
-    services.photo_curate(
-        photo_id=photo.pk, curator=curator, decision="rejected", note="Still soft."
+    culling_services.photo_reject(
+        photo_id=photo.pk, curator=curator, reason="out_of_focus", note="Still soft."
     )
     review = ReviewRequest.objects.get()
     assert (review.decision, review.answer, review.answered_by) == (
         "rejected",
-        "Still soft.",
+        "Out of focus: Still soft.",
         curator,
     )
 
@@ -133,7 +134,7 @@ def test_the_answered_list_costs_the_same_queries_for_one_request_or_many(
         for _ in range(count):
             photo = make_photo(owner=photographer, status=Status.REJECTED)
             services.photo_request_review(photo_id=photo.pk, owner=photographer, note="Again?")
-            services.photo_curate(photo_id=photo.pk, curator=curator, decision="approved")
+            culling_services.photo_pick(photo_id=photo.pk, curator=curator)
 
     answered(1)
     with CaptureQueriesContext(connection) as one:
@@ -155,3 +156,30 @@ def test_a_request_for_a_photo_without_a_thumbnail_shows_no_broken_image(
     queue = desk.get("/admin/gallery/reviewrequest/").content.decode()
     assert "broken.jpg" in queue
     assert f"/photos/{photo.uid}/thumbnail" not in queue
+
+
+def test_a_reject_from_the_review_queue_needs_a_preset_reason_the_photographer_reads(
+    ansel: Client, photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, filename="pier.jpg")
+    _ask(ansel, photo, "The tilt is deliberate.")
+    review = ReviewRequest.objects.get()
+    desk = Client()
+    desk.force_login(curator)
+    change = f"/admin/gallery/reviewrequest/{review.pk}/change/"
+
+    refused = desk.post(change, {"decision": "rejected", "answer": "Still crooked."})
+    assert "Choose a reason: the photographer sees it." in refused.content.decode()
+    review.refresh_from_db()
+    assert review.is_open
+
+    answered = desk.post(
+        change, {"decision": "rejected", "reason": "composition", "answer": "Still crooked."}
+    )
+    assert answered.status_code == 302
+    photo.refresh_from_db()
+    assert (photo.curator_reject_reason, photo.reject_detail) == (
+        "composition",
+        "Composition: Still crooked.",
+    )
+    assert "“Composition: Still crooked.”" in ansel.get(f"/photos/{photo.uid}/").content.decode()

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from culling import services as culling_services
 from gallery import services
 from gallery.models import Photo
 
@@ -68,7 +69,7 @@ def test_repeated_pipeline_transitions_change_nothing_the_second_time(photo: Pho
 
 def test_curator_decision_is_final_for_the_pipeline(photo: Photo, photographer: User) -> None:
     curator = User.objects.create_user("curator", is_staff=True)
-    services.photo_curate(photo_id=photo.pk, curator=curator, decision="approved", note="keeper")
+    culling_services.photo_pick(photo_id=photo.pk, curator=curator, note="keeper")
 
     services.photo_reject(photo_id=photo.pk, reason="blurry", detail="soft", cause="backfill")
     services.photo_reset_for_reprocessing(photo_id=photo.pk, to_status="uploaded", cause="backfill")
@@ -77,18 +78,18 @@ def test_curator_decision_is_final_for_the_pipeline(photo: Photo, photographer: 
     assert photo.status == Photo.Status.APPROVED
     assert photo.curator_decision == "approved"
     assert photo.curated_by == curator
-    assert _trail(photo) == [("uploaded", "approved", "curator")]
+    assert _trail(photo) == [("uploaded", "approved", "curator: pick")]
     assert photo.events.get().actor == curator
 
 
 def test_curator_can_reject_with_a_reason(photo: Photo) -> None:
     curator = User.objects.create_user("curator", is_staff=True)
-    rejected = services.photo_curate(
-        photo_id=photo.pk, curator=curator, decision="rejected", note="horizon tilted"
+    rejected = culling_services.photo_reject(
+        photo_id=photo.pk, curator=curator, reason="composition", note="horizon tilted"
     )
     assert rejected.status == Photo.Status.REJECTED
     assert rejected.reject_reason == Photo.RejectReason.CURATOR
-    assert rejected.reject_detail == "horizon tilted"
+    assert rejected.reject_detail == "Composition: horizon tilted"
 
 
 def test_reprocessing_sends_a_rejected_photo_back_and_clears_the_reason(photo: Photo) -> None:

@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection
 
+from culling.services import photo_pick
 from gallery.models import Photo
-from gallery.services import photo_curate, photo_record_measurements
+from gallery.services import photo_record_measurements
 from pipeline import services as pipeline_services
 from pipeline.config import IngestConfig
 from pipeline.core.validator import ValidationResult, validate
@@ -51,12 +52,7 @@ def test_a_curator_decision_made_during_validation_survives_ingest(
     worker = threading.Thread(target=ingest)
     worker.start()
     assert validating.wait(_HANG)
-    photo_curate(
-        photo_id=photo.pk,
-        curator=curator,
-        decision=Photo.CuratorDecision.APPROVED,
-        note="the one for the cover",
-    )
+    photo_pick(photo_id=photo.pk, curator=curator, note="the one for the cover")
     decided.set()
     worker.join(_HANG)
 

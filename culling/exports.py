@@ -140,66 +140,86 @@ def _in_order(photos: QuerySet[Photo], named: dict[int, _Named]) -> Iterator[tup
             yield photo, named[photo.pk]
 
 
-def _readme(lines: list[str]) -> bytes:
-    text = "\n".join([*README_INTRO, "", *lines, ""])
-    return text.encode("utf-8")
-
-
-README_INTRO = (
-    "Parjanya export: some photos share a file name (two camera bodies, or numbering that",
-    "started again), so they were given a number to keep every one. Which is which:",
+NUMBERED = (
+    "Some photos share a file name (two camera bodies, or numbering that started again), so the",
+    "later ones in capture order were given a number to keep every one. Which is which:",
+)
+SIDECARS_NOTED = (
+    "Photos that share a file name (two camera bodies, or numbering that started again) have",
+    "numbered sidecars, so that every photo has its own: rename them to match the files on your",
+    "disk. A photo whose stem-only name (IMG_0001.xmp) belongs to another, such as a JPEG beside",
+    "its RAW, has darktable's sidecar (IMG_0001.JPG.xmp) only. The photos concerned:",
 )
 
 
-def _renamed_line(photo: Photo, files: str) -> str:
+def _readme(intro: tuple[str, ...], lines: list[str]) -> bytes:
+    return "\n".join([*intro, "", *lines, ""]).encode("utf-8")
+
+
+def _noted(photo: Photo, files: str, *notes: str) -> str:
     captured = photo.captured_at.strftime("%Y-%m-%d %H:%M:%S") if photo.captured_at else "unknown"
     shoot = photo.shoot.name if photo.shoot else "no shoot"
-    return (
-        f"{files}: {photo.original_filename} by {photo.owner.get_username()}, {shoot}, "
-        f"captured {captured}, id {photo.uid}"
+    return "; ".join(
+        (
+            f"{files}: {photo.original_filename} by {photo.owner.get_username()}, {shoot}, "
+            f"captured {captured}, id {photo.uid}",
+            *(note for note in notes if note),
+        )
     )
 
 
-def _sidecar_names(named: dict[int, _Named]) -> dict[int, list[str]]:
+@dataclass(frozen=True)
+class _Sidecars:
+    names: list[str]
+    withheld: str  # why the stem-only name is not this photo's, or ""
+
+
+def _sidecar_names(named: dict[int, _Named]) -> dict[int, _Sidecars]:
     """Two sidecars per photo, one for each naming convention: darktable's `NAME.EXT.xmp`, and
     `NAME.xmp` for Lightroom Classic and Capture One. When a RAW and its JPEG share a stem, the
     stem-only name belongs to the RAW, as Lightroom's does; the JPEG keeps darktable's."""
     stem_owner: dict[str, int] = {}
+    full_owner: dict[str, int] = {}
     for pk, place in named.items():
-        short = place.folder + xmp.sidecar_names(place.name)[0]
+        short, full = (place.folder + n for n in xmp.sidecar_names(place.name))
+        full_owner[full.casefold()] = pk
         current = stem_owner.get(short.casefold())
         if current is None or (named[current].format == "jpeg" and place.format != "jpeg"):
             stem_owner[short.casefold()] = pk
-    fulls = {
-        (place.folder + xmp.sidecar_names(place.name)[1]).casefold() for place in named.values()
-    }
-    chosen: dict[int, list[str]] = {}
+    chosen: dict[int, _Sidecars] = {}
     for pk, place in named.items():
         short, full = (place.folder + n for n in xmp.sidecar_names(place.name))
-        # A short name that is another photo's full name (`A.JPG` beside `A.JPG.NEF`) is left to
-        # that photo: its darktable sidecar must not be overwritten.
-        mine = stem_owner[short.casefold()] == pk and short.casefold() not in fulls
-        chosen[pk] = [full, short] if mine else [full]
+        # A stem-only name that is another photo's darktable name (`A.JPG` beside `A.JPG.NEF`)
+        # stays that photo's: it must not be written twice.
+        owner = full_owner.get(short.casefold(), stem_owner[short.casefold()])
+        if owner == pk:
+            # A name without an extension has one sidecar name for both conventions.
+            chosen[pk] = _Sidecars(list(dict.fromkeys((full, short))), "")
+        else:
+            other = named[owner]
+            chosen[pk] = _Sidecars([full], f"{short} is the sidecar of {other.folder}{other.name}")
     return chosen
 
 
 def xmp_zip(photos: QuerySet[Photo], *, by_owner: bool) -> Iterator[bytes]:
     """The sidecars under the photos' own names, which they must match on the photographer's
-    disk; photos sharing a name get numbered ones, and a README.txt says which is which."""
+    disk. Photos sharing a name get numbered ones; a README.txt names every photo whose
+    sidecars are numbered or fewer than two."""
     named = _names(photos, by_owner=by_owner, name=lambda filename, _fmt: filename)
     sidecars = _sidecar_names(named)
-    renamed: list[str] = []
+    noted: list[str] = []
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for photo, place in _in_order(photos, named):
             content = xmp.sidecar(_xmp_marks(photo))
-            for name in sidecars[photo.pk]:
+            mine = sidecars[photo.pk]
+            for name in mine.names:
                 archive.writestr(name, content)
-            if place.numbered:
-                renamed.append(_renamed_line(photo, ", ".join(sidecars[photo.pk])))
+            if place.numbered or mine.withheld:
+                noted.append(_noted(photo, ", ".join(mine.names), mine.withheld))
             yield from sink.drain()
-        if renamed:
-            archive.writestr(README, _readme(renamed))
+        if noted:
+            archive.writestr(README, _readme(SIDECARS_NOTED, noted))
     yield from sink.drain()
 
 
@@ -211,7 +231,7 @@ def originals_zip(photos: QuerySet[Photo], *, by_owner: bool) -> Iterator[bytes]
     named = _names(
         photos, by_owner=by_owner, name=lambda filename, fmt: download_filename(filename, fmt=fmt)
     )
-    renamed: list[str] = []
+    numbered: list[str] = []
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
         for photo, place in _in_order(photos, named):
@@ -224,10 +244,10 @@ def originals_zip(photos: QuerySet[Photo], *, by_owner: bool) -> Iterator[bytes]
                     member.write(chunk)
                     yield from sink.drain()
             if place.numbered:
-                renamed.append(_renamed_line(photo, place.folder + place.name))
+                numbered.append(_noted(photo, place.folder + place.name))
             yield from sink.drain()
-        if renamed:
-            archive.writestr(_entry(README, None), _readme(renamed))
+        if numbered:
+            archive.writestr(_entry(README, None), _readme(NUMBERED, numbered))
     yield from sink.drain()
 
 

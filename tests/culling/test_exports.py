@@ -280,6 +280,7 @@ def test_every_picked_original_is_in_the_zip_when_names_clash(
     for name, photo in zip(names[1:], photos[1:], strict=True):
         line = next(line for line in readme.splitlines() if line.startswith(f"{name}:"))
         assert photo.original_filename in line and str(photo.uid) in line
+        assert photo.captured_at is not None
         assert photo.captured_at.strftime("%Y-%m-%d %H:%M:%S") in line
 
 
@@ -305,6 +306,28 @@ def test_sidecars_of_photos_sharing_a_name_are_numbered_not_dropped(
     readme = archive.read("README.txt").decode()
     assert f"DSC_0001 (2).NEF.xmp, DSC_0001 (2).xmp: DSC_0001.NEF by {photographer}" in readme
     assert str(second.uid) in readme and str(first.uid) not in readme
+
+
+def test_a_photo_left_without_its_stem_sidecar_is_named_in_the_readme(
+    photographer: User, curator: User, curator_client: Client
+) -> None:
+    """Two frames with one stem: the stem-only sidecar can be only one's (the earlier, both
+    being JPEGs); the other keeps darktable's, and the README says so rather than nothing."""
+    _picked(photographer, curator, "IMG_0005.JPG", "skimage:coffee", DAY)
+    later = _picked(
+        photographer, curator, "IMG_0005.JPEG", "skimage:chelsea", DAY + datetime.timedelta(hours=1)
+    )
+    archive = _zip(curator_client.get("/admin/cull/export/xmp.zip"))
+    assert sorted(archive.namelist()) == [
+        "IMG_0005.JPEG.xmp",
+        "IMG_0005.JPG.xmp",
+        "IMG_0005.xmp",
+        "README.txt",
+    ]
+    readme = archive.read("README.txt").decode().splitlines()
+    assert readme[-1].startswith("IMG_0005.JPEG.xmp: IMG_0005.JPEG by ")
+    assert str(later.uid) in readme[-1]
+    assert readme[-1].endswith("; IMG_0005.xmp is the sidecar of IMG_0005.JPG")
 
 
 def test_an_original_is_named_by_the_format_its_bytes_proved(

@@ -217,9 +217,10 @@ def decide(request: HttpRequest, uid: str) -> HttpResponse:
 
 
 def _stars(raw: str) -> int | None:
-    """The stars sent, when they are a whole number; the services judge the range."""
+    """The stars sent, when they are a whole number of a few digits (int() refuses thousands);
+    the services judge the range."""
     raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else None
 
 
 def _frame(photo_id: int) -> dict[str, Any]:

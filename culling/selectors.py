@@ -24,6 +24,12 @@ FILTERS: dict[str, tuple[str, Q]] = {
     "rejected": ("rejected", Q(curator_decision=Photo.CuratorDecision.REJECTED)),
 }
 MAX_SELECTION = 5000
+
+
+class SelectionTooLarge(ValueError):
+    """More frames chosen than one request may name."""
+
+
 # Frames one workspace page carries (its script holds them all): a card dump of a day's shoot
 # fits; "every frame to cull" of a large library shows the oldest this many.
 MAX_FRAMES = 3000
@@ -40,14 +46,21 @@ class Scope:
 
 
 def scope_photos(scope: Scope) -> QuerySet[Photo]:
-    """The scope's cullable frames in capture order."""
+    """The scope's cullable frames in capture order. A selection past MAX_SELECTION raises
+    SelectionTooLarge rather than quietly losing frames."""
+    chosen = len(set(scope.uids))
+    if chosen > MAX_SELECTION:
+        raise SelectionTooLarge(
+            f"{chosen} frames chosen: at most {MAX_SELECTION} can be taken at once. "
+            "Export the whole shoot (with a filter) instead, or choose fewer frames."
+        )
     photos = Photo.objects.filter(CULLABLE)
     if scope.shoot_id is not None:
         photos = photos.filter(shoot_id=scope.shoot_id)
     if scope.stack_id is not None:
         photos = photos.filter(stack_id=scope.stack_id)
     if scope.uids:
-        photos = photos.filter(uid__in=scope.uids[:MAX_SELECTION])
+        photos = photos.filter(uid__in=scope.uids)
     photos = photos.filter(FILTERS.get(scope.filter, FILTERS[""])[1])
     return photos.select_related("owner", "shoot", "stack").order_by(
         "captured_at", "created_at", "id"

@@ -18,12 +18,13 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     JsonResponse,
+    QueryDict,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from culling import exports, loupe, selectors, services
 from gallery import shoot_selectors, shoot_services
@@ -64,10 +65,10 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _scope(request: HttpRequest, fixed: dict[str, int]) -> selectors.Scope:
+def _scope(params: QueryDict, fixed: dict[str, int]) -> selectors.Scope:
     """`fixed`: the shoot or stack in view, named as the export links name it ({"shoot": id})."""
-    ids = tuple(i for i in request.GET.get("ids", "").split(",") if _is_uid(i))
-    chosen = request.GET.get("filter", "")
+    ids = tuple(i for i in params.get("ids", "").split(",") if _is_uid(i))
+    chosen = params.get("filter", "")
     return selectors.Scope(
         uids=ids,
         filter=chosen if chosen in selectors.FILTERS else "",
@@ -89,11 +90,14 @@ def _workspace(
 ) -> HttpResponse:
     """The frames of the shoot or stack `fixed` names, or else of the chosen ids; the export
     links carry the same scope."""
-    scope = _scope(request, fixed)
+    scope = _scope(request.GET, fixed)
     export_params: dict[str, Any] = dict(fixed)
     if not fixed and scope.uids:
         export_params["ids"] = ",".join(scope.uids)
-    photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
+    try:
+        photos = list(selectors.scope_photos(scope)[: selectors.MAX_FRAMES + 1])
+    except selectors.SelectionTooLarge as error:
+        return _plain(str(error), status=400)
     more = len(photos) > selectors.MAX_FRAMES
     photos = photos[: selectors.MAX_FRAMES]
     # The Export menu covers the whole set being culled, whatever the view shows: opened on the
@@ -193,11 +197,10 @@ def decide(request: HttpRequest, uid: str) -> HttpResponse:
                 note=request.POST.get("note", ""),
             )
         elif action == "rate":
-            photo = services.photo_set_rating(
-                photo_id=photo.pk,
-                curator=curator,
-                stars=int(request.POST.get("stars", "")),
-            )
+            stars = _stars(request.POST.get("stars", ""))
+            if stars is None:
+                return JsonResponse({"error": "stars: 0 to 5"}, status=400)
+            photo = services.photo_set_rating(photo_id=photo.pk, curator=curator, stars=stars)
         elif action == "label":
             photo = services.photo_set_label(
                 photo_id=photo.pk,
@@ -208,10 +211,16 @@ def decide(request: HttpRequest, uid: str) -> HttpResponse:
             return JsonResponse(
                 {"error": "action must be pick, reject, unflag, rate or label"}, status=400
             )
-    except ValueError as error:
-        message = str(error) if isinstance(error, services.DecisionError) else "stars: 0 to 5"
-        return JsonResponse({"error": message}, status=400)
+    except services.DecisionError as error:
+        return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse(_frame(photo.pk))
+
+
+def _stars(raw: str) -> int | None:
+    """The stars sent, when they are a whole number of a few digits (int() refuses thousands);
+    the services judge the range."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else None
 
 
 def _frame(photo_id: int) -> dict[str, Any]:
@@ -294,35 +303,40 @@ EXPORTS = {
 
 
 @_curator("view")
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export(request: HttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
-    """?shoot=<id> or ?stack=<id> or ?ids=<uid>,…, with ?filter=; the originals are the picked
-    frames of that scope. Without any of them, every frame to cull."""
+    """shoot=<id> or stack=<id> or ids=<uid>,…, with filter=; the originals are the picked
+    frames of that scope. Without any of them, every frame to cull. The workspace POSTs a
+    selection (CSRF-checked; nothing is written): a few hundred ids in a query string would
+    pass the server's request-line limit."""
     if kind not in EXPORTS:
         raise Http404("no such export")
+    params = request.POST if request.method == "POST" else request.GET
     fixed: dict[str, int] = {}
     for name in ("shoot", "stack"):
-        raw = request.GET.get(name, "")
+        raw = params.get(name, "")
         if raw:
             value = positive_int(raw, maximum=MAX_ID)
             if value is None:
                 raise Http404(f"no such {name}")
             fixed[name] = value
-    scope = _scope(request, fixed)
-    if "ids" in request.GET and not scope.uids:
+    scope = _scope(params, fixed)
+    if "ids" in params and not scope.uids:
         # An empty selection is a mistake, never a request for the whole library.
         return _plain("No photos chosen: select frames (S) before exporting them.", status=400)
     if kind == "originals.zip":
         scope = selectors.Scope(**{**scope.__dict__, "filter": "picked"})
-    photos = selectors.scope_photos(scope)
+    try:
+        photos = selectors.scope_photos(scope)
+    except selectors.SelectionTooLarge as error:
+        return _plain(str(error), status=400)
     if kind == "originals.zip" and not photos.exists():
         return _plain("No picked photos in this set: pick frames (P) first.", status=404)
     by_owner = selectors.scope_spans_owners(photos)
-    rows = photos.iterator(chunk_size=500)
     body = {
-        "xmp.zip": lambda: exports.xmp_zip(rows, by_owner=by_owner),
-        "decisions.csv": lambda: exports.decisions_csv(rows),
-        "originals.zip": lambda: exports.originals_zip(rows, by_owner=by_owner),
+        "xmp.zip": lambda: exports.xmp_zip(photos, by_owner=by_owner),
+        "decisions.csv": lambda: exports.decisions_csv(photos.iterator(chunk_size=exports.ROWS)),
+        "originals.zip": lambda: exports.originals_zip(photos, by_owner=by_owner),
     }[kind]()
     content_type, stem = EXPORTS[kind]
     streamed = _pulled(body) if isinstance(request, ASGIRequest) else body

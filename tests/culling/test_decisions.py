@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from culling import services
+from culling import services, views
 from gallery import services as gallery_services
 from gallery.models import Photo, PhotoEvent
 from tests.gallery.factories import make_photo
@@ -211,3 +211,27 @@ def test_undoing_the_decision_that_answered_a_review_request_reopens_it(
     services.photo_reject(photo_id=photo.pk, curator=curator, reason="out_of_focus")
     request.refresh_from_db()
     assert (request.decision, request.answered_by) == ("rejected", curator)
+
+
+def test_only_a_bad_stars_value_is_answered_about_stars(
+    photographer: User, curator: User, curator_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED)
+    url = f"/admin/cull/photos/{photo.uid}/decide/"
+    for sent in ("", "²", "2.5", "-1", "three", "9" * 5000):
+        bad = curator_client.post(url, {"action": "rate", "stars": sent})
+        assert (bad.status_code, bad.json()) == (400, {"error": "stars: 0 to 5"}), sent
+    too_many = curator_client.post(url, {"action": "rate", "stars": "7"})
+    assert too_many.json() == {"error": "a rating is 0 to 5 stars, not 7"}
+    assert curator_client.post(url, {"action": "rate", "stars": "3"}).json()["stars"] == 3
+
+    def broken(**_: object) -> Photo:
+        raise ValueError("a fault in the pick")
+
+    # A fault elsewhere is a server error to fix, not a message that blames the stars.
+    monkeypatch.setitem(views.DECISIONS, "pick", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(curator)
+    answer = client.post(url, {"action": "pick"})
+    assert answer.status_code == 500
+    assert b"stars" not in answer.content

@@ -8,8 +8,10 @@ import datetime
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -19,8 +21,9 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import AsyncClient, Client
+from pytest_django import Settings
 
-from culling import exports, services
+from culling import exports, selectors, services
 from gallery.models import Photo, Shoot
 from tests.gallery.factories import make_photo
 
@@ -79,6 +82,15 @@ def _body(response: HttpResponseBase) -> bytes:
     return response.getvalue()
 
 
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _stored_sha256(photo: Photo) -> str:
+    with default_storage.open(str(photo.original.name), "rb") as original:
+        return _sha256(original.read())
+
+
 def test_exiftool_reads_rating_and_label_from_every_sidecar(
     shoot: tuple[Shoot, list[Photo]], curator_client: Client, tmp_path: Path
 ) -> None:
@@ -126,11 +138,11 @@ def test_picked_originals_stream_out_a_chunk_at_a_time(
     smallest = min(p.size_bytes for p in picked)
     assert max(len(c) for c in chunks) < smallest
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
-    assert sorted(archive.namelist()) == ["IMG_0001.CR3", "IMG_0003.JPG"]
-    for photo in picked:
-        with default_storage.open(str(photo.original.name), "rb") as original:
-            expected = hashlib.sha256(original.read()).hexdigest()
-        assert hashlib.sha256(archive.read(photo.original_filename)).hexdigest() == expected
+    # Named as their single downloads are: the fixture's "CR3" is a JPEG.
+    assert archive.namelist() == ["IMG_0001.jpg", "IMG_0003.jpg"]
+    assert [_sha256(archive.read(name)) for name in archive.namelist()] == [
+        _stored_sha256(photo) for photo in picked
+    ]
 
 
 def test_a_bad_scope_is_a_404_not_an_error(curator_client: Client) -> None:
@@ -157,7 +169,7 @@ def test_under_asgi_the_originals_stream_chunk_by_chunk(
     assert is_async
     assert len(chunks) > 10
     names = zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist()
-    assert sorted(names) == ["IMG_0001.CR3", "IMG_0003.JPG"]
+    assert names == ["IMG_0001.jpg", "IMG_0003.jpg"]
 
 
 def test_the_export_menu_covers_the_frames_just_decided(
@@ -199,3 +211,171 @@ def test_no_picks_means_a_message_not_an_empty_zip(
     response = curator_client.get(f"/admin/cull/export/originals.zip?shoot={shoot[0].pk}")
     assert response.status_code == 404
     assert response.content.decode() == "No picked photos in this set: pick frames (P) first."
+
+
+DAY = datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.UTC)
+
+
+def _picked(
+    owner: User, curator: User, filename: str, source: str, captured: datetime.datetime
+) -> Photo:
+    photo = make_photo(owner=owner, status=Status.SCORED, filename=filename, source=source)
+    Photo.objects.filter(pk=photo.pk).update(captured_at=captured)
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    photo.refresh_from_db()
+    return photo
+
+
+def _zip(response: HttpResponseBase) -> zipfile.ZipFile:
+    assert response.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(_body(response)))
+
+
+def test_originals_keep_the_cameras_clock_and_a_reset_clock_still_downloads(
+    photographer: User, curator: User, curator_client: Client, settings: Settings
+) -> None:
+    """A camera whose clock reset dates its frames 1970, before anything a ZIP can hold: the
+    archive dates them 1980-01-01 instead of breaking off half-way. The others keep the
+    camera's reading, whatever the server's time zone."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    sources = ["skimage:coffee", "skimage:chelsea", "skimage:rocket"]
+    captured = [
+        datetime.datetime(1970, 1, 1, 0, 0, 5, tzinfo=datetime.UTC),
+        datetime.datetime(1979, 12, 31, 23, 59, 58, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 5, 1, 10, 20, 30, tzinfo=datetime.UTC),
+    ]
+    photos = [
+        _picked(photographer, curator, f"IMG_000{n}.JPG", source, when)
+        for n, (source, when) in enumerate(zip(sources, captured, strict=True), start=1)
+    ]
+    archive = _zip(curator_client.get("/admin/cull/export/originals.zip"))
+    assert [(info.filename, info.date_time) for info in archive.infolist()] == [
+        ("IMG_0001.jpg", (1980, 1, 1, 0, 0, 0)),
+        ("IMG_0002.jpg", (1980, 1, 1, 0, 0, 0)),
+        ("IMG_0003.jpg", (2026, 5, 1, 10, 20, 30)),
+    ]
+    assert [_sha256(archive.read(info)) for info in archive.infolist()] == [
+        _stored_sha256(photo) for photo in photos
+    ]
+
+
+def test_every_picked_original_is_in_the_zip_when_names_clash(
+    photographer: User, curator: User, curator_client: Client
+) -> None:
+    """Two bodies both wrote DSC_0001, and a third frame differs only in case (one file on
+    Windows and macOS): each is kept under a name of its own, in capture order, and the
+    README says which is which."""
+    minute = datetime.timedelta(minutes=1)
+    photos = [
+        _picked(photographer, curator, "DSC_0001.JPG", "skimage:coffee", DAY),
+        _picked(photographer, curator, "DSC_0001.JPG", "skimage:chelsea", DAY + minute),
+        _picked(photographer, curator, "dsc_0001.jpeg", "skimage:rocket", DAY + 2 * minute),
+    ]
+    archive = _zip(curator_client.get("/admin/cull/export/originals.zip"))
+    names = ["DSC_0001.jpg", "DSC_0001 (2).jpg", "dsc_0001 (3).jpg"]
+    assert archive.namelist() == [*names, "README.txt"]
+    assert [_sha256(archive.read(name)) for name in names] == [_stored_sha256(p) for p in photos]
+    readme = archive.read("README.txt").decode()
+    assert "DSC_0001.jpg:" not in readme
+    for name, photo in zip(names[1:], photos[1:], strict=True):
+        line = next(line for line in readme.splitlines() if line.startswith(f"{name}:"))
+        assert photo.original_filename in line and str(photo.uid) in line
+        assert photo.captured_at is not None
+        assert photo.captured_at.strftime("%Y-%m-%d %H:%M:%S") in line
+
+
+def test_sidecars_of_photos_sharing_a_name_are_numbered_not_dropped(
+    photographer: User, curator: User, curator_client: Client, tmp_path: Path
+) -> None:
+    first = _picked(photographer, curator, "DSC_0001.NEF", "skimage:coffee", DAY)
+    second = _picked(
+        photographer, curator, "DSC_0001.NEF", "skimage:chelsea", DAY + datetime.timedelta(days=1)
+    )
+    services.photo_set_rating(photo_id=first.pk, curator=curator, stars=3)
+    services.photo_set_rating(photo_id=second.pk, curator=curator, stars=5)
+    archive = _zip(curator_client.get("/admin/cull/export/xmp.zip"))
+    archive.extractall(tmp_path)
+    read = read_sidecars(tmp_path)
+    ratings = {name: row["Rating"] for name, row in read.items() if name.endswith(".xmp")}
+    assert ratings == {
+        "DSC_0001.NEF.xmp": 3,
+        "DSC_0001.xmp": 3,
+        "DSC_0001 (2).NEF.xmp": 5,
+        "DSC_0001 (2).xmp": 5,
+    }
+    readme = archive.read("README.txt").decode()
+    assert f"DSC_0001 (2).NEF.xmp, DSC_0001 (2).xmp: DSC_0001.NEF by {photographer}" in readme
+    assert str(second.uid) in readme and str(first.uid) not in readme
+
+
+def test_a_photo_left_without_its_stem_sidecar_is_named_in_the_readme(
+    photographer: User, curator: User, curator_client: Client
+) -> None:
+    """Two frames with one stem: the stem-only sidecar can be only one's (the earlier, both
+    being JPEGs); the other keeps darktable's, and the README says so rather than nothing."""
+    _picked(photographer, curator, "IMG_0005.JPG", "skimage:coffee", DAY)
+    later = _picked(
+        photographer, curator, "IMG_0005.JPEG", "skimage:chelsea", DAY + datetime.timedelta(hours=1)
+    )
+    archive = _zip(curator_client.get("/admin/cull/export/xmp.zip"))
+    assert sorted(archive.namelist()) == [
+        "IMG_0005.JPEG.xmp",
+        "IMG_0005.JPG.xmp",
+        "IMG_0005.xmp",
+        "README.txt",
+    ]
+    readme = archive.read("README.txt").decode().splitlines()
+    assert readme[-1].startswith("IMG_0005.JPEG.xmp: IMG_0005.JPEG by ")
+    assert str(later.uid) in readme[-1]
+    assert readme[-1].endswith("; IMG_0005.xmp is the sidecar of IMG_0005.JPG")
+
+
+def test_an_original_is_named_by_the_format_its_bytes_proved(
+    photographer: User, curator: User, curator_client: Client
+) -> None:
+    _picked(photographer, curator, "poly.html", "cat_brown.jpg", DAY)
+    archive = _zip(curator_client.get("/admin/cull/export/originals.zip"))
+    assert archive.namelist() == ["poly.jpg"]
+
+
+def test_a_large_selection_is_posted_with_the_pages_token_and_exported_whole(
+    shoot: tuple[Shoot, list[Photo]], curator: User
+) -> None:
+    """Hundreds of ids do not fit a request line (the server answers 400 past 4 KB): the
+    workspace posts the selection with its CSRF token."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(curator)
+    page = client.get(f"/admin/cull/shoots/{shoot[0].pk}/").content.decode()
+    form = re.search(
+        r'<form method="post" action="([^"]+)" id="ws-export-selection">(.*?)</form>', page
+    )
+    assert form is not None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(2))
+    assert token is not None
+    chosen = [str(p.uid) for p in shoot[1][1:3]] + [str(uuid.uuid4()) for _ in range(300)]
+    assert len(",".join(chosen)) > 4094
+    assert client.post(form.group(1), {"ids": ",".join(chosen)}).status_code == 403
+    response = client.post(
+        form.group(1), {"ids": ",".join(chosen), "csrfmiddlewaretoken": token.group(1)}
+    )
+    assert sorted(_zip(response).namelist()) == [
+        "IMG_0002.JPG.xmp",
+        "IMG_0002.xmp",
+        "IMG_0003.JPG.xmp",
+        "IMG_0003.xmp",
+    ]
+
+
+def test_a_selection_past_the_limit_is_refused_in_words(
+    shoot: tuple[Shoot, list[Photo]], curator_client: Client
+) -> None:
+    ids = [str(p.uid) for p in shoot[1]] + [
+        str(uuid.uuid4()) for _ in range(selectors.MAX_SELECTION)
+    ]
+    response = curator_client.post("/admin/cull/export/xmp.zip", {"ids": ",".join(ids)})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == (
+        "5004 frames chosen: at most 5000 can be taken at once. "
+        "Export the whole shoot (with a filter) instead, or choose fewer frames."
+    )

@@ -204,6 +204,22 @@ def test_curator_culls_a_shoot_with_a_burst(
     assert read["IMG_0102.JPG.xmp"]["Rating"] == -1
     assert (read["IMG_0103.xmp"]["Rating"], read["IMG_0103.xmp"]["Label"]) == (4, "Red")
 
+    # Then the sidecars of two selected frames: the selection is posted with the page's token.
+    keyboard.press("s")
+    keyboard.press("j")
+    keyboard.press("s")
+    page.locator(".ws-export summary").click()
+    with page.expect_download() as selected_download:
+        page.get_by_role("button", name="XMP for the 2 selected frame(s)").click()
+    selected = tmp_path / "selected.zip"
+    selected_download.value.save_as(selected)
+    assert sorted(zipfile.ZipFile(selected).namelist()) == [
+        "IMG_0103.JPG.xmp",
+        "IMG_0103.xmp",
+        "IMG_0200.JPG.xmp",
+        "IMG_0200.xmp",
+    ]
+
     # Every mark works by pointer too: stars and a label on the fifth frame.
     page.locator("#ws-strip .ws-thumb").nth(4).click()
     page.get_by_role("button", name="★2").click()

@@ -389,10 +389,12 @@
       // workspace would open below its own bar.
       strip.scrollLeft = here.offsetLeft - (strip.clientWidth - here.offsetWidth) / 2;
     }
+    // Posted, not put in a link: past a hundred or so ids a query string is longer than the
+    // server takes.
     const selected = $("ws-export-selection");
     $("ws-export-selected").hidden = state.selection.size === 0;
-    selected.href = `${root.dataset.exportBase}xmp.zip?ids=${Array.from(state.selection).join(",")}`;
-    selected.textContent = `XMP for the ${state.selection.size} selected frame(s)`;
+    selected.elements.ids.value = Array.from(state.selection).join(",");
+    selected.querySelector("button").textContent = `XMP for the ${state.selection.size} selected frame(s)`;
   }
 
   function toggleSelection(frame) {
@@ -554,7 +556,7 @@
   });
 
   root.addEventListener("click", (event) => {
-    const link = event.target.closest(".ws-export a");
+    const link = event.target.closest(".ws-export a, .ws-export button");
     if (link) {
       // The download starts; the menu gets out of the way.
       link.closest("details").open = false;

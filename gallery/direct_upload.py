@@ -22,21 +22,25 @@ until completion; abandoned multipart uploads are removed by the bucket's lifecy
 
 With local storage (`make run`, a single server) the same API and the same browser code resume
 too: part URLs point at this server (`direct_upload_store_part`), parts are files under
-`<MEDIA_ROOT>/partial/<upload id>/`, and completion concatenates them into the original. Local
-mode has no lifecycle rule: abandoned part folders stay until aborted or removed by hand.
+`<MEDIA_ROOT>/partial/<upload id>/`, and completion concatenates them into the original. In place
+of the lifecycle rule, the reconciler's pass removes the part folders of uploads untouched for
+DIRECT_UPLOAD_MAX_AGE_S (`direct_upload_sweep_abandoned`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import logging
 import math
+import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,16 +56,16 @@ from storages.backends.s3 import S3Storage
 from gallery import services
 from gallery.filenames import sanitize_filename
 from gallery.models import Photo
-from pipeline.core.formats import FORMATS, ImageFormat, format_named_by
+from pipeline.core.formats import FORMATS, FORMATS_IN_WORDS, ImageFormat, format_named_by
 from pipeline.core.sniff import SNIFF_BYTES, sniff_format
+
+logger = logging.getLogger(__name__)
 
 # S3's multipart rules: every part but the last is at least 5 MiB; at most 10,000 parts.
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 _SIGNING_SALT_NS = "gallery.direct_upload"
 # Local mode: where parts wait for completion, under the (never publicly served) media root.
-logger = logging.getLogger(__name__)
-
 PARTIAL_DIR = "partial"
 _COPY_CHUNK = 1024 * 1024
 
@@ -198,7 +202,7 @@ def direct_upload_create(*, owner: AbstractBaseUser, filename: str, size: int) -
     if fmt is None:
         raise DirectUploadError(
             "unsupported",
-            f"{name} is not named as a JPEG, PNG, TIFF, HEIC or camera RAW file.",
+            f"{name} is not named as a picture format we take: {FORMATS_IN_WORDS} are.",
         )
     key = services.original_storage_key(fmt=fmt.value)
     if local is not None:
@@ -437,33 +441,68 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
         raise
 
 
-def _complete_local(upload: DirectUpload) -> Photo:
+@contextmanager
+def _local_lock(upload: DirectUpload) -> Iterator[None]:
+    """Hold the exclusive lock on the upload's folder; nothing to hold once the folder is gone
+    (completed or aborted).
+
+    Completing and aborting take it, so they run one at a time per upload: a client that
+    retries a completion while a large file is still being assembled waits for that completion
+    and gets its photo, instead of assembling the file a second time. A lock on the folder
+    needs nothing from the database (SQLite included) and is enough: local mode is a single
+    server."""
     try:
-        uploaded = _local_parts(upload)
-    except DirectUploadNotFound:
+        handle = os.open(_local_dir(upload), os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+def _complete_local(upload: DirectUpload) -> Photo:
+    with _local_lock(upload):
         photo = _photo_for(upload)
-        if photo is None:
-            raise
-        return photo
+        if photo is not None:
+            return photo
+        return _assemble_local(upload, _local_dir(upload))
+
+
+def _assemble_local(upload: DirectUpload, folder: Path) -> Photo:
+    uploaded = _local_parts(upload)
     _require_every_part(upload, uploaded)
-    folder = _local_dir(upload)
     target = Path(default_storage.path(upload.key))
     target.parent.mkdir(parents=True, exist_ok=True)
-    assembled = folder / "assembled.tmp"
-    with assembled.open("wb") as out:
-        for part in uploaded:
-            with (folder / f"{part.number:05d}").open("rb") as source:
-                shutil.copyfileobj(source, out, _COPY_CHUNK)
-    assembled.replace(target)
-    shutil.rmtree(folder, ignore_errors=True)
+    assembled = folder / f"assembled.{uuid.uuid4().hex}.tmp"
+    try:
+        with assembled.open("wb") as out:
+            for part in uploaded:
+                with (folder / f"{part.number:05d}").open("rb") as source:
+                    shutil.copyfileobj(source, out, _COPY_CHUNK)
+        assembled.replace(target)
+    finally:
+        assembled.unlink(missing_ok=True)
     try:
         with target.open("rb") as original:
             head = original.read(SNIFF_BYTES)
-        return _photo_from_original(upload, size=target.stat().st_size, head=head)
+        photo = _photo_from_original(upload, size=target.stat().st_size, head=head)
+    except DirectUploadError:
+        # The content itself is refused, and would be again: its parts are of no more use.
+        target.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     except BaseException:
-        # Never leave an original without its row.
+        # Never leave an original without its row. The parts stay, so that a retry after,
+        # say, a database error completes without the client sending the file again.
         target.unlink(missing_ok=True)
         raise
+    # The parts go only once the row is committed: the API runs in autocommit, so the
+    # transaction of photo_record_original is the outermost one.
+    shutil.rmtree(folder, ignore_errors=True)
+    return photo
 
 
 def _photo_from_completed_object(client: Any, bucket: str, upload: DirectUpload) -> Photo:
@@ -480,11 +519,7 @@ def _photo_from_original(upload: DirectUpload, *, size: int, head: bytes) -> Pho
         )
     fmt = sniff_format(head, upload.filename)
     if fmt is None:
-        raise DirectUploadError(
-            "unsupported",
-            f"{upload.filename} is not a JPEG, PNG, TIFF, HEIC or camera RAW file "
-            "(checked by its content, not its name).",
-        )
+        raise DirectUploadError("unsupported", services.not_a_format_we_take(upload.filename))
     if fmt is not upload.fmt:
         raise DirectUploadError(
             "content_mismatch",
@@ -542,18 +577,22 @@ def direct_upload_sweep_abandoned(*, idle_s: float) -> int:
 
 def direct_upload_abort(*, upload: DirectUpload) -> None:
     """Drop the upload's parts. Aborting twice is fine; aborting a completed upload is not."""
-    local = _local_parts_root()
-    if local is None:
-        client, bucket = _s3()
-    if _photo_for(upload) is not None:
-        raise DirectUploadConflict(
-            "completed", "This upload is complete; delete the photo instead."
-        )
-    if local is not None:
-        shutil.rmtree(_local_dir(upload), ignore_errors=True)
+    if _local_parts_root() is not None:
+        with _local_lock(upload):
+            _refuse_if_completed(upload)
+            shutil.rmtree(_local_dir(upload), ignore_errors=True)
         return
+    client, bucket = _s3()
+    _refuse_if_completed(upload)
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=upload.upload_id)
     except ClientError as error:
         if _error_code(error) != "NoSuchUpload":
             raise
+
+
+def _refuse_if_completed(upload: DirectUpload) -> None:
+    if _photo_for(upload) is not None:
+        raise DirectUploadConflict(
+            "completed", "This upload is complete; delete the photo instead."
+        )

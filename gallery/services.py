@@ -28,6 +28,7 @@ from gallery.models import (
     ReviewRequest,
 )
 from gallery.upload_handlers import HashedUpload
+from pipeline.core.formats import FORMATS_IN_WORDS
 from pipeline.core.sniff import sniff_format
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,14 @@ def original_object_metadata(*, owner_id: int, filename: str) -> dict[str, str]:
     return {"owner": str(owner_id), "filename": quote(filename)}
 
 
+def not_a_format_we_take(filename: str) -> str:
+    """Why a file whose content is none of our formats is refused, whichever way it came."""
+    return (
+        f"{filename} is not a picture format we take (checked by its content, not its name): "
+        f"{FORMATS_IN_WORDS} are."
+    )
+
+
 def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
     """Store one uploaded file and create its Photo; the ingest task is enqueued on commit."""
     filename = sanitize_filename(upload.name or "")
@@ -78,11 +87,7 @@ def photo_create_from_upload(*, owner: User, upload: HashedUpload) -> Photo:
         raise UploadRejected("empty", f"{filename} is empty (0 bytes).")
     fmt = sniff_format(upload.head, filename)
     if fmt is None:
-        raise UploadRejected(
-            "unsupported",
-            f"{filename} is not a JPEG, PNG, TIFF, HEIC or camera RAW file "
-            "(checked by its content, not its name).",
-        )
+        raise UploadRejected("unsupported", not_a_format_we_take(filename))
     upload.object_metadata = original_object_metadata(owner_id=owner.pk, filename=filename)
     key = original_storage_key(fmt=fmt.value)
     try:

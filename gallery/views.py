@@ -29,7 +29,7 @@ from gallery.filenames import download_filename
 from gallery.models import UNSCORED_HELP, Photo
 from gallery.query_params import MAX_PAGE, positive_int
 from gallery.request_user import signed_in_user
-from pipeline.core.formats import picker_accept
+from pipeline.core.formats import FORMATS_IN_WORDS, picker_accept
 
 PAGE_SIZE = 48
 # Score range choices offered on the gallery page (bounds of the model's 0-1 score).
@@ -227,6 +227,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         "gallery/upload.html",
         {
             "accept": picker_accept(),
+            "formats_in_words": FORMATS_IN_WORDS,
             # Files bigger than one part go in resumable multipart uploads (straight to the
             # bucket in S3 mode, to this server's disk in local mode); smaller ones whole.
             "direct_upload_url": reverse("uploads:create"),

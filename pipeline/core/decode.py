@@ -34,7 +34,7 @@ from pipeline.core.exif import (
     exif_from_raw_container,
     iter_boxes,
 )
-from pipeline.core.formats import FORMATS, RAW_FORMATS, ImageFormat
+from pipeline.core.formats import FORMATS, FORMATS_IN_WORDS, RAW_FORMATS, ImageFormat
 from pipeline.core.sniff import SNIFF_BYTES, sniff_format
 
 pillow_heif.register_heif_opener()
@@ -404,7 +404,7 @@ def decode(data: bytes, *, filename: str, limits: DecodeLimits) -> Decoded:
     if fmt is None:
         raise UnreadableImage(
             UnreadableReason.UNSUPPORTED,
-            "This is not a picture format we take: JPEG, PNG, TIFF, HEIC and camera RAW files are.",
+            f"This is not a picture format we take: {FORMATS_IN_WORDS} are.",
         )
     if fmt in RAW_FORMATS:
         return _decode_raw(data, fmt, limits)

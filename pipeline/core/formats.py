@@ -1,7 +1,7 @@
 """Every image format Parjanya takes, in one table: its file extensions, the content type it is
 stored under, the camera makers of a RAW format, and the decoder that reads it. Sniffing, the
-upload picker and the direct-upload path all read this table, so a format is either taken
-everywhere or nowhere."""
+upload picker, the direct-upload path and the list of formats users read all come from this table,
+so a format is either taken everywhere or nowhere."""
 
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ RAW_FORMATS: Final = frozenset(
 
 # Formats that keep every decoded value: a copy in one of them has no compression loss.
 LOSSLESS_FORMATS: Final = RAW_FORMATS | {ImageFormat.PNG, ImageFormat.TIFF}
+
+# The formats we take, as people read them: every non-RAW format by name, the RAWs as a family.
+FORMATS_IN_WORDS: Final = (
+    ", ".join(fmt.value.upper() for fmt in FORMATS if fmt not in RAW_FORMATS)
+    + " and camera RAW files"
+)
 
 _BY_EXTENSION: Final = {ext: fmt for fmt, spec in FORMATS.items() for ext in spec.extensions}
 

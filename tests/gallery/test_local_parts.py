@@ -4,10 +4,12 @@ written to this server's disk, so an interrupted large file resumes with only wh
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import io
 import os
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,13 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
+from django.db import OperationalError, connections
 from PIL import Image
 from pytest_django import Settings
 from rest_framework.test import APIClient
 from skimage import data
 
+from gallery import services
 from gallery.models import Photo
 from pipeline.reconciler import IngestReconciler
 
@@ -103,6 +107,91 @@ def test_an_interrupted_local_upload_resumes_with_only_the_missing_parts(
     assert api.post(f"/api/uploads/{token}/complete/").json()["id"] == str(photo.uid)
 
 
+def _send_every_part(api: APIClient, name: str, content: bytes) -> str:
+    token = _start(api, name, len(content))["upload"]
+    for number, part in _urls(api, token, [1, 2, 3]).items():
+        assert _put(api, part["url"], _chunk(content, number)).status_code == 204
+    return str(token)
+
+
+# The second request runs on its own thread and database connection: it must see what the
+# first one committed.
+@pytest.mark.django_db(transaction=True)
+def test_a_complete_sent_again_while_the_first_still_assembles_gets_the_same_photo(
+    api: APIClient, photographer: User, big_tiff: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _send_every_part(api, "wall.tif", big_tiff)
+    retry = APIClient()
+    retry.force_authenticate(photographer)
+    retried: list[Any] = []
+
+    def complete_again() -> None:
+        retried.append(retry.post(f"/api/uploads/{token}/complete/"))
+        connections.close_all()
+
+    second = threading.Thread(target=complete_again)
+    second_waits = threading.Event()
+    real_flock = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        if threading.current_thread() is second:
+            second_waits.set()
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    record = services.photo_record_original
+
+    def record_once_the_retry_arrives(**kwargs: Any) -> Photo:
+        # The first request has assembled the original and is about to write its row: the
+        # client's retry arrives now, and is made to wait for the first to finish.
+        second.start()
+        second_waits.wait(timeout=10)
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "photo_record_original", record_once_the_retry_arrives)
+
+    first = api.post(f"/api/uploads/{token}/complete/")
+    second.join(timeout=30)
+
+    assert first.status_code == 201, first.json()
+    (again,) = retried
+    assert again.status_code == 201, again.json()
+    assert again.json()["id"] == first.json()["id"]
+    photo = Photo.objects.get()
+    with default_storage.open(str(photo.original.name), "rb") as original:
+        assert original.read() == big_tiff
+    assert not any(Path(default_storage.path("partial")).iterdir())
+
+
+def test_a_complete_whose_row_could_not_be_written_completes_on_retry(
+    api: APIClient, big_tiff: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _send_every_part(api, "wall.tif", big_tiff)
+    record = services.photo_record_original
+    attempts: list[None] = []
+
+    def database_drops_the_first_write(**kwargs: Any) -> Photo:
+        attempts.append(None)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "photo_record_original", database_drops_the_first_write)
+
+    assert api.post(f"/api/uploads/{token}/complete/").status_code == 503
+    assert not Photo.objects.exists()
+    # Nothing needs sending again.
+    assert api.get(f"/api/uploads/{token}/").json()["missing"] == []
+    done = api.post(f"/api/uploads/{token}/complete/")
+    assert done.status_code == 201, done.json()
+    photo = Photo.objects.get()
+    with default_storage.open(str(photo.original.name), "rb") as original:
+        assert original.read() == big_tiff
+    originals = Path(default_storage.path("originals"))
+    assert [p for p in originals.rglob("*") if p.is_file()] == [Path(photo.original.path)]
+    assert not any(Path(default_storage.path("partial")).iterdir())
+
+
 def test_a_part_that_does_not_match_its_md5_is_refused(api: APIClient, big_tiff: bytes) -> None:
     token = _start(api, "wall.tif", len(big_tiff))["upload"]
     url = f"/api/uploads/{token}/parts/1/"
@@ -127,6 +216,7 @@ def test_content_that_is_not_a_photo_is_removed_at_completion(
     refused = api.post(f"/api/uploads/{token}/complete/")
     assert refused.status_code == 400 and refused.json()["error"] == "unsupported"
     assert not Photo.objects.exists()
+    assert not any(Path(default_storage.path("partial")).iterdir())
     originals = Path(default_storage.path("originals"))
     assert not originals.exists() or not any(p.is_file() for p in originals.rglob("*"))
 

@@ -283,6 +283,8 @@ def shoot_merge(*, source_ids: Sequence[int], target_id: int) -> Shoot:
     sources = list(
         Shoot.objects.select_for_update().filter(pk__in=source_ids).exclude(pk=target.pk)
     )
+    if not sources:
+        raise ShootError("Choose another shoot to merge into this one.")
     if any(source.owner_id != target.owner_id for source in sources):
         raise ShootError("Only shoots of one photographer can be merged.")
     for source in sources:
@@ -379,6 +381,8 @@ def stack_merge(*, stack_ids: Sequence[int]) -> Stack:
 @transaction.atomic
 def stack_add(*, stack_id: int, photo_ids: Sequence[int]) -> Stack:
     """Put unstacked (or differently stacked) photos of the stack's shoot into it; manual."""
+    if not photo_ids:
+        raise ShootError("Choose the frames to add to the stack.")
     stack = _curated_stack(stack_id)
     photos = list(Photo.objects.filter(pk__in=photo_ids, shoot_id=stack.shoot_id))
     if len(photos) != len(set(photo_ids)):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from culling.tiles import TILE
 from gallery.models import Photo, ReviewRequest
 from gallery.selectors import photo_console_item
-from gallery.shoot_selectors import CULLABLE_STATUSES
+from gallery.shoot_selectors import CAPTURE_ORDER, CULLABLE_STATUSES
 
 # Frames a curator culls: what the pipeline kept, and whatever a curator already decided.
 CULLABLE = Q(status__in=CULLABLE_STATUSES) | ~Q(curator_decision="")
@@ -62,9 +62,15 @@ def scope_photos(scope: Scope) -> QuerySet[Photo]:
     if scope.uids:
         photos = photos.filter(uid__in=scope.uids)
     photos = photos.filter(FILTERS.get(scope.filter, FILTERS[""])[1])
-    return photos.select_related("owner", "shoot", "stack").order_by(
-        "captured_at", "created_at", "id"
-    )
+    return photos.select_related("owner", "shoot", "stack").order_by(*CAPTURE_ORDER)
+
+
+def chosen_photos(uids: Sequence[str], *, shoot_id: int | None = None) -> list[Photo]:
+    """The frames a curator selected, in capture order; with `shoot_id`, those of that shoot."""
+    photos = Photo.objects.filter(uid__in=uids[:MAX_SELECTION])
+    if shoot_id is not None:
+        photos = photos.filter(shoot_id=shoot_id)
+    return list(photos.order_by(*CAPTURE_ORDER))
 
 
 def scope_spans_owners(photos: QuerySet[Photo]) -> bool:

@@ -103,7 +103,7 @@ def _workspace(
     # The Export menu covers the whole set being culled, whatever the view shows: opened on the
     # undecided frames, the sidecars still carry the picks and rejects just made.
     base = reverse("culling:export", args=["xmp.zip"]).removesuffix("xmp.zip")
-    stack = extra.get("stack")
+    stack, shoot = extra.get("stack"), extra.get("shoot")
     stack_change_url = reverse("culling:stack-change", args=[stack.pk]) if stack else ""
     exports_links = [
         (label, f"{base}{kind}?{urlencode(export_params)}")
@@ -133,6 +133,7 @@ def _workspace(
                 "undo": reverse("culling:undo"),
                 "stack": reverse("culling:stack", args=[0]).removesuffix("0/"),
                 "stackChange": stack_change_url,
+                "shootChange": reverse("culling:shoot-change", args=[shoot.pk]) if shoot else "",
             },
             **extra,
         },
@@ -156,6 +157,9 @@ def workspace_shoot(request: HttpRequest, shoot_id: int) -> HttpResponse:
         fixed={"shoot": shoot.pk},
         shoot=shoot,
         stacks=shoot_selectors.shoot_stacks(shoot_id=shoot.pk),
+        merge_candidates=shoot_selectors.shoots_for_curation(owner_id=shoot.owner_id).exclude(
+            pk=shoot.pk
+        ),
     )
 
 
@@ -237,31 +241,77 @@ def undo(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"frame": _frame(photo.pk) if photo else None})
 
 
+def _chosen(request: HttpRequest, *, shoot_id: int | None = None) -> list[Photo]:
+    """The frames the curator selected (POST ids: uids), in capture order."""
+    uids = [u for u in request.POST.get("ids", "").split(",") if _is_uid(u)]
+    return selectors.chosen_photos(uids, shoot_id=shoot_id)
+
+
 @_curator("change")
 @require_POST
 def stack_change(request: HttpRequest, stack_id: int) -> HttpResponse:
-    """POST action=best (ids: the one frame), split (ids: the frames to take out) or dissolve.
-    Answers where the workspace goes next: the stack again, or its shoot once it is gone."""
+    """POST action=best (ids: the one frame), split (ids: the frames to take out), dissolve, or
+    add (ids: frames of its shoot to put in it). Answers where the workspace goes next: the
+    stack again, or its shoot."""
     stack = get_object_or_404(Stack, pk=stack_id)
-    uids = [u for u in request.POST.get("ids", "").split(",") if _is_uid(u)]
-    photo_ids = list(Photo.objects.filter(uid__in=uids, stack=stack).values_list("pk", flat=True))
+    chosen = _chosen(request)
+    photo_ids = [p.pk for p in chosen if p.stack_id == stack.pk]
     action = request.POST.get("action", "")
     here = reverse("culling:stack", args=[stack.pk])
+    its_shoot = reverse("culling:shoot", args=[stack.shoot_id])
     try:
         if action == "best" and len(photo_ids) == 1:
             shoot_services.stack_set_best(stack_id=stack.pk, photo_id=photo_ids[0])
             return JsonResponse({"next": here})
         if action == "split":
             shoot_services.stack_split(stack_id=stack.pk, photo_ids=photo_ids)
-            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+            return JsonResponse({"next": its_shoot})
         if action == "dissolve":
             shoot_services.stack_dissolve(stack_id=stack.pk)
-            return JsonResponse({"next": reverse("culling:shoot", args=[stack.shoot_id])})
+            return JsonResponse({"next": its_shoot})
+        if action == "add":
+            shoot_services.stack_add(stack_id=stack.pk, photo_ids=[p.pk for p in chosen])
+            return JsonResponse({"next": its_shoot})
     except shoot_services.ShootError as error:
         return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse(
-        {"error": "action must be best (one frame of the stack), split or dissolve"}, status=400
+        {"error": "action must be best (one frame of the stack), split, dissolve or add"},
+        status=400,
     )
+
+
+@_curator("change")
+@require_POST
+def shoot_change(request: HttpRequest, shoot_id: int) -> HttpResponse:
+    """POST action=rename (name), merge (source: another shoot of its photographer, which joins
+    this one), split (ids, name: those frames go to a new shoot) or stack (ids: the stacks of
+    those frames become one). Answers where the workspace goes next."""
+    shoot = get_object_or_404(Shoot, pk=shoot_id)
+    action = request.POST.get("action", "")
+    name = request.POST.get("name", "")
+    here = reverse("culling:shoot", args=[shoot.pk])
+    try:
+        if action == "rename":
+            shoot_services.shoot_rename(shoot_id=shoot.pk, name=name)
+            return JsonResponse({"next": here})
+        if action == "merge":
+            source = positive_int(request.POST.get("source", ""), maximum=MAX_ID)
+            shoot_services.shoot_merge(source_ids=[source] if source else [], target_id=shoot.pk)
+            return JsonResponse({"next": here})
+        if action == "split":
+            chosen = _chosen(request, shoot_id=shoot.pk)
+            new = shoot_services.shoot_split(
+                shoot_id=shoot.pk, photo_ids=[p.pk for p in chosen], name=name
+            )
+            return JsonResponse({"next": reverse("culling:shoot", args=[new.pk])})
+        if action == "stack":
+            chosen = _chosen(request, shoot_id=shoot.pk)
+            stack_ids = list(dict.fromkeys(p.stack_id for p in chosen if p.stack_id is not None))
+            shoot_services.stack_merge(stack_ids=stack_ids)
+            return JsonResponse({"next": here})
+    except shoot_services.ShootError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse({"error": "action must be rename, merge, split or stack"}, status=400)
 
 
 @_curator("view")

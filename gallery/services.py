@@ -309,6 +309,7 @@ def photo_record_measurements(*, photo_id: int, measurements: Mapping[str, objec
     unknown = set(measurements) - MEASUREMENT_FIELDS
     if unknown:
         raise ValueError(f"not measurement columns: {sorted(unknown)}")
+    shoot_services.lock_owner_of(photo_id=photo_id)  # filing it in a shoot, below
     photo = _lock(photo_id)
     if not _pipeline_may_move(photo, expected=_INGESTING):
         logger.info("photo %s is %s; measurements not recorded", photo_id, photo.status)
@@ -385,6 +386,7 @@ def photo_reject(
 @transaction.atomic
 def photo_mark_failed(*, photo_id: int, detail: str, cause: str) -> Photo:
     """Infrastructure gave up on this photo (retries exhausted); backfill can re-run it."""
+    shoot_services.lock_owner_of(photo_id=photo_id)  # filing it in a shoot, below
     photo = _lock(photo_id)
     if not _pipeline_may_move(photo, expected=_IN_PIPELINE):
         return photo

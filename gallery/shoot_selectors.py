@@ -145,11 +145,6 @@ def shoots_for_curation(
     )
 
 
-def shoot_photos(*, shoot_id: int) -> QuerySet[Photo]:
-    """The shoot's photos in capture order (photos without a capture time by upload)."""
-    return Photo.objects.filter(shoot_id=shoot_id).order_by(*CAPTURE_ORDER)
-
-
 def shoot_stacks(*, shoot_id: int) -> QuerySet[Stack]:
     """The shoot's stacks in capture order of their first frame, with `size`."""
     return (
@@ -158,11 +153,6 @@ def shoot_stacks(*, shoot_id: int) -> QuerySet[Stack]:
         .annotate(size=Count("photos"), first_captured_at=Min("photos__captured_at"))
         .order_by("first_captured_at", "id")
     )
-
-
-def stack_photos(*, stack_id: int) -> list[Photo]:
-    """A stack's frames in capture order."""
-    return list(Photo.objects.filter(stack_id=stack_id).order_by(*CAPTURE_ORDER))
 
 
 def stacking_view(*, photo_id: int, gap: timedelta) -> tuple[Photo, bool, list[Photo]]:

@@ -49,7 +49,8 @@ def capture_day(photo: Photo) -> date:
 
 def photo_file_in_shoot(photo: Photo) -> None:
     """Put the photo in its day's shoot and save that column. A photo a curator placed (in a
-    shoot split off by hand) stays where it is. The caller holds the photo's row."""
+    shoot split off by hand) stays where it is. The caller holds its photographer's lock
+    (lock_owner_of), then the photo's row."""
     current = Shoot.objects.filter(pk=photo.shoot_id).first() if photo.shoot_id else None
     if current is not None and current.merged_into_id is not None:
         shoot = shoot_selectors.shoot_resolve(current)
@@ -66,21 +67,27 @@ def photo_file_in_shoot(photo: Photo) -> None:
 _STACKING_LOCK = 0x5354
 
 
-def _lock_owner_of(*, photo_id: int | None = None, stack_id: int | None = None) -> None:
-    """Serialise stacking per photographer: two frames of one burst ingested at once must each
-    see the other, and a curator's change must not cross an ingest's (PostgreSQL; SQLite
-    serialises every write anyway)."""
+def lock_owner_of(
+    *, photo_id: int | None = None, stack_id: int | None = None, shoot_id: int | None = None
+) -> None:
+    """Serialise a photographer's shoots and stacks until the transaction ends: two frames of
+    one burst ingested at once must each see the other, and a curator's change must not cross
+    an ingest's (a photo filed in a shoot being merged away would be left there). Take it before
+    any row lock, as every caller does, so no two transactions wait on each other (PostgreSQL;
+    SQLite serialises every write anyway)."""
     if connection.vendor != "postgresql":
         return
     # Table names from the models, never from input: the ids go as parameters.
     if photo_id is not None:
         owner = f"SELECT owner_id FROM {Photo._meta.db_table} WHERE id = %s"  # noqa: S608
+    elif shoot_id is not None:
+        owner = f"SELECT owner_id FROM {Shoot._meta.db_table} WHERE id = %s"  # noqa: S608
     else:
         owner = (
             f"SELECT owner_id FROM {Shoot._meta.db_table} WHERE id = "  # noqa: S608
             f"(SELECT shoot_id FROM {Stack._meta.db_table} WHERE id = %s)"
         )
-    key = photo_id if photo_id is not None else stack_id
+    key = next(i for i in (photo_id, shoot_id, stack_id) if i is not None)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT pg_advisory_xact_lock(%s, ({owner}))", [_STACKING_LOCK, key])
 
@@ -176,7 +183,7 @@ def _detach(photo: Photo, rules: StackRules) -> list[Stack]:
 def photo_stack(*, photo_id: int, rules: StackRules) -> Stack | None:
     """Stack a photo whose ingest has ended with the frames just before and after it from the
     same camera; returns its stack (None when it stands alone). Safe to call again."""
-    _lock_owner_of(photo_id=photo_id)
+    lock_owner_of(photo_id=photo_id)
     photo, stackable, window = shoot_selectors.stacking_view(
         photo_id=photo_id, gap=timedelta(seconds=rules.gap_s)
     )
@@ -271,10 +278,13 @@ def shoot_rename(*, shoot_id: int, name: str) -> Shoot:
 def shoot_merge(*, source_ids: Sequence[int], target_id: int) -> Shoot:
     """Move every photo and stack of the source shoots into the target; later uploads of the
     sources' days follow. Shoots of different photographers are never merged."""
+    lock_owner_of(shoot_id=target_id)
     target = Shoot.objects.select_for_update().get(pk=target_id)
     sources = list(
         Shoot.objects.select_for_update().filter(pk__in=source_ids).exclude(pk=target.pk)
     )
+    if not sources:
+        raise ShootError("Choose another shoot to merge into this one.")
     if any(source.owner_id != target.owner_id for source in sources):
         raise ShootError("Only shoots of one photographer can be merged.")
     for source in sources:
@@ -290,6 +300,7 @@ def shoot_merge(*, source_ids: Sequence[int], target_id: int) -> Shoot:
 def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
     """Move the chosen photos of a shoot into a new shoot named `name`. A stack whose frames end
     up on both sides is cut in two, each part a manual stack."""
+    lock_owner_of(shoot_id=shoot_id)
     shoot = Shoot.objects.select_for_update().get(pk=shoot_id)
     moving = list(Photo.objects.filter(shoot=shoot, pk__in=photo_ids).select_related("stack"))
     if not moving:
@@ -318,7 +329,7 @@ def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
 
 
 def _curated_stack(stack_id: int) -> Stack:
-    _lock_owner_of(stack_id=stack_id)
+    lock_owner_of(stack_id=stack_id)
     return Stack.objects.select_for_update().get(pk=stack_id)
 
 
@@ -350,7 +361,7 @@ def stack_split(*, stack_id: int, photo_ids: Sequence[int]) -> Stack | None:
 def stack_merge(*, stack_ids: Sequence[int]) -> Stack:
     """Merge stacks of one shoot into the first of `stack_ids`; the result is manual."""
     if stack_ids:
-        _lock_owner_of(stack_id=stack_ids[0])
+        lock_owner_of(stack_id=stack_ids[0])
     stacks = {s.pk: s for s in Stack.objects.select_for_update().filter(pk__in=stack_ids)}
     if len(stacks) < 2:
         raise ShootError("Choose at least two stacks to merge.")
@@ -370,6 +381,8 @@ def stack_merge(*, stack_ids: Sequence[int]) -> Stack:
 @transaction.atomic
 def stack_add(*, stack_id: int, photo_ids: Sequence[int]) -> Stack:
     """Put unstacked (or differently stacked) photos of the stack's shoot into it; manual."""
+    if not photo_ids:
+        raise ShootError("Choose the frames to add to the stack.")
     stack = _curated_stack(stack_id)
     photos = list(Photo.objects.filter(pk__in=photo_ids, shoot_id=stack.shoot_id))
     if len(photos) != len(set(photo_ids)):

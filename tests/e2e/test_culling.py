@@ -1,7 +1,7 @@
 """A curator culls a shoot of real camera photos with a burst in the workspace: opens the shoot
 from the curator home, surveys the burst's stack, compares two frames at 100 % (the tiles are the
 original's pixels), picks, rejects with a reason, rates, labels, undoes, and exports XMP sidecars
-that exiftool reads back."""
+that exiftool reads back; and renames, merges and splits shoots and stacks by pointer."""
 
 from __future__ import annotations
 
@@ -246,6 +246,89 @@ def test_curator_culls_a_shoot_with_a_burst(
     keyboard.press("k")
     expect(page.get_by_role("button", name=re.compile("^Pick"))).to_be_visible()
     screenshot(page, "cull-phone-390")
+    assert violations == []
+
+
+def test_curator_renames_merges_and_splits_shoots_and_stacks_by_pointer(
+    page: Page, live_server: LiveServer, screenshot: Screenshot, tmp_path: Path
+) -> None:
+    shoot, stack, photos = _shoot(tmp_path)
+    ansel = photos[0].owner
+    harbour = []
+    for n in range(2):
+        photo = make_photo(
+            owner=ansel, status=Status.SCORED, filename=f"HARBOUR_{n}.JPG", score=0.6
+        )
+        photo.captured_at = timezone.make_aware(datetime.datetime(2026, 5, 2, 17, n))
+        photo.save(update_fields=["captured_at"])
+        shoot_services.photo_file_in_shoot(photo)
+        harbour.append(photo)
+    Shoot.objects.filter(photos=harbour[0]).update(name="Harbour, 2 May")
+    make_user("minor", staff=True)
+    violations = watch_csp_violations(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, live_server, "minor", admin=True)
+    page.goto(f"{live_server.url}/admin/cull/shoots/{shoot.pk}/")
+    progress = page.locator("#ws-progress")
+    expect(progress).to_have_text("0 of 6 decided · frame 1 of 6")
+    panel = page.locator(".ws-organise")
+    panel.locator("summary").click()
+    screenshot(page, "cull-shoot-panel")
+
+    # Rename, then merge the next day's shoot in: one shoot of eight frames.
+    page.get_by_label("Shoot name").fill("Lighthouse weekend")
+    panel.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lighthouse weekend — ansel")
+    page.locator(".ws-organise summary").click()
+    page.get_by_label("Merge into this shoot").select_option(label="Harbour, 2 May (2 frames)")
+    panel.get_by_role("button", name="Merge", exact=True).click()
+    expect(progress).to_have_text("0 of 8 decided · frame 1 of 8")
+
+    # A merge of stacks with nothing selected is refused in words.
+    page.locator(".ws-organise summary").click()
+    panel.get_by_role("button", name="Merge their stacks").click()
+    expect(page.get_by_role("alert")).to_have_text("Choose at least two stacks to merge.")
+
+    # The frame a minute after the burst joins the burst's stack...
+    strip = page.locator("#ws-strip .ws-thumb")
+    strip.nth(3).click(modifiers=["Control"])
+    strip.nth(0).click()
+    panel.get_by_role("button", name="Add to this frame's stack").click()
+    expect(page.get_by_role("link", name=f"Stack {stack.pk} · 4 frames")).to_be_visible()
+    # ...which is split in two on its page, and merged back from the shoot by the selection.
+    page.get_by_role("link", name=f"Stack {stack.pk} · 4 frames").click()
+    cells = page.locator(".ws-survey .ws-cell img")
+    cells.nth(2).click()
+    page.keyboard.press("s")
+    cells.nth(3).click()
+    page.keyboard.press("s")
+    page.get_by_role("button", name="Split off selected").click()
+    stacks = page.get_by_role("navigation", name="Stacks in this shoot").get_by_role("link")
+    expect(stacks).to_have_text([f"Stack {stack.pk} · 2 frames", re.compile(r"· 2 frames$")])
+    strip.nth(1).click(modifiers=["Control"])
+    strip.nth(2).click(modifiers=["Control"])
+    page.locator(".ws-organise summary").click()
+    panel.get_by_role("button", name="Merge their stacks").click()
+    expect(stacks).to_have_text([f"Stack {stack.pk} · 4 frames"])
+
+    # The harbour frames go to a shoot of their own again.
+    strip.nth(6).click(modifiers=["Control"])
+    strip.nth(7).click(modifiers=["Control"])
+    page.locator(".ws-organise summary").click()
+    page.get_by_label("New shoot for the selected frames").fill("Harbour")
+    panel.get_by_role("button", name="Split off").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Harbour — ansel")
+    expect(progress).to_have_text("0 of 2 decided · frame 1 of 2")
+    screenshot(page, "cull-shoot-split-off")
+
+    page.goto(f"{live_server.url}/admin/cull/")
+    rows = page.locator("#shoots tbody tr")
+    expect(rows).to_have_count(2)
+    # Newest day first: the split-off shoot is the day of its frames.
+    expect(rows.nth(0).get_by_role("rowheader")).to_have_text("Harbour")
+    expect(rows.nth(0).get_by_role("cell").nth(3)).to_have_text("2")
+    expect(rows.nth(1).get_by_role("rowheader")).to_have_text("Lighthouse weekend")
+    expect(rows.nth(1).get_by_role("cell").nth(3)).to_have_text("6")
     assert violations == []
 
 

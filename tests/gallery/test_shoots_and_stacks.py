@@ -77,7 +77,7 @@ def burst_shoot(photographer: User) -> dict[str, Photo]:
 
 def _stacks(shoot: Shoot) -> list[list[str]]:
     return [
-        [p.original_filename for p in shoot_selectors.stack_photos(stack_id=stack.pk)]
+        [p.original_filename for p in stack.photos.order_by(*shoot_selectors.CAPTURE_ORDER)]
         for stack in shoot_selectors.shoot_stacks(shoot_id=shoot.pk)
     ]
 
@@ -241,15 +241,11 @@ def test_shoots_are_one_per_photographer_and_day_renamable_merged_and_split(
     reception = shoot_services.shoot_split(
         shoot_id=wedding.pk, photo_ids=[sunday.pk, late.pk], name="Reception"
     )
-    assert sorted(
-        p.original_filename for p in shoot_selectors.shoot_photos(shoot_id=reception.pk)
-    ) == [
+    assert sorted(reception.photos.values_list("original_filename", flat=True)) == [
         "sun.jpg",
         "sun2.jpg",
     ]
-    assert [p.original_filename for p in shoot_selectors.shoot_photos(shoot_id=wedding.pk)] == [
-        "sat.jpg"
-    ]
+    assert list(wedding.photos.values_list("original_filename", flat=True)) == ["sat.jpg"]
     # Re-measuring a photo a curator placed leaves it in its shoot.
     services.photo_record_measurements(
         photo_id=late.pk, measurements={"captured_at": late.captured_at}

@@ -92,20 +92,42 @@
     render();
   }
 
-  // Stack changes reshape the page's frames: the server says where to go, and the page reloads.
-  async function changeStack(action) {
-    const url = root.dataset.stackChangeUrl;
-    const frame = current();
-    if (!url || !frame) {
-      return;
-    }
-    const ids = action === "best" ? [frame.id] : Array.from(state.selection);
+  // Stack and shoot changes reshape the page's frames: the server says where to go, and the
+  // page reloads.
+  async function reshape(url, fields) {
     try {
-      const body = await post(url, { action, ids: ids.join(",") });
+      const body = await post(url, fields);
       window.location.assign(body.next);
     } catch (error) {
       showError(error.message);
     }
+  }
+
+  function selectedIds() {
+    return Array.from(state.selection).join(",");
+  }
+
+  function changeStack(action) {
+    const frame = current();
+    if (!frame) {
+      return;
+    }
+    // A stack's page changes that stack; on a shoot's page, "add" goes to the frame's stack.
+    let url = root.dataset.stackChangeUrl;
+    if (!url && action === "add") {
+      if (!frame.stack) {
+        showError("This frame is in no stack: show a frame of the stack to add the selection to.");
+        return;
+      }
+      url = `${root.dataset.stackUrl}${frame.stack}/change/`;
+    }
+    if (url) {
+      reshape(url, { action, ids: action === "best" ? frame.id : selectedIds() });
+    }
+  }
+
+  function changeShoot(action, fields) {
+    reshape(root.dataset.shootChangeUrl, { ...fields, action, ids: selectedIds() });
   }
 
   function showError(text) {
@@ -568,6 +590,8 @@
     }
     if (button.dataset.stack) {
       changeStack(button.dataset.stack);
+    } else if (button.dataset.shootAction) {
+      changeShoot(button.dataset.shootAction, {});
     } else if (button.dataset.reason) {
       rejectWith(button.dataset.reason);
     } else if (button.dataset.stars) {
@@ -576,6 +600,15 @@
       decide({ action: "label", label: button.dataset.label }, false);
     } else if (button.dataset.key) {
       act(button.dataset.key, null);
+    }
+  });
+
+  // The shoot's forms (rename, merge, split) post through the page's script like every mark.
+  root.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-shoot]");
+    if (form) {
+      event.preventDefault();
+      changeShoot(form.dataset.shoot, Object.fromEntries(new FormData(form)));
     }
   });
 

@@ -403,6 +403,8 @@ def photo_ingest(*, photo_id: int, config: IngestConfig) -> None:
     # The move out of `uploaded` and the stacking commit together: a task that dies between
     # them would leave a photo that no redelivery ingests again and that is never stacked.
     with transaction.atomic():
+        # The photographer's stacking lock before the photo's row lock, as everywhere else.
+        shoot_services.lock_owner_of(photo_id=photo.pk)
         _record_dedup_outcome(
             photo,
             outcome,

@@ -62,3 +62,20 @@ def test_filters_apply_on_change_and_the_detail_page_steps_through_them(
     page.get_by_role("button", name="Leave full screen").click()
     page.wait_for_function("document.fullscreenElement === null")
     assert violations == []
+
+
+def test_a_date_typed_digit_by_digit_filters_once_it_is_whole(
+    page: Page, live_server: LiveServer
+) -> None:
+    ansel = make_user("ansel")
+    make_photo(owner=ansel, status=Status.SCORED, filename="keeper.jpg")
+    log_in(page, live_server, "ansel")
+    page.goto(f"{live_server.url}/")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    page.get_by_label("Taken from").press_sequentially("01022010", delay=60)
+    expect(page).to_have_url(re.compile(r"captured_from=2010-01-02"))
+    expect(page.get_by_label("Taken from")).to_have_value("2010-01-02")
+    # One page load for the whole date, none for the years 0002, 0020 or 0201 on the way.
+    assert [url for url in requests if "captured_from=" in url] == [page.url]

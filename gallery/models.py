@@ -501,3 +501,12 @@ class ReviewRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.answered_at is None
+
+    @property
+    def superseded(self) -> bool:
+        """Answered, and a curator has decided the photo otherwise since."""
+        return self.answered_at is not None and self.decision != self.photo.curator_decision
+
+    @property
+    def answer_stands(self) -> bool:
+        return self.answered_at is not None and not self.superseded

@@ -183,3 +183,21 @@ def test_a_reject_from_the_review_queue_needs_a_preset_reason_the_photographer_r
         "Composition: Still crooked.",
     )
     assert "“Composition: Still crooked.”" in ansel.get(f"/photos/{photo.uid}/").content.decode()
+
+
+def test_a_decision_changed_after_the_answer_is_what_the_photographer_reads_last(
+    ansel: Client, photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.REJECTED, filename="fog.jpg")
+    _ask(ansel, photo, "Look again?")
+    culling_services.photo_reject(
+        photo_id=photo.pk, curator=curator, reason="other", note="test reject"
+    )
+    culling_services.photo_pick(photo_id=photo.pk, curator=curator, note="Changed my mind.")
+
+    html = ansel.get(f"/photos/{photo.uid}/").content.decode()
+    assert "Picked by the curator" in html
+    assert "kept rejected" in html  # the answer, as it was given
+    assert "Since then the curator has changed the decision: " in html
+    assert '<strong class="pick">picked</strong>.' in html
+    assert "“Changed my mind.”" in html

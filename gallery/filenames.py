@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from pipeline.core.formats import format_named_by
+
 MAX_FILENAME_CHARS = 200
 _FALLBACK = "upload"
 
@@ -35,7 +37,9 @@ def download_filename(original_filename: str, *, fmt: str) -> str:
     comes back as a program or a page. Sanitising drops bidirectional controls (they are
     format characters)."""
     name = sanitize_filename(original_filename)
-    if not fmt:
+    if not fmt or format_named_by(name) == fmt:
+        # The client's own extension names the proved format: kept as written ("IMG_0001.CR3"),
+        # so the file still matches sidecars and catalogues named after the card's files.
         return name
     stem = name.rpartition(".")[0].rstrip(" .") or name
     return f"{stem}.{_EXTENSIONS.get(fmt, fmt)}"

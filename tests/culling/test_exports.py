@@ -139,7 +139,8 @@ def test_picked_originals_stream_out_a_chunk_at_a_time(
     assert max(len(c) for c in chunks) < smallest
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     # Named as their single downloads are: the fixture's "CR3" is a JPEG.
-    assert archive.namelist() == ["IMG_0001.jpg", "IMG_0003.jpg"]
+    # IMG_0001.CR3 holds JPEG bytes here: named by what it holds; IMG_0003.JPG as it was.
+    assert archive.namelist() == ["IMG_0001.jpg", "IMG_0003.JPG"]
     assert [_sha256(archive.read(name)) for name in archive.namelist()] == [
         _stored_sha256(photo) for photo in picked
     ]
@@ -169,7 +170,7 @@ def test_under_asgi_the_originals_stream_chunk_by_chunk(
     assert is_async
     assert len(chunks) > 10
     names = zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist()
-    assert names == ["IMG_0001.jpg", "IMG_0003.jpg"]
+    assert names == ["IMG_0001.jpg", "IMG_0003.JPG"]
 
 
 def test_the_export_menu_covers_the_frames_just_decided(
@@ -250,9 +251,9 @@ def test_originals_keep_the_cameras_clock_and_a_reset_clock_still_downloads(
     ]
     archive = _zip(curator_client.get("/admin/cull/export/originals.zip"))
     assert [(info.filename, info.date_time) for info in archive.infolist()] == [
-        ("IMG_0001.jpg", (1980, 1, 1, 0, 0, 0)),
-        ("IMG_0002.jpg", (1980, 1, 1, 0, 0, 0)),
-        ("IMG_0003.jpg", (2026, 5, 1, 10, 20, 30)),
+        ("IMG_0001.JPG", (1980, 1, 1, 0, 0, 0)),
+        ("IMG_0002.JPG", (1980, 1, 1, 0, 0, 0)),
+        ("IMG_0003.JPG", (2026, 5, 1, 10, 20, 30)),
     ]
     assert [_sha256(archive.read(info)) for info in archive.infolist()] == [
         _stored_sha256(photo) for photo in photos
@@ -269,14 +270,14 @@ def test_every_picked_original_is_in_the_zip_when_names_clash(
     photos = [
         _picked(photographer, curator, "DSC_0001.JPG", "skimage:coffee", DAY),
         _picked(photographer, curator, "DSC_0001.JPG", "skimage:chelsea", DAY + minute),
-        _picked(photographer, curator, "dsc_0001.jpeg", "skimage:rocket", DAY + 2 * minute),
+        _picked(photographer, curator, "dsc_0001.jpg", "skimage:rocket", DAY + 2 * minute),
     ]
     archive = _zip(curator_client.get("/admin/cull/export/originals.zip"))
-    names = ["DSC_0001.jpg", "DSC_0001 (2).jpg", "dsc_0001 (3).jpg"]
+    names = ["DSC_0001.JPG", "DSC_0001 (2).JPG", "dsc_0001 (3).jpg"]
     assert archive.namelist() == [*names, "README.txt"]
     assert [_sha256(archive.read(name)) for name in names] == [_stored_sha256(p) for p in photos]
     readme = archive.read("README.txt").decode()
-    assert "DSC_0001.jpg:" not in readme
+    assert "DSC_0001.JPG:" not in readme
     for name, photo in zip(names[1:], photos[1:], strict=True):
         line = next(line for line in readme.splitlines() if line.startswith(f"{name}:"))
         assert photo.original_filename in line and str(photo.uid) in line

@@ -98,7 +98,10 @@ def test_a_bad_file_name_fails_that_file_only(api: APIClient) -> None:
     [
         ("evil.jpg\u202egpj.exe", "evil.jpggpj.jpg"),
         ("poly.html", "poly.jpg"),
-        ("My Cat.jpeg", "My Cat.jpg"),
+        # The client's extension names the proved format: kept as the camera wrote it.
+        ("My Cat.jpeg", "My Cat.jpeg"),
+        ("IMG_0001.JPG", "IMG_0001.JPG"),
+        ("IMG_0002.CR3", "IMG_0002.jpg"),
         ("no extension", "no extension.jpg"),
     ],
 )

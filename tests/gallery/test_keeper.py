@@ -53,6 +53,10 @@ def test_the_camera_original_is_kept_over_resaves_and_a_second_upload_is_the_sam
     # The second upload of the same bytes is folded into the original's card.
     assert page.count('<section class="pj-card') == 3
     assert "Same file, 2 uploads" in page and "IMG_0042 (1).JPG" in page
+    assert (
+        "Keep the suggested photo (IMG_0042.JPG) and reject the other 2 photos and its identical "
+        "copy (IMG_0042 (1).JPG)" in page
+    )
     assert again.reject_detail == "Same file as IMG_0042.JPG, uploaded earlier."
 
 

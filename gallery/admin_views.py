@@ -5,7 +5,7 @@ permission checks; every write is one service call."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 from django.conf import settings
@@ -255,10 +255,27 @@ def duplicate_group(model_admin: PhotoAdmin) -> View:
                 for card in selectors.duplicate_group_cards(photos=members)
             ],
             keeper=keeper,
+            keep_suggested=f"Keep the suggested photo ({keeper.original_filename}) and reject "
+            f"{_rejected_with(keeper, members)}",
         )
         return TemplateResponse(request, "admin/gallery/photo/duplicate_group.html", context)
 
     return view
+
+
+def _rejected_with(keeper: Photo, members: Sequence[Photo]) -> str:
+    """What keeping `keeper` rejects, in words: an identical copy is named as one, so a group
+    of two uploads of one file does not read as "the other 0"."""
+    copies = selectors.duplicate_group_identical_copies(photo=keeper, photos=members)
+    different = len(members) - 1 - len(copies)
+    parts: list[str] = []
+    if different:
+        parts.append("the other photo" if different == 1 else f"the other {different} photos")
+    if len(copies) == 1:
+        parts.append(f"its identical copy ({copies[0].original_filename})")
+    elif copies:
+        parts.append(f"its {len(copies)} identical copies")
+    return " and ".join(parts)
 
 
 def _apply_group_decision(
@@ -275,7 +292,8 @@ def _apply_group_decision(
         )
         messages.success(
             request,
-            f"Kept {keeper.original_filename}; rejected the other {len(by_uid) - 1}.",
+            f"Kept {keeper.original_filename}; "
+            f"rejected {_rejected_with(keeper, list(by_uid.values()))}.",
         )
         return redirect("admin:gallery_photo_duplicates")
     if (other := request.POST.get("not_duplicate")) and other in by_uid:

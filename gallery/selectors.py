@@ -435,6 +435,15 @@ def duplicate_group_cards(*, photos: Sequence[Photo]) -> list[DuplicateCard]:
     ]
 
 
+def duplicate_group_identical_copies(*, photo: Photo, photos: Sequence[Photo]) -> list[Photo]:
+    """The members byte-identical to `photo`, without it: the rest of its card."""
+    for card in duplicate_group_cards(photos=photos):
+        files = [card.photo, *card.same_file]
+        if any(p.pk == photo.pk for p in files):
+            return [p for p in files if p.pk != photo.pk]
+    return []
+
+
 # --- Review queue --------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from gallery import shoot_services
@@ -242,10 +242,18 @@ def test_curator_culls_a_shoot_with_a_burst(
         keyboard.press("j")
     expect(page.locator("#ws-end")).to_contain_text("2 of 6 decided; 4 still undecided")
     screenshot(page, "cull-end-of-queue")
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size(PHONE)
     keyboard.press("k")
     expect(page.get_by_role("button", name=re.compile("^Pick"))).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.ws-photo').naturalWidth > 0")
     screenshot(page, "cull-phone-390")
+    _usable_on_a_phone(page)
+    # The reasons open right under Reject and scroll into view whole.
+    page.get_by_role("button", name=re.compile("^Reject")).click()
+    expect(page.get_by_role("dialog", name="Reject reason")).to_be_visible()
+    _inside(page, "#ws-reasons")
+    screenshot(page, "cull-phone-390-reasons")
+    keyboard.press("Escape")
     assert violations == []
 
 
@@ -332,6 +340,35 @@ def test_curator_renames_merges_and_splits_shoots_and_stacks_by_pointer(
     assert violations == []
 
 
+PHONE = ViewportSize(width=390, height=844)
+TAP_PX = 44
+
+
+def _usable_on_a_phone(page: Page) -> None:
+    """At 390 x 844, opened at its top: nothing wider than the screen; under the frame, in view
+    without scrolling, Pick and Reject, the stars and the moves; every control big enough for a
+    finger."""
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    stage = page.locator("#ws-stage").bounding_box()
+    assert stage is not None and stage["height"] >= 250
+    for name in ("^Pick", "^Reject", "^← Previous", "^Next", "^★5"):
+        box = page.get_by_role("button", name=re.compile(name)).bounding_box()
+        assert box is not None, name
+        assert stage["y"] + stage["height"] <= box["y"], (name, box)
+        assert box["y"] + box["height"] <= PHONE["height"], (name, box)
+    small = page.evaluate(
+        """([selector, px]) => [...document.querySelectorAll(selector)]
+            .filter((el) => el.checkVisibility())
+            .map((el) => [el, el.getBoundingClientRect()])
+            .filter(([el, box]) => box.height < px || box.width < px)
+            .map(([el, box]) => el.outerHTML.slice(0, 60) + " " + box.width + "x" + box.height)
+        """,
+        [".ws button, .ws select, .ws summary, .ws-back, .ws-stack-link", TAP_PX],
+    )
+    assert small == []
+
+
 def _inside(page: Page, selector: str) -> None:
     """The element's whole box lies inside the window."""
     box = page.locator(selector).bounding_box()
@@ -406,3 +443,4 @@ def test_on_a_phone_the_workspace_opens_at_its_top(page: Page, live_server: Live
     assert page.evaluate("() => window.scrollY") == 0
     for control in ("#ws-undo", "#ws-help-toggle", ".ws-export summary"):
         _inside(page, control)
+    _usable_on_a_phone(page)

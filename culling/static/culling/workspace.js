@@ -484,7 +484,10 @@
 
   function openReasons(open) {
     reasons.hidden = !open;
-    if (!open) {
+    if (open) {
+      // On a phone the list opens below the fold's edge under Reject: bring all of it in view.
+      reasons.scrollIntoView({ block: "nearest" });
+    } else {
       note.value = "";
     }
   }

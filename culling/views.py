@@ -29,11 +29,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from culling import exports, loupe, selectors, services
 from gallery import shoot_selectors, shoot_services
 from gallery.models import Photo, Shoot, Stack
-from gallery.query_params import positive_int
+from gallery.query_params import MAX_ID, positive_int
 from gallery.request_user import signed_in_user
 
 View = Callable[..., HttpResponseBase]
-MAX_ID = 2**63 - 1  # BIGINT
 
 
 def _curator(permission: str) -> Callable[[View], View]:

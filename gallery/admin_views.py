@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from culling import services as culling_services
 from gallery import curation_services, selectors, shoot_selectors
 from gallery.models import Photo, Shoot
-from gallery.query_params import positive_int
+from gallery.query_params import MAX_ID, positive_int
 from gallery.request_user import signed_in_user
 from pipeline import services as pipeline_services
 from pipeline.config import IngestConfig
@@ -35,7 +35,6 @@ Status = Photo.Status
 READY = "ready"
 # Shoots offered in the dashboard's picker, newest first.
 DASHBOARD_SHOOTS = 100
-MAX_ID = 2**63 - 1  # BIGINT
 # The review queue's choices: the default is everything the pipeline has finished with and kept,
 # scored or not (without a model configured, nothing is ever scored).
 REVIEW_QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -10,6 +10,10 @@ _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
 MAX_PAGE = 1_000_000
 
 
+# The largest id a row can have (BIGINT): a larger number in a URL names nothing.
+MAX_ID = 2**63 - 1
+
+
 def positive_int(raw: str, *, maximum: int) -> int | None:
     """`raw` as an int in 1..maximum; None for anything else ("²", "-1", "1e3", "0x10", 20
     digits)."""

@@ -41,6 +41,14 @@ class DecisionError(ValueError):
     """A decision that cannot be made; the message is for people."""
 
 
+class UndoRefused(DecisionError):
+    """The decision to undo was overtaken: `photo_id` has changed since."""
+
+    def __init__(self, message: str, *, photo_id: int) -> None:
+        super().__init__(message)
+        self.photo_id = photo_id
+
+
 Marks = dict[str, Any]
 
 
@@ -72,7 +80,11 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
         before = _marks(photo)
         change(photo)
         after = _marks(photo)
-        if after == before:
+        # A pick or reject answers the photographer's open request for a review, even one that
+        # confirms the photo as it stands (rejected again, for the same reason).
+        open_request = ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True)
+        answers = kind in ("pick", "reject") and open_request.exists()
+        if after == before and not answers:
             return photo
         photo.curated_by = curator
         photo.curated_at = timezone.now()
@@ -89,10 +101,9 @@ def _decide(*, photo_id: int, curator: User, kind: str, change: Callable[[Photo]
             before=before,
             after=after,
         )
-        if photo.curator_decision and photo.curator_decision != before["curator_decision"]:
-            # A pick or reject answers the photographer's open request for a review; answered
-            # at the moment of its event, which is how undoing the decision finds it again.
-            ReviewRequest.objects.filter(photo=photo, answered_at__isnull=True).update(
+        if answers:
+            # Answered at the moment of its event, which is how undoing the decision finds it.
+            open_request.update(
                 decision=photo.curator_decision,
                 answer=photo.reject_detail if kind == "reject" else photo.curator_note,
                 answered_by=curator,
@@ -209,9 +220,10 @@ def decision_undo(*, curator: User) -> Photo | None:
             _undo(event, photo, current, curator=curator)
     if refused:
         # Raised once the pass-over is committed.
-        raise DecisionError(
+        raise UndoRefused(
             f"{photo.original_filename} changed after that decision, so it was not undone; "
-            "undo again for your decision before it"
+            "undo again for your decision before it",
+            photo_id=photo.pk,
         )
     return photo
 

@@ -235,8 +235,9 @@ def _frame(photo_id: int) -> dict[str, Any]:
 def undo(request: HttpRequest) -> HttpResponse:
     try:
         photo = services.decision_undo(curator=signed_in_user(request))
-    except services.DecisionError as error:
-        return JsonResponse({"error": str(error)}, status=409)
+    except services.UndoRefused as refused:
+        # The frame as it is now, so the workspace stops showing the overtaken decision.
+        return JsonResponse({"error": str(refused), "frame": _frame(refused.photo_id)}, status=409)
     return JsonResponse({"frame": _frame(photo.pk) if photo else None})
 
 

@@ -184,6 +184,10 @@ def review_decide(model_admin: PhotoAdmin) -> View:
             else:
                 photo = culling_services.photo_pick(photo_id=photo.pk, curator=curator, note=note)
         except culling_services.DecisionError as error:
+            if request.POST.get("next") == "change":
+                # The photo page's form: back to it, with the refusal in words.
+                messages.error(request, f"{photo.original_filename}: {error}.")
+                return redirect("admin:gallery_photo_change", photo.pk)
             return JsonResponse({"error": str(error)}, status=400)
         if request.POST.get("next") == "change":
             messages.success(request, f"{photo.original_filename}: {photo.get_status_display()}.")

@@ -263,13 +263,18 @@ def _rank_with(stack: Stack, contenders: Sequence[Photo]) -> None:
         )
 
 
-@transaction.atomic
-def shoot_rename(*, shoot_id: int, name: str) -> Shoot:
+def _shoot_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise ShootError("A shoot needs a name.")
+    return name[: Shoot._meta.get_field("name").max_length]
+
+
+@transaction.atomic
+def shoot_rename(*, shoot_id: int, name: str) -> Shoot:
+    name = _shoot_name(name)
     shoot = Shoot.objects.select_for_update().get(pk=shoot_id)
-    shoot.name = name[: Shoot._meta.get_field("name").max_length]
+    shoot.name = name
     shoot.save(update_fields=["name"])
     return shoot
 
@@ -300,6 +305,7 @@ def shoot_merge(*, source_ids: Sequence[int], target_id: int) -> Shoot:
 def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
     """Move the chosen photos of a shoot into a new shoot named `name`. A stack whose frames end
     up on both sides is cut in two, each part a manual stack."""
+    name = _shoot_name(name)
     lock_owner_of(shoot_id=shoot_id)
     shoot = Shoot.objects.select_for_update().get(pk=shoot_id)
     moving = list(Photo.objects.filter(shoot=shoot, pk__in=photo_ids).select_related("stack"))
@@ -308,9 +314,7 @@ def shoot_split(*, shoot_id: int, photo_ids: Sequence[int], name: str) -> Shoot:
     if len(moving) == Photo.objects.filter(shoot=shoot).count():
         raise ShootError("Leave at least one photo in the shoot: splitting off all is a rename.")
     days = sorted(capture_day(p) for p in moving)
-    new = Shoot.objects.create(
-        owner_id=shoot.owner_id, name=name.strip() or shoot.name, capture_day=days[0]
-    )
+    new = Shoot.objects.create(owner_id=shoot.owner_id, name=name, capture_day=days[0])
     Photo.objects.filter(pk__in=[p.pk for p in moving]).update(shoot=new)
     touched: set[int] = set()
     moving_ids = {p.pk for p in moving}
@@ -387,6 +391,8 @@ def stack_add(*, stack_id: int, photo_ids: Sequence[int]) -> Stack:
     photos = list(Photo.objects.filter(pk__in=photo_ids, shoot_id=stack.shoot_id))
     if len(photos) != len(set(photo_ids)):
         raise ShootError("Only photos of the stack's shoot can join it.")
+    if all(p.stack_id == stack.pk for p in photos):
+        raise ShootError("Those frames are already in this stack.")
     old = {p.stack_id for p in photos if p.stack_id is not None and p.stack_id != stack.pk}
     Photo.objects.filter(pk__in=[p.pk for p in photos]).update(stack=stack, stack_locked=False)
     stack.manual = True

@@ -88,6 +88,21 @@ def test_unflag_returns_a_pipeline_reject_to_what_the_pipeline_said(
     assert photo.curator_rating == 2  # stars survive an unflag
 
 
+def test_a_refused_undo_answers_with_the_frame_as_it_is_now(
+    photographer: User, curator: User, curator_client: Client, django_user_model: type[User]
+) -> None:
+    other = django_user_model.objects.create_user("walker", is_staff=True)
+    photo = make_photo(owner=photographer, status=Status.SCORED, filename="IMG_0021.JPG")
+    services.photo_pick(photo_id=photo.pk, curator=curator)
+    services.photo_reject(photo_id=photo.pk, curator=other, reason="composition")
+
+    refused = curator_client.post("/admin/cull/undo/")
+    assert refused.status_code == 409
+    assert refused.json()["error"].startswith("IMG_0021.JPG changed after that decision")
+    # The workspace redraws the frame: rejected by the other curator, no longer "picked".
+    assert refused.json()["frame"]["decision"] == "rejected"
+
+
 def test_undo_refuses_when_someone_changed_the_photo_since_then_goes_on_to_the_one_before(
     photographer: User, curator: User, django_user_model: type[User]
 ) -> None:

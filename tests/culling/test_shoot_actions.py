@@ -95,6 +95,11 @@ def test_split_the_selected_frames_into_a_new_shoot(
     assert _change(curator_client, shoot_id, action="split", ids="", name="Reception") == {
         "error": "Choose at least one photo of this shoot to split off."
     }
+    # A new shoot is named by the curator: two "Wedding" shoots would be told apart by nobody.
+    assert _change(curator_client, shoot_id, action="split", ids=_ids(photos[1:]), name=" ") == {
+        "error": "A shoot needs a name."
+    }
+    assert Shoot.objects.count() == 1
 
     answer = _change(
         curator_client, shoot_id, action="split", ids=_ids(photos[1:]), name="Reception"
@@ -140,6 +145,8 @@ def test_add_selected_frames_to_a_stack(
     assert refused.json() == {"error": "Only photos of the stack's shoot can join it."}
     empty = curator_client.post(url, {"action": "add", "ids": ""})
     assert empty.json() == {"error": "Choose the frames to add to the stack."}
+    already = curator_client.post(url, {"action": "add", "ids": _ids(photos[:2])})
+    assert already.json() == {"error": "Those frames are already in this stack."}
 
     added = curator_client.post(url, {"action": "add", "ids": _ids(photos[2:])})
     assert added.json() == {"next": f"/admin/cull/shoots/{stack.shoot_id}/"}

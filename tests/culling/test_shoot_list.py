@@ -35,7 +35,7 @@ def test_the_shoot_list_and_the_workspace_count_the_same_frames(
     Photo.objects.update(shoot=shoot)
 
     listing = curator_client.get("/admin/cull/").content.decode()
-    assert "<td>1 <small>+1 set aside by the pipeline</small></td>" in listing
+    assert '<td data-label="Frames">1 <small>+1 set aside by the pipeline</small></td>' in listing
     workspace = curator_client.get(f"/admin/cull/shoots/{shoot.pk}/")
     assert [frame["name"] for frame in workspace.context["frames"]] == ["IMG_1.JPG"]
 
@@ -57,6 +57,6 @@ def test_frames_still_in_the_pipeline_or_failed_are_not_left_to_decide(
     (row,) = (line for line in listing.splitlines() if ">Harbour</a>" in line)
     # Nothing in the workspace is left to decide, whatever the pipeline still holds.
     assert "✓ all decided" in row
-    assert "<td>1 <small>+2 set aside by the pipeline</small></td>" in row
+    assert '<td data-label="Frames">1 <small>+2 set aside by the pipeline</small></td>' in row
     workspace = curator_client.get(f"/admin/cull/shoots/{shoot.pk}/?filter=undecided")
     assert workspace.context["frames"] == []

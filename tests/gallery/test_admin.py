@@ -279,6 +279,10 @@ def test_review_queue_decides_and_rates(staff: Client, photographer: User) -> No
     unexplained = staff.post(decide, {"decision": "rejected"})
     assert unexplained.status_code == 400
     assert unexplained.json()["error"].startswith("choose a reason: Out of focus, Eyes closed")
+    # From the photo page's form: back to the page, the refusal in words, not a JSON page.
+    from_page = staff.post(decide, {"decision": "rejected", "next": "change"}, follow=True)
+    assert from_page.redirect_chain[-1][0] == f"/admin/gallery/photo/{photos[0].pk}/change/"
+    assert "choose a reason: Out of focus" in from_page.content.decode()
     decided = staff.post(
         decide, {"decision": "rejected", "reason": "eyes_closed", "note": "both of them"}
     )

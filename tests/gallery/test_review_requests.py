@@ -201,3 +201,27 @@ def test_a_decision_changed_after_the_answer_is_what_the_photographer_reads_last
     assert "Since then the curator has changed the decision: " in html
     assert '<strong class="pick">picked</strong>.' in html
     assert "“Changed my mind.”" in html
+
+
+def test_a_curator_reject_confirmed_again_answers_the_request(
+    ansel: Client, photographer: User, curator: User
+) -> None:
+    photo = make_photo(owner=photographer, status=Status.SCORED, filename="pan.jpg")
+    culling_services.photo_reject(photo_id=photo.pk, curator=curator, reason="motion_blur")
+    _ask(ansel, photo, "It is sharp, please look again.")
+    for _ in range(2):  # a second, identical reject changes nothing: the request stays answered
+        culling_services.photo_reject(photo_id=photo.pk, curator=curator, reason="motion_blur")
+    review = ReviewRequest.objects.get()
+    assert (review.decision, review.answer, review.answered_by) == (
+        "rejected",
+        "Motion blur",
+        curator,
+    )
+    html = ansel.get(f"/photos/{photo.uid}/").content.decode()
+    assert "Waiting for a curator to look again." not in html
+    assert "The curator answered on" in html
+
+    # Undoing the confirmation opens the request again.
+    culling_services.decision_undo(curator=curator)
+    review.refresh_from_db()
+    assert review.is_open

@@ -43,7 +43,9 @@
     });
     const body = await response.json().catch(() => ({ error: "The server did not answer." }));
     if (!response.ok) {
-      throw new Error(body.error || "That did not work.");
+      const error = new Error(body.error || "That did not work.");
+      error.frame = body.frame;
+      throw error;
     }
     return body;
   }
@@ -87,6 +89,11 @@
       }
       showError("");
     } catch (error) {
+      // A refused undo brings the frame as someone else left it.
+      const at = error.frame ? replaceFrame(error.frame) : -1;
+      if (at >= 0) {
+        state.index = at;
+      }
       showError(error.message);
     }
     render();

@@ -86,7 +86,9 @@ def test_curator_filters_settles_duplicates_and_culls_by_keyboard(
     expect(keeper_card.get_by_role("heading")).to_contain_text("crisp.jpg")
     screenshot(page, "admin-duplicate-group")
     page.locator("#keep-suggested").click()
-    expect(page.locator(".messagelist")).to_contain_text("Kept crisp.jpg; rejected the other 2.")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Kept crisp.jpg; rejected the other 2 photos."
+    )
     decided = dict(
         Photo.objects.filter(
             original_filename__in=["soft.jpg", "crisp.jpg", "noisy-and-large.jpg"]

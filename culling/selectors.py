@@ -46,15 +46,16 @@ class Scope:
 
 
 def scope_photos(scope: Scope) -> QuerySet[Photo]:
-    """The scope's cullable frames in capture order. A selection past MAX_SELECTION raises
-    SelectionTooLarge rather than quietly losing frames."""
+    """The scope's cullable frames in capture order; a stack's frames all of them (the burst
+    frames the near-duplicate index set aside are there to be compared and picked from). A
+    selection past MAX_SELECTION raises SelectionTooLarge rather than quietly losing frames."""
     chosen = len(set(scope.uids))
     if chosen > MAX_SELECTION:
         raise SelectionTooLarge(
             f"{chosen} frames chosen: at most {MAX_SELECTION} can be taken at once. "
             "Export the whole shoot (with a filter) instead, or choose fewer frames."
         )
-    photos = Photo.objects.filter(CULLABLE)
+    photos = Photo.objects.all() if scope.stack_id is not None else Photo.objects.filter(CULLABLE)
     if scope.shoot_id is not None:
         photos = photos.filter(shoot_id=scope.shoot_id)
     if scope.stack_id is not None:
@@ -98,6 +99,10 @@ def frame(photo: Photo) -> dict[str, Any]:
         "tile": TILE,
         "reason": photo.curator_reject_reason,
         "rejectText": photo.reject_detail if photo.curator_decision == "rejected" else "",
+        # Why the pipeline kept it out of the shoot's frames (a stack shows it all the same).
+        "setAside": photo.reject_detail
+        if not photo.curator_decision and photo.status not in CULLABLE_STATUSES
+        else "",
         "stars": photo.curator_rating or 0,
         "label": photo.curator_label,
         "stack": photo.stack_id,

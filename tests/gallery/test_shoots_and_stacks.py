@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import OperationalError
+from django.test import Client
 from PIL import Image, ImageFilter
 
 from gallery import services, shoot_selectors, shoot_services
@@ -138,6 +139,31 @@ def test_a_frame_whose_ingest_dies_while_stacking_is_ingested_again_and_stacked(
     assert late.events.count() == 1
     assert late.shoot is not None
     assert _stacks(late.shoot) == [["IMG_0000.JPG", "IMG_0001.JPG"]]
+
+
+def test_a_stack_shows_the_burst_frames_the_near_duplicate_index_set_aside(
+    burst_shoot: dict[str, Photo], django_user_model: type[User]
+) -> None:
+    stack = Stack.objects.get()
+    members = {p.original_filename: p for p in stack.photos.all()}
+    set_aside = [p for p in members.values() if p.status == Photo.Status.REJECTED]
+    assert set_aside, "the burst's later frames are near-duplicates of its first"
+    curator = django_user_model.objects.create_superuser("minor", password="pw-minor-1234")
+    desk = Client()
+    desk.force_login(curator)
+
+    shoot_page = desk.get(f"/admin/cull/shoots/{stack.shoot_id}/").context["frames"]
+    assert not {f["name"] for f in shoot_page} & {p.original_filename for p in set_aside}
+    frames = desk.get(f"/admin/cull/stacks/{stack.pk}/").context["frames"]
+    assert sorted(f["name"] for f in frames) == sorted(members)
+    aside = next(f for f in frames if f["name"] == set_aside[0].original_filename)
+    assert aside["setAside"].startswith("Near-duplicate of IMG_000")
+
+    # The curator prefers a frame the pipeline set aside: picking it keeps it.
+    answer = desk.post(f"/admin/cull/photos/{aside['id']}/decide/", {"action": "pick"})
+    assert answer.json()["decision"] == "approved"
+    set_aside[0].refresh_from_db()
+    assert set_aside[0].status == Photo.Status.APPROVED
 
 
 def _restack(photos: dict[str, Photo]) -> None:

@@ -362,7 +362,8 @@
     facts.push(...frame.flags);
     $("ws-facts").textContent = facts.join(" · ");
     const decision = frame.decision === "approved" ? "Picked"
-      : frame.decision === "rejected" ? `Rejected — ${frame.rejectText}` : "Not decided";
+      : frame.decision === "rejected" ? `Rejected — ${frame.rejectText}`
+      : frame.setAside ? `Not decided · set aside by the pipeline: ${frame.setAside}` : "Not decided";
     $("ws-state").textContent = decision;
     $("ws-state").dataset.decision = frame.decision || "none";
     const stars = $("ws-stars");

@@ -12,7 +12,7 @@ import numpy as np
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image
+from PIL import Image, ImageOps
 from skimage import data as skdata
 
 from gallery import services
@@ -73,8 +73,8 @@ def photo_ingest(photo: Photo, **measurements: Any) -> Photo:
     with default_storage.open(str(photo.original.name), "rb") as handle:
         content = handle.read()
     try:
-        image = Image.open(io.BytesIO(content))
-        image.load()
+        # Right side up, with the size as displayed, as the validator leaves them.
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(content)))
     except OSError as error:
         return services.photo_reject(
             photo_id=photo.pk,

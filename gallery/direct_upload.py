@@ -309,7 +309,8 @@ def _listed_parts(client: Any, bucket: str, upload: DirectUpload) -> list[Upload
     ]
 
 
-def _photo_for(upload: DirectUpload) -> Photo | None:
+def direct_upload_photo(upload: DirectUpload) -> Photo | None:
+    """The photo this upload already became, if it was completed."""
     return Photo.objects.filter(owner_id=upload.owner_id, original=upload.key).first()
 
 
@@ -412,7 +413,7 @@ def direct_upload_complete(*, upload: DirectUpload) -> Photo:
     except ClientError as error:
         if _error_code(error) != "NoSuchUpload":
             raise
-        photo = _photo_for(upload)
+        photo = direct_upload_photo(upload)
         if photo is None:
             raise DirectUploadNotFound from error
         return photo
@@ -465,7 +466,7 @@ def _local_lock(upload: DirectUpload) -> Iterator[None]:
 
 def _complete_local(upload: DirectUpload) -> Photo:
     with _local_lock(upload):
-        photo = _photo_for(upload)
+        photo = direct_upload_photo(upload)
         if photo is not None:
             return photo
         return _assemble_local(upload, _local_dir(upload))
@@ -592,7 +593,7 @@ def direct_upload_abort(*, upload: DirectUpload) -> None:
 
 
 def _refuse_if_completed(upload: DirectUpload) -> None:
-    if _photo_for(upload) is not None:
+    if direct_upload_photo(upload) is not None:
         raise DirectUploadConflict(
             "completed", "This upload is complete; delete the photo instead."
         )

@@ -92,13 +92,23 @@ class DirectUploadDetailApi(APIView):
     class Output(UploadStateOutput):
         parts = serializers.ListField(child=PartOutput())
         missing = serializers.ListField(child=serializers.IntegerField())
+        photo = PhotoOutput(required=False)
 
     @extend_schema(
         responses={200: Output, 404: ErrorOutput, 503: ErrorOutput},
-        description="The parts already uploaded and those missing: how a client resumes.",
+        description=(
+            "The parts already uploaded and those missing: how a client resumes. Once the "
+            "upload is complete, `photo` is the photo it became and nothing is missing, so a "
+            "client whose completion answer was lost does not send the file again."
+        ),
     )
     def get(self, request: Request, token: str) -> Response:
         upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
+        photo = direct_upload.direct_upload_photo(upload)
+        if photo is not None:
+            return Response(
+                {**_state(upload), "parts": [], "missing": [], "photo": PhotoOutput(photo).data}
+            )
         parts = direct_upload.direct_upload_list_parts(upload=upload)
         return Response(
             {

@@ -251,6 +251,9 @@ def test_completing_twice_gives_the_same_photo(
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert Photo.objects.count() == 1
+    # A client whose completion answer was lost asks where it stands: done, nothing to resend.
+    state = api.get(f"/api/uploads/{token}/").json()
+    assert (state["missing"], state["photo"]["id"]) == ([], first.json()["id"])
     assert api.delete(f"/api/uploads/{token}/").status_code == 409
     assert _bucket_keys(seaweedfs, direct_settings) == [Photo.objects.get().original.name]
 

@@ -103,8 +103,10 @@ def test_an_interrupted_local_upload_resumes_with_only_the_missing_parts(
     with default_storage.open(str(photo.original.name), "rb") as original:
         assert hashlib.sha256(original.read()).digest() == hashlib.sha256(big_tiff).digest()
     assert not any(Path(default_storage.path("partial")).iterdir())
-    # Completing again gives the same photo.
+    # Completing again gives the same photo, and so does asking where the upload stands.
     assert api.post(f"/api/uploads/{token}/complete/").json()["id"] == str(photo.uid)
+    state = api.get(f"/api/uploads/{token}/").json()
+    assert (state["missing"], state["photo"]["id"]) == ([], str(photo.uid))
 
 
 def _send_every_part(api: APIClient, name: str, content: bytes) -> str:

@@ -294,6 +294,11 @@
     const saved = localStorage.getItem(key);
     if (saved) {
       const known = await api("GET", base + saved + "/");
+      if (known.ok && known.body.photo) {
+        // Completed before, but the answer never arrived: nothing to send again.
+        localStorage.removeItem(key);
+        return accepted(job, known.body.photo);
+      }
       if (known.ok) {
         state = known.body;
         missing = known.body.missing;
@@ -334,7 +339,14 @@
         }
       }
       if (job.cancelled) throw new Error("cancelled");
-      const done = await api("POST", base + token + "/complete/");
+      let done = await api("POST", base + token + "/complete/");
+      // Another request of ours is completing this upload (a retry raced the first): asked
+      // again once that one has finished, the server answers with the same photo.
+      const completing = () => done.status === 409 && done.body.error === "completing";
+      for (let wait = 1; completing() && wait <= 5; wait++) {
+        await new Promise((resume) => setTimeout(resume, 1000 * wait));
+        done = await api("POST", base + token + "/complete/");
+      }
       if (!done.ok) throw new Error(done.body.detail || "status " + done.status);
       localStorage.removeItem(key);
       accepted(job, done.body);

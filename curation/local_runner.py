@@ -28,6 +28,7 @@ from typing import IO, Final
 import django
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 READY_TIMEOUT_S: Final = 120.0
 # Celery finishes the task in hand on SIGTERM; an ingest is seconds, a scoring batch longer.
@@ -65,6 +66,15 @@ def _relay(stream: IO[bytes], prefix: str) -> None:
     for line in iter(stream.readline, b""):
         sys.stdout.write(f"{prefix} | {line.decode(errors='replace')}")
         sys.stdout.flush()
+
+
+LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
+
+
+def _local_address(host: str) -> str:
+    """Where this machine itself reaches the server: a wildcard address is not one."""
+    wildcards = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}  # noqa: S104 (not bound)
+    return wildcards.get(host, host)
 
 
 def _say(message: str) -> None:
@@ -115,16 +125,24 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _banner(base: str) -> None:
+def _banner(host: str, port: int) -> None:
     from django.contrib.auth import get_user_model
 
     python = os.path.relpath(sys.executable)
+    base = f"http://{_local_address(host)}:{port}"
     lines = [
         "",
         f"  Parjanya is running at {base}/",
         f"  Upload at {base}/upload/ and review at {base}/admin/.",
         "",
     ]
+    if host not in LOOPBACK and "*" not in settings.ALLOWED_HOSTS:
+        lines += [
+            "  Other machines reach it by this machine's name or address only once that is in",
+            f"  DJANGO_ALLOWED_HOSTS (now {','.join(settings.ALLOWED_HOSTS)}), e.g.",
+            f"      DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,photos.lan make run HOST={host}",
+            "",
+        ]
     if not get_user_model().objects.exists():
         lines += [
             "  Create the first account (a curator, who can also upload and invite photographers):",
@@ -143,7 +161,8 @@ def _banner(base: str) -> None:
 
 class Runner:
     def __init__(self, host: str, port: int) -> None:
-        self.base = f"http://{host}:{port}"
+        self.host, self.port = host, port
+        self.base = f"http://{_local_address(host)}:{port}"
         self.children = _children(host, port)
         self.width = max(len(child.name) for child in self.children)
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -159,7 +178,7 @@ class Runner:
             child.start(self.env, self.width)
         code = self._wait_ready()
         if code is None:
-            _banner(self.base)
+            _banner(self.host, self.port)
             code = self._supervise()
         self._stop_all()
         return code
@@ -231,6 +250,13 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "curation.settings.local")
     django.setup()
+    try:
+        # call_command skips the system checks unless told, and they are what catches a
+        # misspelt setting before anything starts.
+        call_command("check")
+    except SystemCheckError as error:
+        _say(f"Parjanya cannot start until its settings are fixed.\n{error}")
+        return 2
     _prepare()
     return Runner(args.host, args.port).run()
 

@@ -35,8 +35,7 @@ class WorkerConfig:
     def from_settings(cls) -> WorkerConfig:
         return cls(
             scorer=ScorerConfig(
-                # An unset path must not silently mean the working directory.
-                model_path=Path(settings.VLM_MODEL_PATH or "VLM_MODEL_PATH-is-not-set"),
+                model_path=Path(settings.VLM_MODEL_PATH) if settings.VLM_MODEL_PATH else None,
                 model_id=settings.VLM_MODEL_ID,
                 min_pixels=settings.VLM_MIN_PIXELS,
                 max_pixels=settings.VLM_MAX_PIXELS,

@@ -14,7 +14,7 @@ from typing import Any
 from scipy.stats import spearmanr
 
 from .images import decode_image
-from .scoring import BACKENDS, ScorerConfig, load_scorer
+from .scoring import ScorerConfig, load_scorer, require_backend
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"})
 
@@ -117,8 +117,7 @@ def parse_backend_spec(text: str, *, base: ScorerConfig) -> BackendSpec:
     kind, _, rest = text.partition(":")
     if kind == "file":
         return BackendSpec(text=text, backend=kind, scores_file=Path(rest))
-    if kind not in BACKENDS:
-        raise ValueError(f"unknown backend {kind!r} in {text!r}")
+    require_backend(kind)
     overrides: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")

@@ -100,11 +100,15 @@ class IngestConfig:
                 region=settings.AWS_S3_REGION_NAME,
                 wait_s=settings.PIPELINE_LAMBDA_WAIT_S,
             )
+        try:
+            thresholds = Thresholds.from_overrides(settings.VALIDATOR_THRESHOLDS)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"VALIDATOR_THRESHOLDS: {error}") from None
         return cls(
             scoring_enabled=(
                 settings.SCORING_ENABLED if scoring_enabled is None else scoring_enabled
             ),
-            thresholds=Thresholds.from_overrides(settings.VALIDATOR_THRESHOLDS),
+            thresholds=thresholds,
             preview_edge=settings.PREVIEW_LONG_EDGE,
             thumbnail_edge=settings.THUMBNAIL_LONG_EDGE,
             dedup=dedup,

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from pytest_django import Settings
 
 from curation import local_runner
+from tests.support.paths import REPO_ROOT
 
 
 def _names(port: int = 8123) -> list[str]:
@@ -33,3 +37,28 @@ def test_with_a_model_make_run_also_starts_the_scoring_loop(
 def test_the_web_server_listens_where_asked(settings: Settings) -> None:
     web = local_runner._children("0.0.0.0", 9001)[0]
     assert web.argv[-2:] == ["0.0.0.0:9001", "--noreload"]
+    # The banner gives an address this machine can open, not the wildcard.
+    assert local_runner.Runner("0.0.0.0", 9001).base == "http://127.0.0.1:9001"
+
+
+def test_a_misspelt_setting_stops_make_run_before_anything_starts(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.local",
+        "VALIDATOR_THRESHOLDS": '{"min_sharpnes": 0.3}',
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "curation.local_runner", "--port", "9"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "cannot start until its settings are fixed" in run.stdout
+    assert "VALIDATOR_THRESHOLDS: unknown threshold(s): min_sharpnes" in run.stdout
+    assert "worker |" not in run.stdout  # nothing was started
+    assert not (tmp_path / "media").exists()  # nor prepared

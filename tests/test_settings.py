@@ -36,3 +36,30 @@ def test_production_forces_debug_off_and_secure_cookies() -> None:
     result = _run({"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True"]
+
+
+def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "curation.settings.local", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_misspelt_ingest_setting_stops_the_app_at_start_and_names_itself() -> None:
+    # System checks run before `migrate` (what make run and the image's migrate role run
+    # first) and `runserver`: a typo must stop the app there, not fail every ingest later.
+    typo = _check({"VALIDATOR_THRESHOLDS": '{"min_sharpnes": 0.3}'})
+    assert typo.returncode != 0
+    assert "VALIDATOR_THRESHOLDS: unknown threshold(s): min_sharpnes" in typo.stderr
+    assert "min_sharpness" in typo.stderr  # the known names, to correct it from
+    assert "Traceback" not in typo.stderr
+
+    scope = _check({"DEDUP_SCOPE": "galaxy"})
+    assert scope.returncode != 0
+    assert "DEDUP_SCOPE must be 'owner' or 'global'" in scope.stderr
+
+    assert _check({"VALIDATOR_THRESHOLDS": '{"min_sharpness": 0.3}'}).returncode == 0

@@ -32,7 +32,8 @@ def chat_messages() -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ScorerConfig:
-    model_path: Path
+    # None when VLM_MODEL_PATH is not set: an empty path would mean the working directory.
+    model_path: Path | None
     model_id: str = ""
     # The pixel budget: the processor resizes every image to between these two areas.
     min_pixels: int = 64 * 32 * 32
@@ -44,7 +45,7 @@ class ScorerConfig:
 
     @property
     def resolved_model_id(self) -> str:
-        return self.model_id or self.model_path.resolve().name
+        return self.model_id or (self.model_path.resolve().name if self.model_path else "")
 
 
 @dataclass(frozen=True)

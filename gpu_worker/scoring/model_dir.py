@@ -35,7 +35,14 @@ def weight_files(model_dir: Path) -> list[Path]:
     return [model_dir / SINGLE_WEIGHTS]
 
 
-def check_model_dir(model_dir: Path) -> None:
+def check_model_dir(model_dir: Path | None) -> Path:
+    """The model directory, once it holds everything the model loads."""
+    if model_dir is None:
+        raise ModelDirectoryError(
+            "VLM_MODEL_PATH is not set. Set it to a local directory holding a saved Qwen3-VL "
+            "model (config.json, safetensors weights, tokenizer and processor files); nothing "
+            "is downloaded at run time."
+        )
     if not model_dir.is_dir():
         raise ModelDirectoryError(
             f"VLM model directory {model_dir} does not exist. Set VLM_MODEL_PATH to a local "
@@ -57,6 +64,7 @@ def check_model_dir(model_dir: Path) -> None:
         raise ModelDirectoryError(
             f"VLM model directory {model_dir} is incomplete; missing: {', '.join(missing)}"
         )
+    return model_dir
 
 
 def model_revision(model_dir: Path) -> str:

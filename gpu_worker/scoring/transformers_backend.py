@@ -33,18 +33,18 @@ class TransformersScorer:
     backend = "transformers"
 
     def __init__(self, config: ScorerConfig) -> None:
-        check_model_dir(config.model_path)
+        model_dir = check_model_dir(config.model_path)
         self.device = resolve_device(config.device)
         self.dtype = resolve_dtype(config.dtype, self.device)
         self.model_id = config.resolved_model_id
-        self.model_revision = model_revision(config.model_path)
+        self.model_revision = model_revision(model_dir)
         self.batch_size = config.batch_size
         self._size = {"shortest_edge": config.min_pixels, "longest_edge": config.max_pixels}
-        self.processor = AutoProcessor.from_pretrained(config.model_path, local_files_only=True)
+        self.processor = AutoProcessor.from_pretrained(model_dir, local_files_only=True)
         # Left padding puts every sequence's answer position in the last column of the batch.
         self.processor.tokenizer.padding_side = "left"
         model = AutoModelForImageTextToText.from_pretrained(
-            config.model_path, local_files_only=True, dtype=self.dtype
+            model_dir, local_files_only=True, dtype=self.dtype
         )
         self.model = model.to(self.device).eval()  # type: ignore[arg-type]
         self._digit_ids = digit_token_ids(self.processor.tokenizer)

@@ -28,18 +28,18 @@ class VllmScorer:
     backend = "vllm"
 
     def __init__(self, config: ScorerConfig) -> None:
-        check_model_dir(config.model_path)
+        model_dir = check_model_dir(config.model_path)
         self.model_id = config.resolved_model_id
-        self.model_revision = model_revision(config.model_path)
+        self.model_revision = model_revision(model_dir)
         self.batch_size = config.batch_size
-        processor = AutoProcessor.from_pretrained(config.model_path, local_files_only=True)
+        processor = AutoProcessor.from_pretrained(model_dir, local_files_only=True)
         self._prompt = processor.apply_chat_template(
             chat_messages(), tokenize=False, add_generation_prompt=True
         )
         self._digit_ids = digit_token_ids(processor.tokenizer)
         size = {"shortest_edge": config.min_pixels, "longest_edge": config.max_pixels}
         self._llm = LLM(
-            model=str(config.model_path),
+            model=str(model_dir),
             dtype=config.dtype or "bfloat16",
             limit_mm_per_prompt={"image": 1, "video": 0},
             mm_processor_kwargs={"size": size},

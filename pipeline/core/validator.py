@@ -105,7 +105,9 @@ class Thresholds:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - set(fields))
         if unknown:
-            raise ValueError(f"unknown threshold(s): {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown threshold(s): {', '.join(unknown)} (known: {', '.join(sorted(fields))})"
+            )
         defaults = cls()
         values: dict[str, Any] = {}
         for name, value in overrides.items():

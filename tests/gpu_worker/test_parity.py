@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 from io import StringIO
 from pathlib import Path
@@ -91,5 +92,18 @@ def test_saved_scores_from_another_runtime_that_flip_a_decision_fail(
 
 
 def test_unknown_backend_is_refused(tiny_model_settings: Settings, golden_dir: Path) -> None:
-    with pytest.raises(CommandError, match="unknown backend 'onnx'"):
+    with pytest.raises(CommandError, match="unknown scorer backend 'onnx'"):
         parity("--golden", str(golden_dir), "--backend", "transformers", "--backend", "onnx")
+
+
+def test_a_backend_that_is_not_installed_is_refused_before_any_scoring(
+    settings: Settings, golden_dir: Path, tmp_path: Path
+) -> None:
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here")
+    # The first backend's model directory does not exist: had it been loaded first (scoring
+    # the whole set before reaching the second), that would be the error.
+    settings.VLM_MODEL_PATH = str(tmp_path / "not-here")
+    with pytest.raises(CommandError, match="vllm backend needs the vllm package") as refused:
+        parity("--golden", str(golden_dir), "--backend", "transformers", "--backend", "vllm")
+    assert "not-here" not in str(refused.value)

@@ -5,8 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pytest_django import Settings
 from safetensors.torch import load_file, save_file
 
+from gpu_worker.conf import WorkerConfig
 from gpu_worker.scoring import ModelDirectoryError, Scorer, ScorerConfig, load_scorer
 from gpu_worker.scoring.base import expected_digit_score
 from gpu_worker.scoring.model_dir import model_revision
@@ -67,6 +69,13 @@ def test_missing_model_directory_is_a_clear_startup_error(tmp_path: Path) -> Non
     missing = tmp_path / "Qwen3-VL-8B-Instruct"
     with pytest.raises(ModelDirectoryError, match=r"does not exist.*VLM_MODEL_PATH"):
         load_scorer(ScorerConfig(model_path=missing))
+
+
+def test_an_unset_model_path_says_so(settings: Settings) -> None:
+    settings.VLM_MODEL_PATH = ""
+    config = WorkerConfig.from_settings().scorer
+    with pytest.raises(ModelDirectoryError, match=r"^VLM_MODEL_PATH is not set\. Set it to"):
+        load_scorer(config)
 
 
 def test_incomplete_model_directory_names_what_is_missing(

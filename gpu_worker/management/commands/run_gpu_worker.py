@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gpu_worker.conf import WorkerConfig
-from gpu_worker.scoring import BACKENDS, ModelDirectoryError, load_scorer
+from gpu_worker.scoring import BACKENDS, BackendUnavailable, ModelDirectoryError, load_scorer
 from gpu_worker.worker import ScoringWorker, WorkerOptions
 
 NO_TORCH = (
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             )
         try:
             scorer = load_scorer(config, backend=options["backend"] or worker_config.backend)
-        except ModelDirectoryError as exc:
+        except (ModelDirectoryError, BackendUnavailable, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         except ImportError as exc:
             raise CommandError(f"{NO_TORCH} ({exc})") from exc

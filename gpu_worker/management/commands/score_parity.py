@@ -24,7 +24,7 @@ from gpu_worker.parity import (
     parse_backend_spec,
     run_backend,
 )
-from gpu_worker.scoring import ModelDirectoryError
+from gpu_worker.scoring import BackendUnavailable, ModelDirectoryError
 
 
 class Command(BaseCommand):
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             parsed = [parse_backend_spec(spec, base=config.scorer) for spec in specs]
             images = golden_images(options["golden"])
             runs = [run_backend(spec, images=images) for spec in parsed]
-        except (ValueError, OSError, ModelDirectoryError) as exc:
+        except (ValueError, OSError, ModelDirectoryError, BackendUnavailable) as exc:
             raise CommandError(str(exc)) from exc
         (label_a, scores_a), (label_b, scores_b) = runs
         if options["save"]:

@@ -13,6 +13,6 @@ arm64-gate: $(VENV)/.installed ## fail if an ARM64 requirement would build from 
 lambda-zip: $(VENV)/.installed ## build the validator Lambda package
 	$(PY) -m deploy.lambda_zip --out build/lambda/validator.zip
 
-synth: $(VENV)/.installed lambda-zip ## synthesise the AWS CDK stack offline
+synth: $(VENV)/.installed lambda-zip ## synthesise the AWS CDK stack without AWS credentials (the Lambda zip needs PyPI)
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) -m deploy.infra.app \
 		--validator-asset build/lambda/validator --outdir build/cdk.out

@@ -642,7 +642,7 @@ def embedded_worker_killed(root: Path) -> tuple[bool, str, int, int]:
     }
     env |= {
         "DATABASE_URL": f"sqlite:///{var / 'parjanya.sqlite3'}",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": "filesystem://localhost//",
         "CELERY_BROKER_FOLDER": str(var / "broker"),
         "DJANGO_MEDIA_ROOT": str(var / "media"),
         "INGEST_RECONCILE_EVERY_S": "2",

@@ -187,7 +187,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery. The embedded default uses kombu's filesystem transport: a real broker that needs no
 # server (measured: ~10x faster than sqla+sqlite, nothing lost or duplicated across processes).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 _broker_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {

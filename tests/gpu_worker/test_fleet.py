@@ -147,3 +147,22 @@ def test_missing_group_name_is_a_clear_error(settings: Settings) -> None:
     settings.GPU_FLEET_ASG_NAME = ""
     with pytest.raises(CommandError, match="GPU_FLEET_ASG_NAME"):
         tick()
+
+
+@pytest.mark.django_db
+def test_outside_aws_the_scaler_says_what_is_missing_in_words(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for key in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings.GPU_FLEET_ASG_NAME = GROUP
+    settings.GPU_FLEET_REGION = ""
+    with pytest.raises(CommandError, match="set GPU_FLEET_REGION"):
+        tick()
+
+    settings.GPU_FLEET_REGION = REGION
+    with pytest.raises(CommandError, match=r"^no AWS credentials: give the scaler"):
+        tick()

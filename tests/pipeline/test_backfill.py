@@ -124,6 +124,18 @@ def test_dry_run_counts_per_status_and_changes_nothing(
 
 
 @pytest.mark.django_db
+def test_a_dry_run_that_matches_nothing_says_so(library: dict[str, Photo], tmp_path: Path) -> None:
+    out = _backfill(
+        "--stage", "validate", "--since", "2099-01-01", "--dry-run", checkpoints=tmp_path
+    )  # fmt: skip
+
+    assert out.splitlines()[1:3] == [
+        "no photo matches these filters",
+        "total: 0 photos, 0 would run",
+    ]
+
+
+@pytest.mark.django_db
 def test_score_dry_run_says_why_photos_are_left_alone(
     library: dict[str, Photo], tmp_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ def test_a_worker_killed_mid_ingest_on_the_filesystem_broker_loses_nothing(
 ) -> None:
     folder = tmp_path / "broker"
     env = {
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": "filesystem://localhost//",
         "CELERY_BROKER_FOLDER": str(folder),
         "INGEST_RECONCILE_EVERY_S": "1",
         "INGEST_RECONCILE_AFTER_S": "2",

@@ -47,7 +47,8 @@ def broker_unreachable() -> Iterator[None]:
 
 def filesystem_broker(folder: Path) -> AbstractContextManager[None]:
     """This process sends to kombu's filesystem transport in `folder`, laid out as a worker
-    started with CELERY_BROKER_URL=filesystem:// and CELERY_BROKER_FOLDER=folder reads it."""
+    started with CELERY_BROKER_URL=filesystem://localhost// and CELERY_BROKER_FOLDER=folder
+    reads it."""
     queue, processed, control = folder / "queue", folder / "processed", folder / "control"
     for path in (queue, processed, control):
         path.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def filesystem_broker(folder: Path) -> AbstractContextManager[None]:
         "control_folder": str(control),
         "store_processed": False,
     }
-    return _broker("filesystem://", options)
+    return _broker("filesystem://localhost//", options)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gpu_worker.conf import FleetConfig
@@ -37,10 +38,14 @@ class Command(BaseCommand):
         group = options["group"] or config.group_name
         if not group:
             raise CommandError("no Auto Scaling group: set GPU_FLEET_ASG_NAME or pass --group")
-        region = config.region or None
-        fleet = AutoScalingFleet(
-            client=boto3.client("autoscaling", region_name=region), group_name=group
-        )
+        try:
+            client = boto3.client("autoscaling", region_name=config.region or None)
+        except NoRegionError:
+            raise CommandError(
+                "no AWS region for the Auto Scaling group: set GPU_FLEET_REGION "
+                "(or AWS_DEFAULT_REGION)"
+            ) from None
+        fleet = AutoScalingFleet(client=client, group_name=group)
         policy = config.policy
         every: float = options["every"]
         stop = threading.Event()
@@ -56,12 +61,25 @@ class Command(BaseCommand):
                     busy_instance_ids=scoring_busy_instances(),
                     dry_run=options["dry_run"],
                 )
+            except (BotoCoreError, ClientError) as error:
+                if not every:
+                    raise CommandError(_in_words(error)) from None
+                # A loop that outlives one failed AWS call: the next tick retries.
+                logger.error("scaler tick failed: %s", _in_words(error))
             except Exception:
                 if not every:
                     raise
-                # A loop that outlives one failed AWS call: the next tick retries.
                 logger.exception("scaler tick failed")
             else:
                 self.stdout.write(f"desired={decision.desired} ({decision.reason})")
             if not every or stop.wait(every):
                 return
+
+
+def _in_words(error: BotoCoreError | ClientError) -> str:
+    if isinstance(error, NoCredentialsError):
+        return (
+            "no AWS credentials: give the scaler's task or instance a role, or set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    return f"AWS answered: {error}"

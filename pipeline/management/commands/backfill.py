@@ -315,6 +315,13 @@ class Command(BaseCommand):
 
     def _print_plan(self, plan: BackfillPlan) -> None:
         self.stdout.write(f"stage {plan.stage.value}: {plan.action}")
+        if plan.by_status:
+            self._print_counts(plan)
+        else:
+            self.stdout.write("no photo matches these filters")
+        self.stdout.write(f"total: {plan.total} photos, {plan.would_run} would run")
+
+    def _print_counts(self, plan: BackfillPlan) -> None:
         columns = sorted({verdict for counts in plan.by_status.values() for verdict in counts})
         widths = [max([len("status"), *(len(s) for s in plan.by_status)])]
         widths += [max(len(c), 8) for c in columns]
@@ -326,7 +333,6 @@ class Command(BaseCommand):
                 str(counts.get(c, 0)).rjust(w) for c, w in zip(columns, widths[1:], strict=True)
             ]
             self.stdout.write("  ".join(cells))
-        self.stdout.write(f"total: {plan.total} photos, {plan.would_run} would run")
 
     def _report(self, summary: BackfillSummary) -> None:
         if summary.already_complete:

@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from curation.health import healthz, readyz
+from gallery.api.views import api_not_found
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
@@ -29,5 +30,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # Anything else under /api/ is a JSON 404 (Django's would be an HTML page, or, for an
+    # address missing its final slash, a redirect that turns an upload into a GET).
+    re_path(r"^api/", api_not_found),
     path("", include("gallery.urls")),
 ]

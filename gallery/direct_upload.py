@@ -595,5 +595,5 @@ def direct_upload_abort(*, upload: DirectUpload) -> None:
 def _refuse_if_completed(upload: DirectUpload) -> None:
     if direct_upload_photo(upload) is not None:
         raise DirectUploadConflict(
-            "completed", "This upload is complete; delete the photo instead."
+            "completed", "This upload is complete and is now a photo; there is nothing to abort."
         )

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
+from schemathesis import checks
 
 from curation.wsgi import application
 
@@ -37,3 +38,13 @@ def token(transactional_db: None) -> Iterator[str]:
 def test_no_operation_answers_500(case: schemathesis.Case[Any], token: str) -> None:
     response = case.call(headers={"Authorization": f"Token {token}"})
     assert response.status_code != 500, (case.as_curl_command(), response.text[:500])
+    # What the schema promises is what a client gets: every status code documented, and
+    # every body (errors included) of the documented shape.
+    case.validate_response(
+        response,
+        checks=[
+            checks.status_code_conformance,
+            checks.content_type_conformance,
+            checks.response_schema_conformance,
+        ],
+    )

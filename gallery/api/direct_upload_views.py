@@ -15,16 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery import direct_upload
-from gallery.api.serializers import PhotoOutput
+from gallery.api.serializers import ApiError, PhotoOutput
 from gallery.api.throttling import UploadRateThrottle
 from gallery.direct_upload import DirectUpload, PartUrl, UploadedPart
 from gallery.request_user import signed_in_user
-
-
-class ErrorOutput(serializers.Serializer[None]):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-    missing = serializers.ListField(child=serializers.IntegerField(), required=False)
 
 
 class UploadStateOutput(serializers.Serializer[None]):
@@ -58,21 +52,43 @@ def _state(upload: DirectUpload) -> dict[str, Any]:
     }
 
 
+class UploadStartInput(serializers.Serializer[None]):
+    filename = serializers.CharField(max_length=1024)
+    size = serializers.IntegerField(min_value=0)
+
+
+class UploadProgressOutput(UploadStateOutput):
+    parts = serializers.ListField(child=PartOutput())
+    missing = serializers.ListField(child=serializers.IntegerField())
+    photo = PhotoOutput(required=False)
+
+
+class PartRequestInput(serializers.Serializer[None]):
+    number = serializers.IntegerField(min_value=1)
+    content_md5 = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class PartsRequestInput(serializers.Serializer[None]):
+    parts: serializers.ListSerializer[None] = serializers.ListSerializer(
+        child=PartRequestInput(), min_length=1, max_length=1000
+    )
+
+
+class PartUrlsOutput(serializers.Serializer[None]):
+    parts = serializers.ListField(child=PartUrlOutput())
+
+
 class DirectUploadCreateApi(APIView):
     throttle_classes = [UploadRateThrottle]
 
-    class Input(serializers.Serializer[None]):
-        filename = serializers.CharField(max_length=1024)
-        size = serializers.IntegerField(min_value=0)
-
     @extend_schema(
-        request=Input,
+        request=UploadStartInput,
         responses={
             201: UploadStateOutput,
-            400: ErrorOutput,
-            413: ErrorOutput,
-            501: ErrorOutput,
-            503: ErrorOutput,
+            400: ApiError,
+            413: ApiError,
+            501: ApiError,
+            503: ApiError,
         },
         description=(
             "Start a direct upload of one file of exactly `size` bytes. Then request part URLs, "
@@ -80,7 +96,7 @@ class DirectUploadCreateApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        body = self.Input(data=request.data)
+        body = UploadStartInput(data=request.data)
         body.is_valid(raise_exception=True)
         upload = direct_upload.direct_upload_create(
             owner=signed_in_user(request), **body.validated_data
@@ -89,13 +105,8 @@ class DirectUploadCreateApi(APIView):
 
 
 class DirectUploadDetailApi(APIView):
-    class Output(UploadStateOutput):
-        parts = serializers.ListField(child=PartOutput())
-        missing = serializers.ListField(child=serializers.IntegerField())
-        photo = PhotoOutput(required=False)
-
     @extend_schema(
-        responses={200: Output, 404: ErrorOutput, 503: ErrorOutput},
+        responses={200: UploadProgressOutput, 404: ApiError, 503: ApiError},
         description=(
             "The parts already uploaded and those missing: how a client resumes. Once the "
             "upload is complete, `photo` is the photo it became and nothing is missing, so a "
@@ -118,7 +129,7 @@ class DirectUploadDetailApi(APIView):
             }
         )
 
-    @extend_schema(responses={204: None, 404: ErrorOutput, 409: ErrorOutput, 503: ErrorOutput})
+    @extend_schema(responses={204: None, 404: ApiError, 409: ApiError, 503: ApiError})
     def delete(self, request: Request, token: str) -> Response:
         upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         direct_upload.direct_upload_abort(upload=upload)
@@ -126,33 +137,21 @@ class DirectUploadDetailApi(APIView):
 
 
 class DirectUploadPartsApi(APIView):
-    class PartInput(serializers.Serializer[None]):
-        number = serializers.IntegerField(min_value=1)
-        content_md5 = serializers.CharField(required=False, default="", allow_blank=True)
-
-    class Input(serializers.Serializer[None]):
-        parts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
-
-    class Output(serializers.Serializer[None]):
-        parts = serializers.ListField(child=PartUrlOutput())
-
     @extend_schema(
-        request=Input,
-        responses={200: Output, 400: ErrorOutput, 404: ErrorOutput},
+        request=PartsRequestInput,
+        responses={200: PartUrlsOutput, 400: ApiError, 404: ApiError},
         description=(
             "Presigned URLs for the given parts. Each URL accepts only a PUT of exactly that "
             "part's size, with the headers listed (Content-MD5 when you sent `content_md5`)."
         ),
     )
     def post(self, request: Request, token: str) -> Response:
-        body = self.Input(data=request.data)
+        body = PartsRequestInput(data=request.data)
         body.is_valid(raise_exception=True)
-        parts = self.PartInput(data=body.validated_data["parts"], many=True)
-        parts.is_valid(raise_exception=True)
         upload = direct_upload.direct_upload_from_token(owner=signed_in_user(request), token=token)
         urls = direct_upload.direct_upload_part_urls(
             upload=upload,
-            parts=[direct_upload.PartRequest(**part) for part in parts.validated_data],
+            parts=[direct_upload.PartRequest(**part) for part in body.validated_data["parts"]],
         )
         return Response({"parts": [asdict(url) for url in urls]})
 
@@ -162,10 +161,10 @@ class DirectUploadCompleteApi(APIView):
         request=None,
         responses={
             201: PhotoOutput,
-            400: ErrorOutput,
-            404: ErrorOutput,
-            409: ErrorOutput,
-            503: ErrorOutput,
+            400: ApiError,
+            404: ApiError,
+            409: ApiError,
+            503: ApiError,
         },
         description=(
             "Assemble the uploaded parts into the original and create its photo. 409 lists the "
@@ -183,7 +182,7 @@ class DirectUploadPartApi(APIView):
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        responses={204: None, 400: ErrorOutput, 404: ErrorOutput, 501: ErrorOutput},
+        responses={204: None, 400: ApiError, 404: ApiError, 501: ApiError},
         description=(
             "Local mode only (the part URLs name it): the body is part `number`, exactly its "
             "size; with `Content-MD5`, its digest is checked."

@@ -1,9 +1,10 @@
 """The API's one exception handler (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]).
 
-Views raise; this shapes the answer: a refused direct upload becomes its JSON error, a file store
-that does not answer becomes 503 with Retry-After, and everything else goes to DRF's own handler.
-A database that does not answer is left to curation.unavailable's middleware, which answers the
-API and the pages alike.
+Views raise; this shapes the answer, always `{"error": code, "detail": words}`: a refused direct
+upload becomes its JSON error, a file store that does not answer becomes 503 with Retry-After,
+and DRF's own errors (invalid input, authentication, throttling, not found) get the same shape,
+invalid input with its `fields` too. A database that does not answer is left to
+curation.unavailable's middleware, which answers the API and the pages alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
-from rest_framework import status
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -44,4 +46,42 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(settings.UNAVAILABLE_RETRY_AFTER_S)},
         )
-    return exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # DRF's handler would do it, but after our shaping
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = _error_body(exc)
+    return response
+
+
+UNREADABLE_BODY = (
+    "The request body could not be read: send valid JSON, or multipart/form-data for uploads."
+)
+
+
+def _error_body(exc: exceptions.APIException) -> Any:
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail = _first_problem(fields) or "The request is not valid."
+        return {"error": "invalid", "detail": detail, "fields": fields}
+    if isinstance(exc.detail, dict):
+        return exc.detail  # already shaped where it was raised (the upload parser's refusal)
+    if isinstance(exc, exceptions.ParseError):
+        # DRF's words quote the parser ("JSON parse error - Expecting property name...").
+        return {"error": "parse_error", "detail": UNREADABLE_BODY}
+    return {"error": exc.get_codes(), "detail": str(exc.detail)}
+
+
+def _first_problem(errors: Any, path: str = "") -> str | None:
+    """The first field error in words, with where it is: `parts.0.number: This field is
+    required.`"""
+    if isinstance(errors, str):
+        return f"{path}: {errors}" if path and path != "non_field_errors" else errors
+    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    for key, value in items:
+        if isinstance(errors, list) and isinstance(value, str):
+            return _first_problem(value, path)
+        found = _first_problem(value, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None

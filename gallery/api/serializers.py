@@ -11,8 +11,26 @@ def _choices(codes: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(code, Photo.ValidatorFlag(code).label) for code in codes]
 
 
+def _reject_reason() -> serializers.ChoiceField:
+    # Declared, not derived from the model: a derived read-only field drops allow_blank, and
+    # the schema's enum would then refuse the empty value every photo not rejected carries.
+    return serializers.ChoiceField(
+        choices=Photo.RejectReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why the photo was stopped; empty unless its status is `rejected`.",
+    )
+
+
 class PhotoOutput(serializers.ModelSerializer[Photo]):
     id = serializers.UUIDField(source="uid", read_only=True)
+    reject_reason = _reject_reason()
+    curator_decision = serializers.ChoiceField(
+        choices=Photo.CuratorDecision.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="A curator's pick or reject; empty until a curator decides.",
+    )
     duplicate_of = serializers.SerializerMethodField()
     verdict = serializers.ChoiceField(
         source="validator_verdict",
@@ -90,6 +108,32 @@ class PhotoOutput(serializers.ModelSerializer[Photo]):
         return str(other.uid)
 
 
+# Every error the API answers: a code to act on and a sentence to show. Documentation only: a
+# field called `fields` would shadow Serializer.fields on a real class.
+ApiError = inline_serializer(
+    name="ApiError",
+    fields={
+        "error": serializers.CharField(help_text="A stable code: `invalid`, `not_found`..."),
+        "detail": serializers.CharField(help_text="What went wrong, in words to show a person."),
+        "missing": serializers.ListField(
+            child=serializers.IntegerField(),
+            required=False,
+            help_text="Direct uploads: the part numbers still to send.",
+        ),
+        "fields": serializers.DictField(
+            required=False, help_text="`invalid` only: every problem, by field."
+        ),
+    },
+)
+
+
+class PhotoPage(serializers.Serializer[None]):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last.")
+    previous = serializers.URLField(allow_null=True)
+    results = PhotoOutput(many=True)
+
+
 class UploadInput(serializers.Serializer[None]):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=True)
 
@@ -112,6 +156,7 @@ class PhotoStatusOutput(serializers.ModelSerializer[Photo]):
     and the name and upload time of a photo the page has not seen yet."""
 
     id = serializers.UUIDField(source="uid", read_only=True)
+    reject_reason = _reject_reason()
     warnings = serializers.ListField(
         source="validator_warnings", child=serializers.CharField(), read_only=True
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
-from django.http import Http404
+from django.http import HttpRequest, JsonResponse
+from django.urls import resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +19,9 @@ from rest_framework.views import APIView
 from gallery import selectors, services
 from gallery.api.parsers import NAMELESS, UploadParser
 from gallery.api.serializers import (
+    ApiError,
     PhotoOutput,
+    PhotoPage,
     PhotoStatusOutput,
     StatusFeedInput,
     StatusFeedOutput,
@@ -53,7 +58,12 @@ class PhotoListCreateApi(APIView):
             ),
             OpenApiParameter("page", int, required=False),
         ],
-        responses=PhotoOutput(many=True),
+        operation_id="photos_list",
+        responses={200: PhotoPage, 400: ApiError, 404: ApiError},
+        description=(
+            "Your photos, newest first, 50 a page: follow `next`. 400 for an unknown `status` or "
+            "`flag`, 404 for a page past the last."
+        ),
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status") or None
@@ -99,7 +109,12 @@ class PhotoListCreateApi(APIView):
         oversized = _oversized_files(request)
         created: list[Photo] = []
         errors: list[dict[str, Any]] = [
-            {"file": name, "error": "too_large", "detail": f"{name} is larger than the limit."}
+            {
+                "file": name,
+                "error": "too_large",
+                "detail": f"{name} is larger than the limit of {settings.UPLOAD_MAX_FILE_BYTES} "
+                "bytes.",
+            }
             for name in oversized
         ]
         storage_down = False
@@ -162,18 +177,18 @@ def _upload_status(*, created: int, errors: list[dict[str, Any]]) -> int:
 
 
 class PhotoDetailApi(APIView):
-    @extend_schema(responses=PhotoOutput)
+    @extend_schema(responses={200: PhotoOutput, 404: ApiError})
     def get(self, request: Request, uid: str) -> Response:
         photo = selectors.photo_get_for_owner(owner=signed_in_user(request), uid=uid)
         if photo is None:
-            raise Http404
+            raise NotFound("No such photo in your library.")
         return Response(PhotoOutput(photo).data)
 
 
 class PhotoStatusFeedApi(APIView):
     @extend_schema(
         parameters=[StatusFeedInput],
-        responses=StatusFeedOutput,
+        responses={200: StatusFeedOutput, 400: ApiError},
         description=(
             "One read for all the photos a page follows: without `since`, every photo the "
             "pipeline may still move; with the last answer's `cursor` as `since`, every photo "
@@ -195,3 +210,13 @@ class PhotoStatusFeedApi(APIView):
                 "counts": feed.counts,
             }
         )
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Every address under /api/ that names no operation, whatever the method."""
+    detail = f"There is no API at {request.path}."
+    slashed = request.path + "/"
+    if not request.path.endswith("/") and resolve(slashed).func is not api_not_found:
+        detail += f" Addresses end with a slash: {slashed}"
+    return JsonResponse({"error": "not_found", "detail": detail}, status=404)

@@ -266,3 +266,10 @@ def test_the_reconciler_sweeps_the_parts_of_abandoned_uploads_only(
         assert _put(api, url, _chunk(big_tiff, number)).status_code == 204
     done = api.post(f"/api/uploads/{resumed}/complete/")
     assert done.status_code == 201, done.json()
+
+
+def test_a_part_request_without_a_number_names_the_part(api: APIClient, big_tiff: bytes) -> None:
+    token = _start(api, "wall.tif", len(big_tiff))["upload"]
+    answer = api.post(f"/api/uploads/{token}/parts/", {"parts": [{"number": 1}, {}]}, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "parts.1.number: This field is required."

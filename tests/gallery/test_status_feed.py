@@ -74,7 +74,9 @@ def test_a_read_from_the_cursor_brings_the_new_thumbnail_and_nothing_old(
 def test_a_cursor_that_is_not_a_time_is_refused_in_plain_words(api: APIClient) -> None:
     answer = api.get("/api/photos/feed/", {"since": "yesterday"})
     assert answer.status_code == 400
-    assert "since" in answer.json()
+    body = answer.json()
+    assert (body["error"], list(body["fields"])) == ("invalid", ["since"])
+    assert body["detail"].startswith("since: Datetime has wrong format.")
     assert "Traceback" not in answer.content.decode()
 
 

@@ -214,7 +214,7 @@
           );
         } else if (xhr.status === 413) {
           fail(job, PLAIN_ERRORS.too_large, "refused");
-        } else if (xhr.status === 403) {
+        } else if (xhr.status === 401 || xhr.status === 403) {
           fail(job, "Your session has expired. Log in again, then retry this file.");
         } else {
           fail(job, "The server could not store this file (error " + xhr.status + "). Try again later.");

@@ -106,6 +106,15 @@ class PhotoListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         uploads = request.FILES.getlist("files")
+        try:
+            return self._store(request, uploads)
+        finally:
+            # A spooled file that storage moved into place must be closed here, not by the
+            # garbage collector, whose late unlink of the moved path raises (and is logged).
+            for upload in uploads:
+                upload.close()
+
+    def _store(self, request: Request, uploads: list[Any]) -> Response:
         oversized = _oversized_files(request)
         created: list[Photo] = []
         errors: list[dict[str, Any]] = [

@@ -19,7 +19,7 @@ from typing import Final
 # JPEG qualities are compared in steps of this many points, and everything from TOP_QUALITY up
 # counts as one class: cameras write 75 to 99 (66 of the 72 real camera JPEGs 85 or more), and
 # a re-save above its source's quality adds no detail, so it must not outrank the source. The
-# estimate is exact only for libjpeg's own tables. ADR 0009 has the figures.
+# estimate is exact only for libjpeg's own tables. ADR 0010 has the figures.
 QUALITY_STEP: Final = 10
 TOP_QUALITY: Final = 85
 # A lossless copy (RAW, PNG, TIFF) ranks above any JPEG.

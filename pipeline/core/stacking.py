@@ -17,7 +17,7 @@ from typing import Final
 from pipeline.core.hashcode import hamming_distance
 
 DEFAULT_GAP_S: Final = 2.0
-# Calibrated on derived bursts of the real photos (scripts/bench_stacks.py, ADR 0009).
+# Calibrated on derived bursts of the real photos (scripts/bench_stacks.py, ADR 0010).
 DEFAULT_MAX_PHASH: Final = 18
 DEFAULT_MAX_DHASH: Final = 18
 

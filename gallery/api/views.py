@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import resolve
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -222,10 +222,15 @@ class PhotoStatusFeedApi(APIView):
 
 
 @csrf_exempt
-def api_not_found(request: HttpRequest) -> JsonResponse:
-    """Every address under /api/ that names no operation, whatever the method."""
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Every address under /api/ that names no operation, whatever the method. An address
+    missing only its final slash is redirected for a read (as Django would, `/api/docs`), but
+    not for a write: a client follows a redirect with a GET, and the upload would be lost."""
     detail = f"There is no API at {request.path}."
     slashed = request.path + "/"
     if not request.path.endswith("/") and resolve(slashed).func is not api_not_found:
+        if request.method in ("GET", "HEAD"):
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(slashed + (f"?{query}" if query else ""))
         detail += f" Addresses end with a slash: {slashed}"
     return JsonResponse({"error": "not_found", "detail": detail}, status=404)

@@ -25,6 +25,12 @@ def test_an_address_without_its_final_slash_is_a_json_404_that_says_so(api: APIC
     assert Photo.objects.count() == 0
 
 
+def test_a_read_without_its_final_slash_is_redirected(api: APIClient) -> None:
+    answer = api.get("/api/photos?status=rejected")
+    assert answer.status_code == 301
+    assert answer["Location"] == "/api/photos/?status=rejected"
+
+
 @pytest.mark.parametrize("path", ["/api/nothing/", "/api/photos/not-a-uuid/"])
 def test_an_unknown_address_is_a_json_404(api: APIClient, path: str) -> None:
     answer = api.get(path)

@@ -1,6 +1,7 @@
-"""The ingest's settings, checked whenever Django runs its system checks (`migrate`, which
-`make run` and the image's migrate role run first, `runserver`, `check`): a typo in an override
-stops the app at start instead of failing every ingest while the health checks say all is well."""
+"""The ingest's settings, checked whenever Django runs its system checks (`check`, which
+`make run` runs before it starts anything; `migrate`, the image's migrate role; `runserver`): a
+typo in an override stops the app at start instead of failing every ingest while the health
+checks say all is well."""
 
 from __future__ import annotations
 

@@ -125,11 +125,10 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _banner(host: str, port: int) -> None:
+def _banner(base: str, host: str) -> None:
     from django.contrib.auth import get_user_model
 
     python = os.path.relpath(sys.executable)
-    base = f"http://{_local_address(host)}:{port}"
     lines = [
         "",
         f"  Parjanya is running at {base}/",
@@ -161,7 +160,7 @@ def _banner(host: str, port: int) -> None:
 
 class Runner:
     def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+        self.host = host
         self.base = f"http://{_local_address(host)}:{port}"
         self.children = _children(host, port)
         self.width = max(len(child.name) for child in self.children)
@@ -178,7 +177,7 @@ class Runner:
             child.start(self.env, self.width)
         code = self._wait_ready()
         if code is None:
-            _banner(self.host, self.port)
+            _banner(self.base, self.host)
             code = self._supervise()
         self._stop_all()
         return code

@@ -64,7 +64,7 @@ def test_invalid_fields_are_named_with_where_they_are(api: APIClient) -> None:
     assert list(body["fields"]) == ["size"]
 
 
-def test_a_photo_that_is_not_yours_or_does_not_exist_is_a_json_404(api: APIClient) -> None:
+def test_a_photo_that_does_not_exist_is_a_json_404(api: APIClient) -> None:
     answer = api.get("/api/photos/e3e70682-c209-4cac-a29f-6fbed82c07cd/")
     assert answer.status_code == 404
     assert answer.json() == {"error": "not_found", "detail": "No such photo in your library."}
